@@ -1,0 +1,29 @@
+//! The `WhatsAppAccount` custom resource shared by the operator, the front
+//! door and the tenants: its types and schema rules, the names derived from
+//! an account, and the labels every Pawang object carries.
+//!
+//! This crate is pure: no client, no runtime, nothing that talks to
+//! Telegram or WhatsApp.
+
+pub mod account;
+pub mod labels;
+pub mod naming;
+
+pub use account::{
+    Language, Owner, Phase, Storage, WhatsAppAccount, WhatsAppAccountSpec, WhatsAppAccountStatus,
+    condition,
+};
+pub use naming::PhoneNumber;
+
+use kube::CustomResourceExt;
+
+/// File name of the generated CRD under `deploy/crds/`.
+pub const CRD_FILE: &str = "whatsappaccounts.pawang.dev.yaml";
+
+/// The CRD as YAML, exactly as committed under `deploy/crds/`.
+pub fn crd_yaml() -> Result<String, serde_yaml::Error> {
+    let body = serde_yaml::to_string(&WhatsAppAccount::crd())?;
+    Ok(format!(
+        "# Generated from crds/src by `make crds`; do not edit by hand.\n{body}"
+    ))
+}

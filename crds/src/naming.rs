@@ -1,0 +1,165 @@
+//! Names derived from an account's phone number and owner.
+//!
+//! The resource name comes from the phone number, so "one number, one
+//! account" holds across an install without any lookup. File names keep the
+//! layout the old single-server bot used, so users recognise their data.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Prefix of every `WhatsAppAccount` name.
+pub const ACCOUNT_NAME_PREFIX: &str = "wa-";
+
+/// Why a string is not a phone number in the form the resource stores.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// Something other than a digit appeared (a '+', a space, a letter...).
+    #[error("a phone number has digits only")]
+    NotDigits,
+    /// International numbers never start with 0; local `08…` forms must be
+    /// normalised to their country code first.
+    #[error("a phone number in international form does not start with 0")]
+    LeadingZero,
+    /// Fewer than [`PhoneNumber::MIN_DIGITS`] digits.
+    #[error("a phone number has at least {} digits", PhoneNumber::MIN_DIGITS)]
+    TooShort,
+    /// More than [`PhoneNumber::MAX_DIGITS`] digits, the E.164 maximum.
+    #[error("a phone number has at most {} digits", PhoneNumber::MAX_DIGITS)]
+    TooLong,
+}
+
+/// A phone number in E.164 form without the '+': what `spec.phoneNumber`
+/// holds.
+///
+/// `Display` and `Debug` show it masked, so a number never reaches a log
+/// line in full by accident; [`PhoneNumber::as_str`] gives the digits.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    /// Fewest digits accepted.
+    pub const MIN_DIGITS: usize = 8;
+    /// Most digits accepted (E.164).
+    pub const MAX_DIGITS: usize = 15;
+
+    /// The digits, in full. Never log this.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The number with its middle hidden, e.g. `44770****123`: enough for
+    /// a person to recognise it, not enough to dial it.
+    pub fn masked(&self) -> String {
+        let digits = &self.0;
+        let head = 5.min(digits.len() - 4);
+        let tail = 3;
+        let hidden = digits.len() - head - tail;
+        format!(
+            "{}{}{}",
+            &digits[..head],
+            "*".repeat(hidden),
+            &digits[digits.len() - tail..]
+        )
+    }
+}
+
+impl FromStr for PhoneNumber {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::NotDigits);
+        }
+        if s.starts_with('0') {
+            return Err(Error::LeadingZero);
+        }
+        match s.len() {
+            n if n < Self::MIN_DIGITS => Err(Error::TooShort),
+            n if n > Self::MAX_DIGITS => Err(Error::TooLong),
+            _ => Ok(Self(s.to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
+impl fmt::Debug for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("PhoneNumber").field(&self.masked()).finish()
+    }
+}
+
+/// The `WhatsAppAccount` name for a phone number: `wa-<digits>`.
+pub fn account_name(phone: &PhoneNumber) -> String {
+    format!("{ACCOUNT_NAME_PREFIX}{}", phone.as_str())
+}
+
+/// The WhatsApp session store on the tenant's volume.
+pub fn whatsmeow_db_file(owner: i64, phone: &PhoneNumber) -> String {
+    format!("whatsmeow-{owner}-{}.db", phone.as_str())
+}
+
+/// The bot's own data (settings, group cache, jobs, activity) on the
+/// tenant's volume.
+pub fn bot_data_db_file(owner: i64, phone: &PhoneNumber) -> String {
+    format!("bot_data-{owner}-{}.db", phone.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phone(s: &str) -> PhoneNumber {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn accepts_e164_digits() {
+        for ok in ["12345678", "447700900123", "123456789012345"] {
+            assert_eq!(phone(ok).as_str(), ok);
+        }
+    }
+
+    #[test]
+    fn rejects_each_rule_with_its_reason() {
+        let cases = [
+            ("", Error::NotDigits),
+            ("+447700900123", Error::NotDigits),
+            ("44770 900 123", Error::NotDigits),
+            ("4477009abc12", Error::NotDigits),
+            ("٦٢٨١٢٣٤٥٦٧٨", Error::NotDigits),
+            ("07700900123", Error::LeadingZero),
+            ("1234567", Error::TooShort),
+            ("1234567890123456", Error::TooLong),
+        ];
+        for (input, want) in cases {
+            assert_eq!(input.parse::<PhoneNumber>(), Err(want), "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn masks_the_middle_in_display_and_debug() {
+        let p = phone("447700900123");
+        assert_eq!(p.masked(), "44770****123");
+        assert_eq!(p.to_string(), "44770****123");
+        assert!(!format!("{p:?}").contains("447700900123"));
+    }
+
+    #[test]
+    fn masks_short_numbers_too() {
+        // 8 digits: 4 shown in front, 3 behind, 1 hidden; never all shown.
+        assert_eq!(phone("12345678").masked(), "1234*678");
+    }
+
+    #[test]
+    fn derives_names_from_phone_and_owner() {
+        let p = phone("447700900123");
+        assert_eq!(account_name(&p), "wa-447700900123");
+        assert_eq!(whatsmeow_db_file(42, &p), "whatsmeow-42-447700900123.db");
+        assert_eq!(bot_data_db_file(42, &p), "bot_data-42-447700900123.db");
+    }
+}
