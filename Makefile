@@ -1,0 +1,59 @@
+# Pawang's commands. `make test` is what CI runs (.ci/run).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+# Same default as tests/controlplane/versions.sh.
+CACHE_ROOT := $(or $(PAWANG_CACHE_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/pawang)
+export PAWANG_CACHE_DIR := $(CACHE_ROOT)
+# Builds are kept outside the clone, keyed by compiler version, so a fresh
+# clone on the same machine reuses them. Set CARGO_TARGET_DIR to override.
+ifndef CARGO_TARGET_DIR
+export CARGO_TARGET_DIR := $(CACHE_ROOT)/target/$(shell rustc -V | sed 's/[^A-Za-z0-9.][^A-Za-z0-9.]*/-/g; s/-$$//')
+endif
+
+CARGO ?= cargo
+CONTROLPLANE := tests/controlplane
+
+.PHONY: test fmt-check clippy unit e2e controlplane cluster crds fmt help
+
+help: ## List the targets.
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
+
+test: fmt-check clippy unit e2e ## Everything CI checks: format, lints, unit and end-to-end tests.
+
+fmt-check: ## Fail when code is not formatted.
+	$(CARGO) fmt --all -- --check
+
+fmt: ## Format the code.
+	$(CARGO) fmt --all
+
+clippy: ## Lint every crate and target, warnings as errors.
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+
+unit: ## Unit and component tests; no cluster needed.
+	$(CARGO) test --locked
+
+e2e: controlplane ## End-to-end tests against a local control plane.
+	$(CARGO) test --locked -p tests
+
+controlplane: ## Build (or find cached) kube-apiserver, controller-manager, kubectl, etcd, helm.
+	@$(CONTROLPLANE)/build.sh >/dev/null
+
+crds: ## Regenerate deploy/crds from the Rust types.
+	$(CARGO) run --locked -q -p crds --bin crdgen -- deploy/crds
+
+cluster: controlplane crds ## Start a local control plane with the CRD applied; Ctrl-C stops it.
+	@state=$$(mktemp -u "$${TMPDIR:-/tmp}/pawang-cluster.XXXXXX"); \
+	bin=$$($(CONTROLPLANE)/build.sh); \
+	$(CONTROLPLANE)/cluster.sh --foreground --crd deploy/crds/whatsappaccounts.pawang.dev.yaml "$$state" | \
+	while read -r word kubeconfig; do \
+		[[ "$$word" == ready ]] || continue; \
+		echo; \
+		echo "Control plane ready. In another shell:"; \
+		echo "  export KUBECONFIG=$$kubeconfig PATH=$$bin:\$$PATH"; \
+		echo "  kubectl get wa -A"; \
+		echo "  kubectl apply -f deploy/examples/whatsappaccount.yaml"; \
+		echo "Run the end-to-end tests against it with PAWANG_KUBECONFIG=$$kubeconfig make e2e"; \
+		echo "Press Ctrl-C to stop it; its state is removed."; \
+	done
