@@ -50,9 +50,13 @@ pids=()
 cleanup() {
     local status=$?
     trap - EXIT INT TERM
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    local deadline=$((SECONDS + 15))
-    for pid in "${pids[@]}"; do
+    # Last started, first stopped: the API server shuts down quickly while
+    # etcd is still there to answer it.
+    local i pid deadline
+    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+        pid="${pids[i]}"
+        kill -TERM "$pid" 2>/dev/null || continue
+        deadline=$((SECONDS + 5))
         while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
             # Polling a process we just signalled; nothing else to wait on.
             sleep 0.1
