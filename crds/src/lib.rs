@@ -8,6 +8,7 @@
 pub mod account;
 pub mod labels;
 pub mod naming;
+pub mod secret;
 
 pub use account::{
     Language, Owner, Phase, Storage, WhatsAppAccount, WhatsAppAccountSpec, WhatsAppAccountStatus,
