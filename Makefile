@@ -35,6 +35,7 @@ unit: ## Unit and component tests; no cluster needed.
 	$(CARGO) test --locked
 
 e2e: controlplane ## End-to-end tests against a local control plane.
+	$(CARGO) build --locked -p operator
 	$(CARGO) test --locked -p tests
 
 controlplane: ## Build (or find cached) kube-apiserver, controller-manager, kubectl, etcd, helm.

@@ -15,9 +15,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::naming::{self, PhoneNumber};
 
-/// The size of a tenant's volume when the spec does not say.
-pub const DEFAULT_STORAGE_SIZE: &str = "256Mi";
-
 /// Desired state of one linked WhatsApp account.
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[kube(
@@ -118,35 +115,23 @@ impl Language {
 }
 
 /// The tenant's persistent volume.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Storage {
-    /// Requested size, a quantity such as `256Mi` or `1Gi`.
-    #[serde(default = "default_storage_size")]
+    /// Requested size, a quantity such as `256Mi` or `1Gi`; the operator's
+    /// default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "positive_quantity")]
-    pub size: Quantity,
+    pub size: Option<Quantity>,
 
-    /// Storage class of the volume; the cluster default when absent.
+    /// Storage class of the volume; the operator's default, then the
+    /// cluster's, when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_class_name: Option<String>,
 
     /// Keep the volume when the account is deleted.
     #[serde(default)]
     pub retain_on_delete: bool,
-}
-
-impl Default for Storage {
-    fn default() -> Self {
-        Self {
-            size: default_storage_size(),
-            storage_class_name: None,
-            retain_on_delete: false,
-        }
-    }
-}
-
-fn default_storage_size() -> Quantity {
-    Quantity(DEFAULT_STORAGE_SIZE.to_owned())
 }
 
 /// A quantity written as a string and greater than zero. The upstream
@@ -164,9 +149,17 @@ fn positive_quantity(_: &mut SchemaGenerator) -> Schema {
 /// Observed state of an account.
 ///
 /// Two writers share the status, each through server-side apply with its
-/// own field manager, so neither overwrites the other: the operator and
-/// the tenant. Conditions are a map keyed by `type`, which lets each own
-/// the conditions it reports.
+/// own field manager and each only ever sending its own fields, so neither
+/// overwrites the other:
+///
+/// - the operator (`pawang-operator`): `phase`, `observedGeneration` and
+///   the `Ready`, `Progressing` and `Suspended` conditions;
+/// - the tenant (`pawang-tenant`): `jid`, `pushName`, `pairedAt`,
+///   `lastConnectedAt` and the `Paired` and `Connected` conditions.
+///
+/// Conditions are a map keyed by `type`, which is what lets each writer own
+/// its conditions. The phase summarises both sides, so the operator derives
+/// it from its own state and the tenant's conditions.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct WhatsAppAccountStatus {
@@ -229,10 +222,22 @@ pub mod condition {
     pub const PROGRESSING: &str = "Progressing";
     /// The tenant is scaled to zero on request.
     pub const SUSPENDED: &str = "Suspended";
-    /// A WhatsApp device is linked to the account.
+    /// A WhatsApp device is linked to the account. When false, the reason
+    /// tells why: [`reason::LOGGED_OUT`], [`reason::BANNED`], or not yet.
     pub const PAIRED: &str = "Paired";
     /// The WhatsApp session is connected.
     pub const CONNECTED: &str = "Connected";
+
+    /// Reasons with a meaning beyond their condition.
+    pub mod reason {
+        /// `Paired` is false because the account was logged out from the
+        /// phone.
+        pub const LOGGED_OUT: &str = "LoggedOut";
+        /// `Paired` is false because WhatsApp banned the account.
+        pub const BANNED: &str = "Banned";
+        /// `Ready` is false because the install's account limit is reached.
+        pub const QUOTA_EXCEEDED: &str = "QuotaExceeded";
+    }
 }
 
 impl WhatsAppAccount {

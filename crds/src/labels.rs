@@ -24,6 +24,10 @@ pub const ACCOUNT: &str = "pawang.dev/account";
 pub const APP: &str = "pawang";
 /// Component value of a tenant's objects.
 pub const COMPONENT_TENANT: &str = "tenant";
+/// Component value of the front door's pods.
+pub const COMPONENT_FRONT_DOOR: &str = "front-door";
+/// Component value of the operator's pods.
+pub const COMPONENT_OPERATOR: &str = "operator";
 /// Field manager and `managed-by` value of the operator.
 pub const OPERATOR: &str = "pawang-operator";
 

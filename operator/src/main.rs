@@ -1,15 +1,29 @@
-//! The Pawang operator: a kube-runtime controller that turns each
-//! `WhatsAppAccount` into a tenant (StatefulSet, volume, Service, Secret,
-//! RBAC, NetworkPolicy) and cleans up after it.
+//! The Pawang operator binary: parse settings, run.
 
 use clap::Parser;
+use tracing_subscriber::EnvFilter;
 
 /// Runs each WhatsAppAccount as an isolated tenant.
 #[derive(Debug, Parser)]
 #[command(version, about, long_about = None)]
-struct Args {}
+struct Args {
+    #[command(flatten)]
+    settings: operator::Settings,
 
-fn main() -> anyhow::Result<()> {
-    let Args {} = Args::parse();
-    anyhow::bail!("the WhatsAppAccount controller is not part of this build yet")
+    /// Log lines as JSON objects instead of text.
+    #[arg(long, env = "PAWANG_LOG_JSON")]
+    log_json: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    if args.log_json {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
+    operator::run::run(args.settings).await
 }

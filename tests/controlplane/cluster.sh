@@ -6,8 +6,11 @@
 #
 #   cluster.sh [--foreground] [--crd FILE]... DIR
 #
-# State (certificates, etcd data, logs, kubeconfig) lives in DIR, which must
-# not exist yet. When the control plane is up the script prints
+# State (certificates, etcd data, logs, kubeconfigs) lives in DIR, which
+# must not exist yet. DIR/kubeconfig is the admin's; DIR/operator.kubeconfig
+# is a second cluster admin named pawang-operator, so that the API server's
+# audit log (DIR/logs/audit.log, every request at Metadata level) tells the
+# operator's requests from the tests' own. When the control plane is up the script prints
 #   ready <kubeconfig path>
 # on stdout and then waits:
 #   - by default until its standard input reaches end of file, so a test
@@ -138,6 +141,7 @@ sign() {
 leaf="basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
 sign apiserver "/CN=kube-apiserver" "${leaf}extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\n"
 sign admin "/O=system:masters/CN=pawang-admin" "${leaf}extendedKeyUsage=clientAuth\n"
+sign operator "/O=system:masters/CN=pawang-operator" "${leaf}extendedKeyUsage=clientAuth\n"
 new_key "$pki/sa.key"
 ossl pkey -in "$pki/sa.key" -pubout -out "$pki/sa.pub"
 
@@ -157,6 +161,13 @@ wait_for etcd 60 curl -sf "http://127.0.0.1:$etcd_port/health"
 
 # --- kube-apiserver -----------------------------------------------------------
 api_port="$(free_port)"
+cat >"$dir/audit-policy.yaml" <<EOF
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+EOF
 kube-apiserver \
     --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
     --etcd-servers "http://127.0.0.1:$etcd_port" \
@@ -170,13 +181,17 @@ kube-apiserver \
     --service-account-signing-key-file "$pki/sa.key" \
     --enable-admission-plugins NamespaceLifecycle,ServiceAccount,PodSecurity \
     --endpoint-reconciler-type none \
+    --audit-policy-file "$dir/audit-policy.yaml" \
+    --audit-log-path "$dir/logs/audit.log" --audit-log-maxsize 0 \
     --profiling=false \
     </dev/null >"$dir/logs/kube-apiserver.log" 2>&1 &
 pids+=($!)
 
-kubeconfig="$dir/kubeconfig"
 b64() { base64 -w0 <"$1"; }
-cat >"$kubeconfig" <<EOF
+# Writes a kubeconfig for one of the client certificates.
+write_kubeconfig() {
+    local user="$1" path="$2"
+    cat >"$path" <<EOF
 apiVersion: v1
 kind: Config
 clusters:
@@ -185,18 +200,22 @@ clusters:
     server: https://127.0.0.1:$api_port
     certificate-authority-data: $(b64 "$pki/ca.crt")
 users:
-- name: pawang-admin
+- name: pawang-$user
   user:
-    client-certificate-data: $(b64 "$pki/admin.crt")
-    client-key-data: $(b64 "$pki/admin.key")
+    client-certificate-data: $(b64 "$pki/$user.crt")
+    client-key-data: $(b64 "$pki/$user.key")
 contexts:
 - name: pawang-test
   context:
     cluster: pawang-test
-    user: pawang-admin
+    user: pawang-$user
 current-context: pawang-test
 EOF
-chmod 600 "$kubeconfig"
+    chmod 600 "$path"
+}
+kubeconfig="$dir/kubeconfig"
+write_kubeconfig admin "$kubeconfig"
+write_kubeconfig operator "$dir/operator.kubeconfig"
 export KUBECONFIG="$kubeconfig"
 wait_for kube-apiserver 120 kubectl get --raw /readyz
 

@@ -141,6 +141,21 @@ impl Cluster {
         &self.kubeconfig
     }
 
+    /// Path of the kubeconfig of the operator's identity
+    /// (`pawang-operator`, a cluster admin told apart in the audit log).
+    pub fn operator_kubeconfig(&self) -> PathBuf {
+        self.state_dir().join("operator.kubeconfig")
+    }
+
+    /// Path of the API server's audit log.
+    pub fn audit_log(&self) -> PathBuf {
+        self.state_dir().join("logs/audit.log")
+    }
+
+    fn state_dir(&self) -> &Path {
+        self.kubeconfig.parent().unwrap_or(Path::new("."))
+    }
+
     /// A client for the caller's runtime (a client must not outlive the
     /// runtime it was made on, and each test has its own).
     pub async fn client(&self) -> Result<Client> {
@@ -178,8 +193,9 @@ impl Cluster {
                 }
             })
             .collect();
-        slug.truncate(50);
-        let name = format!("{}-{n}", slug.trim_matches('-'));
+        slug.truncate(45);
+        // The process id keeps names apart across runs on one cluster.
+        let name = format!("{}-{n}-{}", slug.trim_matches('-'), std::process::id());
         let namespace = Namespace {
             metadata: ObjectMeta {
                 name: Some(name.clone()),

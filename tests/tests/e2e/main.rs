@@ -5,4 +5,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod control_plane;
+mod operator;
 mod whatsapp_account;

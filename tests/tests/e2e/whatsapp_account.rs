@@ -59,7 +59,7 @@ async fn an_account_reads_back_with_its_defaults() {
     assert_eq!(account.owner_id(), OWNER);
     assert_eq!(account.spec.language, Language::Id);
     assert!(!account.spec.suspend);
-    assert_eq!(account.spec.storage.size.0, "256Mi");
+    assert_eq!(account.spec.storage.size, None);
     assert!(!account.spec.storage.retain_on_delete);
     assert_eq!(account.spec.storage.storage_class_name, None);
     assert_eq!(account.status, None);

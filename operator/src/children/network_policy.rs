@@ -1,0 +1,149 @@
+//! The tenant's NetworkPolicy: only the front door and the operator may
+//! call it; it may call only DNS, HTTPS (WhatsApp) and the front door's
+//! Telegram gateway.
+
+use crds::labels;
+use k8s_openapi::api::networking::v1::{
+    IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
+    NetworkPolicyPort, NetworkPolicySpec,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::{HTTP_PORT, Tenant};
+
+/// Private ranges left out of "HTTPS anywhere", so a tenant cannot reach
+/// services inside the cluster network over 443.
+const PRIVATE_RANGES: [&str; 3] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+
+/// Builds the NetworkPolicy.
+pub fn build(tenant: &Tenant<'_>) -> NetworkPolicy {
+    NetworkPolicy {
+        metadata: tenant.metadata(),
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(LabelSelector {
+                match_labels: Some(tenant.selector()),
+                ..LabelSelector::default()
+            }),
+            policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
+            ingress: Some(vec![NetworkPolicyIngressRule {
+                from: Some(vec![pawang_pods(&[
+                    labels::COMPONENT_FRONT_DOOR,
+                    labels::COMPONENT_OPERATOR,
+                ])]),
+                ports: Some(vec![port("TCP", HTTP_PORT)]),
+            }]),
+            egress: Some(vec![
+                NetworkPolicyEgressRule {
+                    to: None,
+                    ports: Some(vec![port("UDP", 53), port("TCP", 53)]),
+                },
+                NetworkPolicyEgressRule {
+                    to: Some(vec![NetworkPolicyPeer {
+                        ip_block: Some(IPBlock {
+                            cidr: "0.0.0.0/0".into(),
+                            except: Some(PRIVATE_RANGES.map(String::from).into()),
+                        }),
+                        ..NetworkPolicyPeer::default()
+                    }]),
+                    ports: Some(vec![port("TCP", 443)]),
+                },
+                NetworkPolicyEgressRule {
+                    to: Some(vec![pawang_pods(&[labels::COMPONENT_FRONT_DOOR])]),
+                    ports: Some(vec![port(
+                        "TCP",
+                        i32::from(tenant.defaults.telegram_gateway_port),
+                    )]),
+                },
+            ]),
+        }),
+    }
+}
+
+/// Pods of this install's given components, in the tenant's namespace.
+fn pawang_pods(components: &[&str]) -> NetworkPolicyPeer {
+    NetworkPolicyPeer {
+        pod_selector: Some(LabelSelector {
+            match_labels: Some([(labels::NAME.to_owned(), labels::APP.to_owned())].into()),
+            match_expressions: Some(vec![LabelSelectorRequirement {
+                key: labels::COMPONENT.into(),
+                operator: "In".into(),
+                values: Some(components.iter().map(|c| (*c).to_owned()).collect()),
+            }]),
+        }),
+        ..NetworkPolicyPeer::default()
+    }
+}
+
+fn port(protocol: &str, number: i32) -> NetworkPolicyPort {
+    NetworkPolicyPort {
+        protocol: Some(protocol.into()),
+        port: Some(IntOrString::Int(number)),
+        ..NetworkPolicyPort::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::children::fixture;
+
+    fn policy() -> NetworkPolicySpec {
+        let account = fixture::account();
+        let defaults = fixture::defaults();
+        build(&Tenant::new(&account, &defaults).unwrap())
+            .spec
+            .unwrap()
+    }
+
+    fn ports(rule_ports: &Option<Vec<NetworkPolicyPort>>) -> Vec<(String, i32)> {
+        rule_ports
+            .iter()
+            .flatten()
+            .map(|p| {
+                let IntOrString::Int(n) = p.port.clone().unwrap() else {
+                    panic!("named port")
+                };
+                (p.protocol.clone().unwrap(), n)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn admits_only_front_door_and_operator() {
+        let spec = policy();
+        let ingress = spec.ingress.unwrap();
+        assert_eq!(ingress.len(), 1);
+        let from = ingress[0].from.clone().unwrap();
+        assert_eq!(from.len(), 1);
+        let selector = from[0].pod_selector.clone().unwrap();
+        assert_eq!(
+            selector.match_expressions.unwrap()[0].values,
+            Some(vec!["front-door".into(), "operator".into()])
+        );
+        assert_eq!(from[0].namespace_selector, None, "same namespace only");
+        assert_eq!(ports(&ingress[0].ports), [("TCP".into(), 8080)]);
+    }
+
+    #[test]
+    fn egress_is_dns_https_and_the_gateway() {
+        let spec = policy();
+        assert_eq!(
+            spec.policy_types,
+            Some(vec!["Ingress".into(), "Egress".into()])
+        );
+        let egress = spec.egress.unwrap();
+        let all: Vec<_> = egress.iter().flat_map(|r| ports(&r.ports)).collect();
+        assert_eq!(
+            all,
+            [
+                ("UDP".into(), 53),
+                ("TCP".into(), 53),
+                ("TCP".into(), 443),
+                ("TCP".into(), 8081)
+            ]
+        );
+        let https = egress[1].to.clone().unwrap()[0].ip_block.clone().unwrap();
+        assert!(https.except.unwrap().contains(&"10.0.0.0/8".into()));
+    }
+}

@@ -1,0 +1,58 @@
+//! Asks a tenant to log out of WhatsApp before its account goes away, so
+//! the linked device disappears from the owner's phone too.
+
+use std::time::Duration;
+
+/// Header carrying the tenant secret on operator and front door calls,
+/// the same convention as Telegram's webhook secret.
+pub const SECRET_HEADER: &str = "X-Telegram-Bot-Api-Secret-Token";
+
+/// Why a logout request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request could not be sent or timed out.
+    #[error("logout request failed")]
+    Request(#[from] reqwest::Error),
+    /// The tenant answered with an error status.
+    #[error("tenant answered {0}")]
+    Status(reqwest::StatusCode),
+}
+
+/// The tenant's URL from the operator's template.
+pub fn tenant_url(template: &str, name: &str, namespace: &str) -> String {
+    template
+        .replace("{name}", name)
+        .replace("{namespace}", namespace)
+}
+
+/// `POST <tenant>/admin/logout` with the tenant secret.
+pub async fn request(
+    http: &reqwest::Client,
+    base: &str,
+    secret: &str,
+    timeout: Duration,
+) -> Result<(), Error> {
+    let response = http
+        .post(format!("{}/admin/logout", base.trim_end_matches('/')))
+        .header(SECRET_HEADER, secret)
+        .timeout(timeout)
+        .send()
+        .await?;
+    if !response.status().is_success() {
+        return Err(Error::Status(response.status()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fills_the_template() {
+        assert_eq!(
+            tenant_url("http://{name}.{namespace}.svc:8080", "wa-1", "pawang"),
+            "http://wa-1.pawang.svc:8080"
+        );
+    }
+}

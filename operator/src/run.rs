@@ -1,0 +1,208 @@
+//! Wiring: settings in, operator running until SIGTERM or lost leadership.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use crds::WhatsAppAccount;
+use crds::secret::InstallKey;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::{Api, Client, CustomResourceExt};
+use tokio::sync::watch;
+use tracing::{Instrument, error, info, info_span, warn};
+
+use crate::http::{self, Health};
+use crate::leader::LeaseLock;
+use crate::metrics::Metrics;
+use crate::{Settings, controller};
+
+/// Runs the operator until it is told to stop.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let key_bytes = std::fs::read(&settings.install_key_file).with_context(|| {
+        format!(
+            "cannot read the install key {}",
+            settings.install_key_file.display()
+        )
+    })?;
+    let install_key = InstallKey::new(&key_bytes)?;
+    let client = Client::try_default()
+        .await
+        .context("cannot reach the API server")?;
+    let metrics = Metrics::new()?;
+    let health = Arc::new(Health::default());
+
+    // One shutdown path: a signal (or lost leadership) flips this, every
+    // task watches it.
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(signals(stop.clone()));
+
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    info!(address = %settings.listen, "serving metrics and health");
+    let server = axum::serve(listener, http::router(metrics.clone(), health.clone()))
+        .with_graceful_shutdown(wait(stopped.clone()));
+    let server = tokio::spawn(server.into_future().instrument(info_span!("http")));
+
+    let identity = settings
+        .leader
+        .identity
+        .clone()
+        .unwrap_or_else(|| format!("operator-{}", std::process::id()));
+    let outcome = lead(
+        client,
+        settings,
+        install_key,
+        metrics,
+        health,
+        identity,
+        stop.clone(),
+        stopped,
+    )
+    .await;
+    let _ = stop.send(true);
+    if let Ok(Err(error)) = server.await {
+        warn!(%error, "metrics server failed");
+    }
+    outcome
+}
+
+/// Waits for the CRD and the Lease, then runs the controller while the
+/// Lease is held.
+#[allow(clippy::too_many_arguments)]
+async fn lead(
+    client: Client,
+    settings: Settings,
+    install_key: InstallKey,
+    metrics: Metrics,
+    health: Arc<Health>,
+    identity: String,
+    stop: watch::Sender<bool>,
+    mut stopped: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let crds = Api::<CustomResourceDefinition>::all(client.clone());
+    let crd_name = WhatsAppAccount::crd_name();
+    loop {
+        match crds.get_opt(crd_name).await {
+            Ok(Some(_)) => break,
+            Ok(None) => warn!(crd = crd_name, "CRD not installed yet"),
+            Err(error) => warn!(%error, "cannot look up the CRD"),
+        }
+        if pause(&mut stopped, Duration::from_secs(5)).await {
+            return Ok(());
+        }
+    }
+    health.crd_present.store(true, Ordering::Release);
+
+    let lock = LeaseLock::new(
+        client.clone(),
+        &settings.namespace,
+        &settings.leader.lease_name,
+        &identity,
+        settings.leader.lease_duration,
+    );
+    info!(%identity, lease = %settings.leader.lease_name, "waiting for leadership");
+    loop {
+        match lock.try_acquire_or_renew().await {
+            Ok(true) => break,
+            Ok(false) => {}
+            Err(error) => warn!(%error, "cannot take the lease"),
+        }
+        if pause(&mut stopped, lock.renew_interval()).await {
+            return Ok(());
+        }
+    }
+    info!("leading");
+    health.leading.store(true, Ordering::Release);
+
+    let (lost_tx, mut lost) = watch::channel(false);
+    let renewer = tokio::spawn(
+        renew(lock.clone(), stop.clone(), lost_tx, stopped.clone()).instrument(info_span!("lease")),
+    );
+    let synced = health.clone();
+    controller::run(
+        client,
+        settings,
+        install_key,
+        metrics,
+        identity,
+        move || synced.synced.store(true, Ordering::Release),
+        wait(stopped),
+    )
+    .await;
+    renewer.abort();
+    if *lost.borrow_and_update() {
+        anyhow::bail!("lost the lease; stopping so that only the leader reconciles");
+    }
+    if let Err(error) = lock.release().await {
+        warn!(%error, "cannot release the lease");
+    }
+    info!("stopped");
+    Ok(())
+}
+
+/// Renews the Lease; when it cannot for a whole lease duration, another
+/// replica may already lead, so this one stops.
+async fn renew(
+    lock: LeaseLock,
+    stop: watch::Sender<bool>,
+    lost: watch::Sender<bool>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut last_renewed = tokio::time::Instant::now();
+    let deadline = lock.renew_interval() * 3;
+    loop {
+        if pause(&mut stopped, lock.renew_interval()).await {
+            return;
+        }
+        match lock.try_acquire_or_renew().await {
+            Ok(true) => last_renewed = tokio::time::Instant::now(),
+            Ok(false) => {
+                error!("another replica holds the lease");
+                break;
+            }
+            Err(error) => warn!(%error, "cannot renew the lease"),
+        }
+        if last_renewed.elapsed() >= deadline {
+            error!("lease not renewed in time");
+            break;
+        }
+    }
+    let _ = lost.send(true);
+    let _ = stop.send(true);
+}
+
+/// Sleeps for `period`; true when shutdown was asked meanwhile.
+async fn pause(stopped: &mut watch::Receiver<bool>, period: Duration) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(period) => {}
+        _ = stopped.wait_for(|stop| *stop) => {}
+    }
+    *stopped.borrow()
+}
+
+/// Resolves once shutdown was asked.
+async fn wait(mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stop| *stop).await;
+}
+
+async fn signals(stop: watch::Sender<bool>) {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    info!("shutting down");
+    let _ = stop.send(true);
+}

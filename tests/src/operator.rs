@@ -1,0 +1,159 @@
+//! The operator as a real process, started from the workspace's build
+//! (`cargo build -p operator`, which `make e2e` runs first).
+
+use std::io::Write as _;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use crate::Cluster;
+use crate::wait::wait_until;
+
+/// The install key every test operator derives tenant secrets from.
+pub const INSTALL_KEY: &str = "pawang-test-install-key-0123456789abcdef";
+
+static STARTED: AtomicU32 = AtomicU32::new(0);
+
+/// A binary of this workspace, next to the test executable's `deps/`.
+pub fn workspace_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target directory");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing; build it first (`cargo build -p {name}`, as `make e2e` does)",
+        path.display()
+    );
+    path
+}
+
+/// A running operator process; killed when dropped.
+#[derive(Debug)]
+pub struct Operator {
+    child: Child,
+    /// Where `/metrics`, `/healthz` and `/readyz` are served.
+    pub address: SocketAddr,
+    dir: PathBuf,
+    http: reqwest::Client,
+}
+
+impl Operator {
+    /// Starts an operator serving `namespace` with the test cluster's
+    /// operator identity; `extra` flags are appended.
+    pub fn start(cluster: &Cluster, namespace: &str, extra: &[&str]) -> Self {
+        let n = STARTED.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("pawang-operator-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("operator dir");
+        let key = dir.join("install-key");
+        std::fs::File::create(&key)
+            .and_then(|mut f| f.write_all(INSTALL_KEY.as_bytes()))
+            .expect("install key");
+        let address = free_address();
+        let log = std::fs::File::create(dir.join("operator.log")).expect("log file");
+        let child = Command::new(workspace_binary("operator"))
+            .env("KUBECONFIG", cluster.operator_kubeconfig())
+            .env("RUST_LOG", "info,kube=warn")
+            .env_remove("POD_NAME")
+            .args(["--namespace", namespace])
+            .arg("--install-key-file")
+            .arg(&key)
+            .args(["--listen", &address.to_string()])
+            .args(["--identity", &format!("operator-{n}")])
+            .args(["--lease-duration", "3s"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log)
+            .spawn()
+            .expect("start the operator");
+        Self {
+            child,
+            address,
+            dir,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// This operator's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("operator.log")).unwrap_or_default()
+    }
+
+    /// GETs one of the operator's endpoints; `None` while it does not
+    /// answer.
+    pub async fn get(&self, path: &str) -> Option<(u16, String)> {
+        let response = self
+            .http
+            .get(format!("http://{}{path}", self.address))
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await
+            .ok()?;
+        let status = response.status().as_u16();
+        Some((status, response.text().await.ok()?))
+    }
+
+    /// Waits until `/readyz` answers 200.
+    pub async fn ready(&self) {
+        wait_until("operator ready", || async {
+            matches!(self.get("/readyz").await, Some((200, _))).then_some(())
+        })
+        .await;
+    }
+
+    /// The value of one metric sample, e.g.
+    /// `pawang_operator_reconciles_total{result="ok"}`.
+    pub async fn metric(&self, sample: &str) -> Option<f64> {
+        let (_, text) = self.get("/metrics").await?;
+        text.lines().find_map(|line| {
+            let value = line.strip_prefix(sample)?.strip_prefix(' ')?;
+            value.trim().parse().ok()
+        })
+    }
+
+    /// Kills the process with SIGKILL, as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Asks the process to stop (SIGTERM) and waits for it; its exit code.
+    pub fn terminate(&mut self) -> Option<i32> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().ok().and_then(|s| s.code())
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        self.kill();
+        if std::thread::panicking() {
+            let log = self.log();
+            let tail: Vec<_> = log.lines().rev().take(40).collect();
+            eprintln!("--- last lines of {}", self.dir.display());
+            for line in tail.iter().rev() {
+                eprintln!("{line}");
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A loopback address nothing listens on right now.
+pub fn free_address() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+}

@@ -1,0 +1,38 @@
+//! Waiting for a condition with a deadline, never for a fixed time.
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::cluster::DEADLINE;
+
+/// Polls `check` until it returns `Some`, and returns that; panics naming
+/// `what` after [`DEADLINE`]. For states that no single watch reports (a
+/// count across objects, an HTTP endpoint); prefer `await_condition` for
+/// one object.
+pub async fn wait_until<T, F, Fut>(what: &str, check: F) -> T
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    wait_until_for(what, DEADLINE, check).await
+}
+
+/// [`wait_until`] with another deadline.
+pub async fn wait_until_for<T, F, Fut>(what: &str, deadline: Duration, check: F) -> T
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let poll = async {
+        loop {
+            if let Some(value) = check().await {
+                return value;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    match tokio::time::timeout(deadline, poll).await {
+        Ok(value) => value,
+        Err(_) => panic!("{what}: not within {deadline:?}"),
+    }
+}

@@ -1,0 +1,593 @@
+//! The operator against the real control plane: children, permissions,
+//! drift, suspend, deletion, restarts, idempotency and leadership.
+
+use std::fmt::Debug;
+
+use crds::secret::InstallKey;
+use crds::{Language, Phase, WhatsAppAccount, labels};
+use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::runtime::wait::await_condition;
+use kube::{Client, Resource, ResourceExt};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+use tests::cluster::DEADLINE;
+use tests::operator::INSTALL_KEY;
+use tests::wait::{wait_until, wait_until_for};
+use tests::{Cluster, Operator, audit, stub_tenant};
+
+const OWNER: i64 = 555_000_111;
+
+/// A fresh namespace with the CRD and an operator serving it.
+struct Env {
+    client: Client,
+    ns: String,
+    accounts: Api<WhatsAppAccount>,
+}
+
+async fn env(test: &str) -> Env {
+    let cluster = Cluster::shared();
+    let client = cluster.client().await.unwrap();
+    cluster.install_crd(&client).await.unwrap();
+    let ns = cluster.namespace(&client, test).await.unwrap();
+    let accounts = Api::namespaced(client.clone(), &ns);
+    Env {
+        client,
+        ns,
+        accounts,
+    }
+}
+
+/// The fictional number `4477009000NN` (a range kept for drama).
+fn phone(n: u32) -> String {
+    format!("447700900{n:03}")
+}
+
+async fn create(env: &Env, n: u32) -> WhatsAppAccount {
+    let account = WhatsAppAccount::for_phone(&phone(n).parse().unwrap(), OWNER, Language::Id);
+    env.accounts
+        .create(&PostParams::default(), &account)
+        .await
+        .unwrap()
+}
+
+/// Waits until object `name` of kind `K` exists and returns it.
+async fn exists<K>(env: &Env, name: &str) -> K
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + Clone
+        + Debug
+        + DeserializeOwned
+        + Send
+        + 'static,
+{
+    let api = Api::<K>::namespaced(env.client.clone(), &env.ns);
+    let what = format!("{} {name}", K::kind(&()));
+    tokio::time::timeout(
+        DEADLINE,
+        await_condition(api, name, |o: Option<&K>| o.is_some()),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("{what} not created within {DEADLINE:?}"))
+    .unwrap()
+    .unwrap_or_else(|| panic!("{what} vanished"))
+}
+
+/// Waits until the account's status satisfies `check`.
+async fn status_where(
+    env: &Env,
+    name: &str,
+    what: &str,
+    check: impl Fn(&WhatsAppAccount) -> bool,
+) -> WhatsAppAccount {
+    tokio::time::timeout(
+        DEADLINE,
+        await_condition(env.accounts.clone(), name, |a: Option<&WhatsAppAccount>| {
+            a.is_some_and(&check)
+        }),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("{name}: {what} not within {DEADLINE:?}"))
+    .unwrap()
+    .unwrap()
+}
+
+fn phase_is(phase: Phase) -> impl Fn(&WhatsAppAccount) -> bool {
+    move |a| a.status.as_ref().and_then(|s| s.phase) == Some(phase)
+}
+
+/// Makes the tenant pod look running and ready, as a kubelet would report
+/// (there is no kubelet here).
+async fn make_pod_ready(env: &Env, name: &str) {
+    let pod_name = format!("{name}-0");
+    exists::<Pod>(env, &pod_name).await;
+    let now = "2026-01-01T00:00:00Z";
+    Api::<Pod>::namespaced(env.client.clone(), &env.ns)
+        .patch_status(
+            &pod_name,
+            &PatchParams::default(),
+            &Patch::Merge(json!({
+                "status": {
+                    "phase": "Running",
+                    "conditions": [
+                        {"type": "Ready", "status": "True", "lastTransitionTime": now},
+                        {"type": "ContainersReady", "status": "True", "lastTransitionTime": now},
+                    ],
+                }
+            })),
+        )
+        .await
+        .unwrap();
+}
+
+fn assert_owned<K: Resource<DynamicType = ()>>(object: &K, account: &WhatsAppAccount) {
+    let kind = K::kind(&());
+    let refs = object.meta().owner_references.clone().unwrap_or_default();
+    assert_eq!(refs.len(), 1, "{kind}: {refs:?}");
+    assert_eq!(Some(refs[0].uid.clone()), account.uid(), "{kind}");
+    assert_eq!(refs[0].controller, Some(true), "{kind}");
+    let labels = object.meta().labels.clone().unwrap_or_default();
+    assert_eq!(labels[labels::OWNER], OWNER.to_string(), "{kind}");
+    assert_eq!(labels[labels::MANAGED_BY], labels::OPERATOR, "{kind}");
+}
+
+#[tokio::test]
+async fn an_account_gets_every_child_and_a_compliant_pod() {
+    let env = env("operator-children").await;
+    let operator = Operator::start(Cluster::shared(), &env.ns, &[]);
+    let account = create(&env, 1).await;
+    let name = account.name_any();
+
+    let sts: StatefulSet = exists(&env, &name).await;
+    assert_owned(&sts, &account);
+    assert_eq!(sts.spec.replicas, Some(1));
+    assert_owned(
+        &exists::<PersistentVolumeClaim>(&env, &name).await,
+        &account,
+    );
+    assert_owned(&exists::<Service>(&env, &name).await, &account);
+    assert_owned(&exists::<ServiceAccount>(&env, &name).await, &account);
+    assert_owned(&exists::<Role>(&env, &name).await, &account);
+    assert_owned(&exists::<RoleBinding>(&env, &name).await, &account);
+    assert_owned(&exists::<NetworkPolicy>(&env, &name).await, &account);
+    let secret: Secret = exists(&env, &name).await;
+    assert_owned(&secret, &account);
+    let expected = InstallKey::new(INSTALL_KEY.as_bytes())
+        .unwrap()
+        .tenant_secret(&name);
+    assert_eq!(
+        secret.data.unwrap()["tenant-secret"].0,
+        expected.into_bytes()
+    );
+
+    // The StatefulSet controller made the pod in a namespace enforcing
+    // Pod Security "restricted": the pod template complies.
+    let pod: Pod = exists(&env, &format!("{name}-0")).await;
+    assert_eq!(
+        pod.spec.unwrap().service_account_name.as_deref(),
+        Some(name.as_str())
+    );
+
+    let account = status_where(&env, &name, "status observed", |a| {
+        a.status
+            .as_ref()
+            .is_some_and(|s| s.observed_generation == a.metadata.generation)
+    })
+    .await;
+    let status = account.status.unwrap();
+    assert_eq!(status.phase, Some(Phase::Provisioning));
+    let ready = status
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Ready")
+        .unwrap();
+    assert_eq!(ready.status, "False");
+    assert!(
+        account
+            .metadata
+            .finalizers
+            .unwrap()
+            .contains(&"pawang.dev/cleanup".into())
+    );
+
+    // A ready pod makes the account Ready and waiting for pairing.
+    make_pod_ready(&env, &name).await;
+    status_where(
+        &env,
+        &name,
+        "AwaitingPairing",
+        phase_is(Phase::AwaitingPairing),
+    )
+    .await;
+    drop(operator);
+}
+
+#[tokio::test]
+async fn a_tenant_may_patch_its_own_status_and_nothing_else() {
+    let env = env("operator-rbac").await;
+    let _operator = Operator::start(Cluster::shared(), &env.ns, &[]);
+    let mine = create(&env, 1).await.name_any();
+    let other = create(&env, 2).await.name_any();
+    exists::<RoleBinding>(&env, &mine).await;
+    exists::<RoleBinding>(&env, &other).await;
+
+    let tenant = format!("system:serviceaccount:{}:{mine}", env.ns);
+    let can_i = |args: &[&str]| {
+        let output = Cluster::shared()
+            .command("kubectl")
+            .args(["auth", "can-i", "--namespace", &env.ns, "--as", &tenant])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    let own = format!("whatsappaccounts.pawang.dev/{mine}");
+    let others = format!("whatsappaccounts.pawang.dev/{other}");
+    let table: [(&[&str], &str); 12] = [
+        (&["patch", &own, "--subresource=status"], "yes"),
+        (&["get", &own, "--subresource=status"], "yes"),
+        (&["get", &own], "yes"),
+        (&["patch", &own], "no"),
+        (&["update", &own], "no"),
+        (&["delete", &own], "no"),
+        (&["patch", &others, "--subresource=status"], "no"),
+        (&["get", &others], "no"),
+        (&["list", "whatsappaccounts.pawang.dev"], "no"),
+        (&["get", "secrets"], "no"),
+        (&["list", "pods"], "no"),
+        (&["create", "pods"], "no"),
+    ];
+    for (args, want) in table {
+        assert_eq!(can_i(args), want, "can-i {args:?}");
+    }
+}
+
+#[tokio::test]
+async fn drift_is_reverted() {
+    let env = env("operator-drift").await;
+    let _operator = Operator::start(Cluster::shared(), &env.ns, &[]);
+    let name = create(&env, 1).await.name_any();
+    exists::<StatefulSet>(&env, &name).await;
+    let service: Service = exists(&env, &name).await;
+
+    let stateful_sets = Api::<StatefulSet>::namespaced(env.client.clone(), &env.ns);
+    stateful_sets
+        .patch(
+            &name,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"replicas": 3}})),
+        )
+        .await
+        .unwrap();
+    tokio::time::timeout(
+        DEADLINE,
+        await_condition(stateful_sets, &name, |s: Option<&StatefulSet>| {
+            s.is_some_and(|s| s.spec.replicas == Some(1))
+        }),
+    )
+    .await
+    .expect("replicas back to 1")
+    .unwrap();
+
+    let services = Api::<Service>::namespaced(env.client.clone(), &env.ns);
+    services
+        .delete(&name, &DeleteParams::default())
+        .await
+        .unwrap();
+    let old_uid = service.uid();
+    tokio::time::timeout(
+        DEADLINE,
+        await_condition(services, &name, move |s: Option<&Service>| {
+            s.is_some_and(|s| s.uid() != old_uid)
+        }),
+    )
+    .await
+    .expect("service recreated")
+    .unwrap();
+}
+
+#[tokio::test]
+async fn suspend_scales_to_zero_and_resume_brings_it_back() {
+    let env = env("operator-suspend").await;
+    let _operator = Operator::start(Cluster::shared(), &env.ns, &[]);
+    let name = create(&env, 1).await.name_any();
+    exists::<StatefulSet>(&env, &name).await;
+    let claim: PersistentVolumeClaim = exists(&env, &name).await;
+
+    let suspend = |on: bool| Patch::Merge(json!({"spec": {"suspend": on}}));
+    let stateful_sets = Api::<StatefulSet>::namespaced(env.client.clone(), &env.ns);
+    for (on, replicas) in [(true, 0), (false, 1)] {
+        env.accounts
+            .patch(&name, &PatchParams::default(), &suspend(on))
+            .await
+            .unwrap();
+        tokio::time::timeout(
+            DEADLINE,
+            await_condition(
+                stateful_sets.clone(),
+                &name,
+                move |s: Option<&StatefulSet>| s.is_some_and(|s| s.spec.replicas == Some(replicas)),
+            ),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("replicas {replicas}"))
+        .unwrap();
+        let account = status_where(&env, &name, "suspend observed", |a| {
+            a.status.as_ref().is_some_and(|s| {
+                s.observed_generation == a.metadata.generation
+                    && s.conditions.iter().any(|c| {
+                        c.type_ == "Suspended" && c.status == if on { "True" } else { "False" }
+                    })
+            })
+        })
+        .await;
+        let phase = account.status.unwrap().phase;
+        assert_eq!(phase == Some(Phase::Suspended), on, "{phase:?}");
+    }
+    // The volume stayed the same one throughout.
+    let after: PersistentVolumeClaim = exists(&env, &name).await;
+    assert_eq!(after.uid(), claim.uid());
+}
+
+async fn gone<K>(env: &Env, name: &str)
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + Clone
+        + Debug
+        + DeserializeOwned
+        + Send
+        + 'static,
+{
+    let api = Api::<K>::namespaced(env.client.clone(), &env.ns);
+    tokio::time::timeout(
+        DEADLINE,
+        await_condition(api, name, |o: Option<&K>| o.is_none()),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("{} {name} still there", K::kind(&())))
+    .unwrap();
+}
+
+#[tokio::test]
+async fn deletion_logs_out_a_ready_tenant_and_removes_everything() {
+    let env = env("operator-delete").await;
+    let (stub, mut received) = stub_tenant::start().await;
+    let template = format!("http://{stub}/{{namespace}}/{{name}}");
+    let _operator = Operator::start(
+        Cluster::shared(),
+        &env.ns,
+        &["--tenant-url-template", &template],
+    );
+    let name = create(&env, 1).await.name_any();
+    exists::<StatefulSet>(&env, &name).await;
+    make_pod_ready(&env, &name).await;
+    status_where(&env, &name, "Ready", phase_is(Phase::AwaitingPairing)).await;
+
+    env.accounts
+        .delete(&name, &DeleteParams::default())
+        .await
+        .unwrap();
+    let call = tokio::time::timeout(DEADLINE, received.recv())
+        .await
+        .expect("logout call within the deadline")
+        .unwrap();
+    assert_eq!(call.method, "POST");
+    assert_eq!(call.path, format!("/{}/{name}/admin/logout", env.ns));
+    let secret = InstallKey::new(INSTALL_KEY.as_bytes())
+        .unwrap()
+        .tenant_secret(&name);
+    assert_eq!(
+        call.header("x-telegram-bot-api-secret-token"),
+        Some(secret.as_str())
+    );
+
+    gone::<WhatsAppAccount>(&env, &name).await;
+    gone::<StatefulSet>(&env, &name).await;
+    gone::<Service>(&env, &name).await;
+    gone::<Secret>(&env, &name).await;
+    gone::<ServiceAccount>(&env, &name).await;
+    gone::<Role>(&env, &name).await;
+    gone::<RoleBinding>(&env, &name).await;
+    gone::<NetworkPolicy>(&env, &name).await;
+    gone::<PersistentVolumeClaim>(&env, &name).await;
+}
+
+#[tokio::test]
+async fn deletion_with_retain_keeps_the_volume_without_logout_when_not_ready() {
+    let env = env("operator-retain").await;
+    let (stub, mut received) = stub_tenant::start().await;
+    let template = format!("http://{stub}/{{name}}");
+    let _operator = Operator::start(
+        Cluster::shared(),
+        &env.ns,
+        &["--tenant-url-template", &template],
+    );
+    let mut account = WhatsAppAccount::for_phone(&phone(1).parse().unwrap(), OWNER, Language::En);
+    account.spec.storage.retain_on_delete = true;
+    let name = env
+        .accounts
+        .create(&PostParams::default(), &account)
+        .await
+        .unwrap()
+        .name_any();
+    let claim: PersistentVolumeClaim = exists(&env, &name).await;
+    exists::<StatefulSet>(&env, &name).await;
+
+    env.accounts
+        .delete(&name, &DeleteParams::default())
+        .await
+        .unwrap();
+    gone::<WhatsAppAccount>(&env, &name).await;
+    gone::<StatefulSet>(&env, &name).await;
+    let kept: PersistentVolumeClaim = exists(&env, &name).await;
+    assert_eq!(kept.uid(), claim.uid());
+    assert_eq!(kept.owner_references(), &[]);
+    assert_eq!(kept.labels()["pawang.dev/retained"], "true");
+    // No pod was ready, so no logout was attempted.
+    assert!(received.try_recv().is_err());
+}
+
+/// Every child of every account in the namespace, checked for count and
+/// ownership: no duplicates, no orphans.
+async fn assert_one_child_each(env: &Env, accounts: &[WhatsAppAccount]) {
+    async fn check<K>(env: &Env, accounts: &[WhatsAppAccount])
+    where
+        K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+            + Clone
+            + Debug
+            + DeserializeOwned,
+    {
+        let selector = format!("{}={}", labels::MANAGED_BY, labels::OPERATOR);
+        let list = Api::<K>::namespaced(env.client.clone(), &env.ns)
+            .list(&ListParams::default().labels(&selector))
+            .await
+            .unwrap();
+        let kind = K::kind(&());
+        assert_eq!(list.items.len(), accounts.len(), "{kind} count");
+        for account in accounts {
+            let child = list
+                .items
+                .iter()
+                .find(|c| c.name_any() == account.name_any())
+                .unwrap_or_else(|| panic!("{kind} {} missing", account.name_any()));
+            assert_owned(child, account);
+        }
+    }
+    check::<StatefulSet>(env, accounts).await;
+    check::<PersistentVolumeClaim>(env, accounts).await;
+    check::<Service>(env, accounts).await;
+    check::<Secret>(env, accounts).await;
+    check::<ServiceAccount>(env, accounts).await;
+    check::<Role>(env, accounts).await;
+    check::<RoleBinding>(env, accounts).await;
+    check::<NetworkPolicy>(env, accounts).await;
+}
+
+/// Waits until every account's status was observed at its generation and
+/// its StatefulSet has settled (Progressing false).
+async fn converged(env: &Env, count: usize) -> Vec<WhatsAppAccount> {
+    wait_until_for("every account converged", DEADLINE * 2, || async {
+        let list = env.accounts.list(&ListParams::default()).await.ok()?;
+        let done = list.items.len() == count
+            && list.items.iter().all(|a| {
+                a.status.as_ref().is_some_and(|s| {
+                    s.observed_generation == a.metadata.generation
+                        && s.conditions
+                            .iter()
+                            .any(|c| c.type_ == "Progressing" && c.status == "False")
+                })
+            });
+        done.then_some(list.items)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_restart_midway_through_50_accounts_converges_without_duplicates() {
+    let env = env("operator-restart").await;
+    let cluster = Cluster::shared();
+    let mut first = Operator::start(cluster, &env.ns, &[]);
+    let creations = (0..50).map(|n| create(&env, n));
+    futures::future::join_all(creations).await;
+
+    // Kill it once some, not all, tenants exist.
+    let stateful_sets = Api::<StatefulSet>::namespaced(env.client.clone(), &env.ns);
+    wait_until("some StatefulSets", || async {
+        let n = stateful_sets
+            .list(&ListParams::default())
+            .await
+            .ok()?
+            .items
+            .len();
+        (n >= 5).then_some(())
+    })
+    .await;
+    first.kill();
+    let _second = Operator::start(cluster, &env.ns, &[]);
+
+    let accounts = converged(&env, 50).await;
+    assert_one_child_each(&env, &accounts).await;
+}
+
+#[tokio::test]
+async fn a_converged_install_causes_no_writes() {
+    let env = env("operator-idle").await;
+    let cluster = Cluster::shared();
+    let mut operator = Operator::start(cluster, &env.ns, &[]);
+    for n in 0..5 {
+        create(&env, n).await;
+    }
+    converged(&env, 5).await;
+    operator.ready().await;
+    assert_eq!(operator.terminate(), Some(0), "graceful shutdown");
+
+    // A new operator reconciles every account from scratch: a forced resync.
+    let mark = audit::len(&cluster.audit_log());
+    let restarted = Operator::start(cluster, &env.ns, &[]);
+    restarted.ready().await;
+    wait_until("every account reconciled again", || async {
+        let done = restarted
+            .metric("pawang_operator_reconciles_total{result=\"ok\"}")
+            .await?;
+        (done >= 5.0).then_some(())
+    })
+    .await;
+    let writes: Vec<_> = audit::requests_since(&cluster.audit_log(), mark)
+        .into_iter()
+        .filter(|r| r.user == "pawang-operator" && r.namespace == env.ns && r.is_write())
+        // Holding the Lease is the one write a leader must make.
+        .filter(|r| r.resource != "leases")
+        .collect();
+    assert!(writes.is_empty(), "writes after convergence: {writes:#?}");
+}
+
+#[tokio::test]
+async fn only_the_leaseholder_reconciles() {
+    let env = env("operator-leader").await;
+    let cluster = Cluster::shared();
+    let mut first = Operator::start(cluster, &env.ns, &[]);
+    first.ready().await;
+    let second = Operator::start(cluster, &env.ns, &[]);
+    second.ready().await;
+    create(&env, 1).await;
+    converged(&env, 1).await;
+    assert!(
+        first.log().contains("leading") ^ second.log().contains("leading"),
+        "exactly one leads"
+    );
+    let (leader, standby) = if first.log().contains("leading") {
+        (&first, &second)
+    } else {
+        (&second, &first)
+    };
+    assert!(
+        leader
+            .metric("pawang_operator_reconciles_total{result=\"ok\"}")
+            .await
+            >= Some(1.0)
+    );
+    assert_eq!(
+        standby
+            .metric("pawang_operator_reconciles_total{result=\"ok\"}")
+            .await,
+        Some(0.0)
+    );
+
+    // When the leader dies the standby takes over and serves new accounts.
+    let standby_is_second = std::ptr::eq(standby, &second);
+    assert!(
+        standby_is_second,
+        "the first operator starts first and leads"
+    );
+    first.kill();
+    let name = create(&env, 2).await.name_any();
+    exists::<StatefulSet>(&env, &name).await;
+    wait_until("standby took over", || async {
+        second.log().contains("leading").then_some(())
+    })
+    .await;
+}
