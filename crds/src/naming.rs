@@ -93,6 +93,40 @@ impl fmt::Debug for PhoneNumber {
     }
 }
 
+/// Displays a value with every phone-number-like run of digits (8 to 15
+/// in a row) masked, for log lines that carry names or error messages
+/// built from them: `wa-447700900123` shows as `wa-44770****123`.
+#[derive(Debug, Clone, Copy)]
+pub struct Redacted<T>(pub T);
+
+impl<T: fmt::Display> fmt::Display for Redacted<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.0.to_string();
+        let mut rest = text.as_str();
+        while let Some(start) = rest.find(|c: char| c.is_ascii_digit()) {
+            f.write_str(&rest[..start])?;
+            let digits = &rest[start..];
+            let len = digits
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(digits.len());
+            let run = &digits[..len];
+            match run.parse::<PhoneNumber>() {
+                Ok(phone) => f.write_str(&phone.masked())?,
+                // Too short, too long or with a leading 0: still mask
+                // anything long enough to be a number.
+                Err(_) if len >= PhoneNumber::MIN_DIGITS => {
+                    f.write_str(&run[..4])?;
+                    f.write_str(&"*".repeat(len - 7))?;
+                    f.write_str(&run[len - 3..])?;
+                }
+                Err(_) => f.write_str(run)?,
+            }
+            rest = &digits[len..];
+        }
+        f.write_str(rest)
+    }
+}
+
 /// The `WhatsAppAccount` name for a phone number: `wa-<digits>`.
 pub fn account_name(phone: &PhoneNumber) -> String {
     format!("{ACCOUNT_NAME_PREFIX}{}", phone.as_str())
@@ -153,6 +187,18 @@ mod tests {
     fn masks_short_numbers_too() {
         // 8 digits: 4 shown in front, 3 behind, 1 hidden; never all shown.
         assert_eq!(phone("12345678").masked(), "1234*678");
+    }
+
+    #[test]
+    fn redacts_numbers_in_text() {
+        let line = "statefulsets \"wa-447700900123\" not found (owner 555000111, code 404)";
+        assert_eq!(
+            Redacted(line).to_string(),
+            "statefulsets \"wa-44770****123\" not found (owner 55500*111, code 404)"
+        );
+        assert_eq!(Redacted("08123456789").to_string(), "0812****789");
+        assert_eq!(Redacted("no digits").to_string(), "no digits");
+        assert_eq!(Redacted("1234567").to_string(), "1234567");
     }
 
     #[test]

@@ -8,8 +8,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crds::naming::Redacted;
 use crds::secret::InstallKey;
 use crds::{Phase, WhatsAppAccount, labels};
+use futures::channel::mpsc::UnboundedSender;
 use futures::{Stream, StreamExt};
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::apps::v1::StatefulSet;
@@ -104,6 +106,9 @@ pub struct Context {
     metrics: Metrics,
     recorder: Recorder,
     http: reqwest::Client,
+    /// Asks for every account to be reconciled, when a deletion frees a
+    /// place under the account limit.
+    reconcile_all: UnboundedSender<()>,
     failures: Mutex<HashMap<ObjectRef<WhatsAppAccount>, u32>>,
 }
 
@@ -244,7 +249,9 @@ pub async fn run(
         network_policies,
     };
 
+    let (reconcile_all, reconcile_all_rx) = futures::channel::mpsc::unbounded();
     let controller = Controller::for_stream(account_stream, accounts.clone())
+        .reconcile_all_on(reconcile_all_rx)
         .with_config(kube::runtime::controller::Config::default().concurrency(settings.concurrency))
         .owns_stream(sts_stream)
         .owns_stream(pvc_stream)
@@ -271,6 +278,7 @@ pub async fn run(
         synced: synced.clone(),
         metrics,
         http: reqwest::Client::new(),
+        reconcile_all,
         failures: Mutex::default(),
     });
 
@@ -294,7 +302,7 @@ pub async fn run(
 
 async fn reconcile(account: Arc<WhatsAppAccount>, ctx: Arc<Context>) -> Result<Action> {
     let started = Instant::now();
-    let span = info_span!("reconcile", account = %account.name_any());
+    let span = info_span!("reconcile", account = %Redacted(account.name_any()));
     let api = Api::<WhatsAppAccount>::namespaced(ctx.client.clone(), &ctx.settings.namespace);
     let result = finalizer(&api, FINALIZER, account.clone(), |event| async {
         match event {
@@ -334,9 +342,8 @@ fn error_policy(account: Arc<WhatsAppAccount>, error: &Error, ctx: Arc<Context>)
     });
     let delay = Duration::from_secs(1u64 << attempt.min(9).saturating_sub(1)).min(RESYNC);
     warn!(
-        account = %account.name_any(),
-        error = %error,
-        source = ?std::error::Error::source(error),
+        account = %Redacted(account.name_any()),
+        error = %Redacted(source_chain(error)),
         retry_in = ?delay,
         "reconcile failed"
     );
@@ -414,7 +421,7 @@ async fn cleanup(account: &WhatsAppAccount, ctx: &Context) -> Result<Action> {
         Ok(tenant) => tenant,
         // Never made a tenant, so there is nothing to clean.
         Err(error) => {
-            warn!(%error, "account never had a tenant; letting it go");
+            warn!(error = %Redacted(error), "account never had a tenant; letting it go");
             return Ok(Action::await_change());
         }
     };
@@ -435,7 +442,10 @@ async fn cleanup(account: &WhatsAppAccount, ctx: &Context) -> Result<Action> {
         match logout::request(&ctx.http, &url, &secret, ctx.settings.logout_timeout).await {
             Ok(()) => info!("tenant logged out"),
             // Deletion must not hang on a tenant that cannot answer.
-            Err(error) => warn!(%error, "tenant did not log out; deleting anyway"),
+            Err(error) => warn!(
+                error = %Redacted(source_chain(&error)),
+                "tenant did not log out; deleting anyway"
+            ),
         }
     } else {
         info!("no ready tenant; skipping logout");
@@ -455,8 +465,29 @@ async fn cleanup(account: &WhatsAppAccount, ctx: &Context) -> Result<Action> {
         ctx.metrics.wrote("PersistentVolumeClaim");
         info!("volume released and kept");
     }
+    // Accounts waiting for a place get one now.
+    let waiting = ctx.accounts.state().iter().any(|a| {
+        a.status.iter().flat_map(|s| &s.conditions).any(|c| {
+            c.type_ == crds::condition::READY && c.reason == crds::condition::reason::QUOTA_EXCEEDED
+        })
+    });
+    if waiting {
+        let _ = ctx.reconcile_all.unbounded_send(());
+    }
     // Garbage collection removes every child the account still owns.
     Ok(Action::await_change())
+}
+
+/// An error and its causes on one line, for logs.
+fn source_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 fn child_ref<K: Child>(tenant: &Tenant<'_>) -> ObjectRef<K> {
@@ -513,7 +544,7 @@ impl Context {
         };
         let reference: ObjectReference = account.object_ref(&());
         if let Err(error) = self.recorder.publish(&event, &reference).await {
-            warn!(%error, "cannot publish event");
+            warn!(error = %Redacted(error), "cannot publish event");
         }
     }
 }

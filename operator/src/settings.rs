@@ -55,12 +55,12 @@ pub struct Settings {
 #[derive(Debug, Clone, clap::Args)]
 pub struct TenantDefaults {
     /// Container image holding `tenant-bot`.
-    #[arg(long, env = "PAWANG_TENANT_IMAGE", default_value = concat!("pawang:", env!("CARGO_PKG_VERSION")))]
+    #[arg(long = "tenant-image", env = "PAWANG_TENANT_IMAGE", default_value = concat!("pawang:", env!("CARGO_PKG_VERSION")))]
     pub image: String,
 
     /// Pull policy of the tenant image.
     #[arg(
-        long,
+        long = "tenant-image-pull-policy",
         env = "PAWANG_TENANT_IMAGE_PULL_POLICY",
         default_value = "IfNotPresent"
     )]
@@ -90,15 +90,15 @@ pub struct TenantDefaults {
     pub storage_class: Option<String>,
 
     /// CPU request of a tenant.
-    #[arg(long, env = "PAWANG_TENANT_CPU_REQUEST", default_value = "10m", value_parser = parse_quantity)]
+    #[arg(long = "tenant-cpu-request", env = "PAWANG_TENANT_CPU_REQUEST", default_value = "10m", value_parser = parse_quantity)]
     pub cpu_request: Quantity,
 
     /// Memory request of a tenant.
-    #[arg(long, env = "PAWANG_TENANT_MEMORY_REQUEST", default_value = "32Mi", value_parser = parse_quantity)]
+    #[arg(long = "tenant-memory-request", env = "PAWANG_TENANT_MEMORY_REQUEST", default_value = "32Mi", value_parser = parse_quantity)]
     pub memory_request: Quantity,
 
     /// Memory limit of a tenant.
-    #[arg(long, env = "PAWANG_TENANT_MEMORY_LIMIT", default_value = "256Mi", value_parser = parse_quantity)]
+    #[arg(long = "tenant-memory-limit", env = "PAWANG_TENANT_MEMORY_LIMIT", default_value = "256Mi", value_parser = parse_quantity)]
     pub memory_limit: Quantity,
 }
 

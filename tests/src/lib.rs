@@ -11,4 +11,25 @@ pub mod stub_tenant;
 pub mod wait;
 
 pub use cluster::Cluster;
+
+/// A namespaced object kind the tests can get, list and watch.
+pub trait Object:
+    kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+    + Clone
+    + std::fmt::Debug
+    + serde::de::DeserializeOwned
+    + Send
+    + 'static
+{
+}
+
+impl<K> Object for K where
+    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Send
+        + 'static
+{
+}
 pub use operator::Operator;

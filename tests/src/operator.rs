@@ -116,6 +116,18 @@ impl Operator {
         })
     }
 
+    /// Fails the test if the log so far contains any of `secrets` (full
+    /// phone numbers, tenant secrets, the install key).
+    pub fn assert_log_hides(&self, secrets: &[&str]) {
+        let log = self.log();
+        assert!(!log.is_empty(), "the operator logged nothing");
+        for secret in secrets.iter().chain([&INSTALL_KEY]) {
+            if let Some(line) = log.lines().find(|l| l.contains(secret)) {
+                panic!("the operator logged a secret or full number: {line}");
+            }
+        }
+    }
+
     /// Kills the process with SIGKILL, as a crash would.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

@@ -1,11 +1,9 @@
 //! The operator against the real control plane: children, permissions,
 //! drift, suspend, deletion, restarts, idempotency and leadership.
 
-use std::fmt::Debug;
 
 use crds::secret::InstallKey;
 use crds::{Language, Phase, WhatsAppAccount, labels};
-use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
@@ -13,12 +11,11 @@ use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::wait::await_condition;
 use kube::{Client, Resource, ResourceExt};
-use serde::de::DeserializeOwned;
 use serde_json::json;
 use tests::cluster::DEADLINE;
 use tests::operator::INSTALL_KEY;
 use tests::wait::{wait_until, wait_until_for};
-use tests::{Cluster, Operator, audit, stub_tenant};
+use tests::{Cluster, Object, Operator, audit, stub_tenant};
 
 const OWNER: i64 = 555_000_111;
 
@@ -58,12 +55,7 @@ async fn create(env: &Env, n: u32) -> WhatsAppAccount {
 /// Waits until object `name` of kind `K` exists and returns it.
 async fn exists<K>(env: &Env, name: &str) -> K
 where
-    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
-        + Clone
-        + Debug
-        + DeserializeOwned
-        + Send
-        + 'static,
+    K: Object,
 {
     let api = Api::<K>::namespaced(env.client.clone(), &env.ns);
     let what = format!("{} {name}", K::kind(&()));
@@ -203,7 +195,12 @@ async fn an_account_gets_every_child_and_a_compliant_pod() {
         phase_is(Phase::AwaitingPairing),
     )
     .await;
-    drop(operator);
+    let secret = InstallKey::new(INSTALL_KEY.as_bytes())
+        .unwrap()
+        .tenant_secret(&name);
+    operator.assert_log_hides(&[&phone(1), &secret]);
+    // The account does appear in the log, masked.
+    assert!(operator.log().contains("wa-44770****001"));
 }
 
 #[tokio::test]
@@ -335,12 +332,7 @@ async fn suspend_scales_to_zero_and_resume_brings_it_back() {
 
 async fn gone<K>(env: &Env, name: &str)
 where
-    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
-        + Clone
-        + Debug
-        + DeserializeOwned
-        + Send
-        + 'static,
+    K: Object,
 {
     let api = Api::<K>::namespaced(env.client.clone(), &env.ns);
     tokio::time::timeout(
@@ -357,7 +349,7 @@ async fn deletion_logs_out_a_ready_tenant_and_removes_everything() {
     let env = env("operator-delete").await;
     let (stub, mut received) = stub_tenant::start().await;
     let template = format!("http://{stub}/{{namespace}}/{{name}}");
-    let _operator = Operator::start(
+    let operator = Operator::start(
         Cluster::shared(),
         &env.ns,
         &["--tenant-url-template", &template],
@@ -394,6 +386,7 @@ async fn deletion_logs_out_a_ready_tenant_and_removes_everything() {
     gone::<RoleBinding>(&env, &name).await;
     gone::<NetworkPolicy>(&env, &name).await;
     gone::<PersistentVolumeClaim>(&env, &name).await;
+    operator.assert_log_hides(&[&phone(1), &secret]);
 }
 
 #[tokio::test]
@@ -436,10 +429,7 @@ async fn deletion_with_retain_keeps_the_volume_without_logout_when_not_ready() {
 async fn assert_one_child_each(env: &Env, accounts: &[WhatsAppAccount]) {
     async fn check<K>(env: &Env, accounts: &[WhatsAppAccount])
     where
-        K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
-            + Clone
-            + Debug
-            + DeserializeOwned,
+        K: Object,
     {
         let selector = format!("{}={}", labels::MANAGED_BY, labels::OPERATOR);
         let list = Api::<K>::namespaced(env.client.clone(), &env.ns)
@@ -590,4 +580,73 @@ async fn only_the_leaseholder_reconciles() {
         second.log().contains("leading").then_some(())
     })
     .await;
+}
+
+#[tokio::test]
+async fn accounts_beyond_the_limit_wait_for_a_place() {
+    let env = env("operator-quota").await;
+    let _operator = Operator::start(Cluster::shared(), &env.ns, &["--max-accounts", "1"]);
+    let first = create(&env, 1).await.name_any();
+    exists::<StatefulSet>(&env, &first).await;
+    let second = create(&env, 2).await.name_any();
+
+    let account = status_where(&env, &second, "Failed", phase_is(Phase::Failed)).await;
+    let ready = account
+        .status
+        .unwrap()
+        .conditions
+        .into_iter()
+        .find(|c| c.type_ == "Ready")
+        .unwrap();
+    assert_eq!(
+        (ready.status.as_str(), ready.reason.as_str()),
+        ("False", "QuotaExceeded")
+    );
+    let stateful_sets = Api::<StatefulSet>::namespaced(env.client.clone(), &env.ns);
+    assert!(stateful_sets.get_opt(&second).await.unwrap().is_none());
+    let events =
+        Api::<k8s_openapi::api::events::v1::Event>::namespaced(env.client.clone(), &env.ns);
+    wait_until("a Failed event for the waiting account", || async {
+        let list = events.list(&ListParams::default()).await.ok()?;
+        list.items
+            .iter()
+            .any(|e| {
+                e.reason.as_deref() == Some("Failed")
+                    && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(second.as_str())
+            })
+            .then_some(())
+    })
+    .await;
+
+    // Deleting the first account lets the second in.
+    env.accounts
+        .delete(&first, &DeleteParams::default())
+        .await
+        .unwrap();
+    exists::<StatefulSet>(&env, &second).await;
+    status_where(&env, &second, "Provisioning", phase_is(Phase::Provisioning)).await;
+}
+
+#[tokio::test]
+async fn metrics_and_health_are_served() {
+    let env = env("operator-metrics").await;
+    let operator = Operator::start(Cluster::shared(), &env.ns, &[]);
+    operator.ready().await;
+    assert_eq!(operator.get("/healthz").await.map(|r| r.0), Some(200));
+    create(&env, 1).await;
+    converged(&env, 1).await;
+    let (status, text) = operator.get("/metrics").await.unwrap();
+    assert_eq!(status, 200);
+    for name in [
+        "pawang_operator_reconciles_total",
+        "pawang_operator_reconcile_duration_seconds_bucket",
+        "pawang_operator_writes_total",
+        "pawang_operator_accounts",
+    ] {
+        assert!(text.contains(name), "{name} missing:\n{text}");
+    }
+    let provisioning = operator
+        .metric("pawang_operator_accounts{phase=\"Provisioning\"}")
+        .await;
+    assert_eq!(provisioning, Some(1.0));
 }
