@@ -185,6 +185,12 @@ impl SyncTracker {
     }
 }
 
+/// Drops what the caches never need: managed fields are most of an
+/// object's size and are not compared.
+fn slim<K: Resource>(object: &mut K) {
+    object.managed_fields_mut().clear();
+}
+
 /// A watch of one child kind (only objects this operator manages) feeding
 /// a cache, and the stream of changes that triggers reconciles.
 fn watch_children<K: Child>(
@@ -200,7 +206,7 @@ fn watch_children<K: Child>(
         watcher::Config::default().labels(&format!("{}={}", labels::MANAGED_BY, labels::OPERATOR));
     let (reader, writer) = reflector::store();
     // Tracked after the reflector, so "listed" means "in the cache".
-    let events = reflector::reflector(writer, watcher(api, config).default_backoff());
+    let events = reflector::reflector(writer, watcher(api, config).default_backoff().modify(slim));
     let stream = tracker.track(events).touched_objects();
     (reader, stream)
 }
@@ -226,7 +232,8 @@ pub async fn run(
             Api::<WhatsAppAccount>::namespaced(client.clone(), &namespace),
             watcher::Config::default().any_semantic(),
         )
-        .default_backoff(),
+        .default_backoff()
+        .modify(slim),
     );
     let account_stream = tracker.track(account_events).applied_objects();
     let t = &tracker;
@@ -362,29 +369,26 @@ async fn apply(account: &WhatsAppAccount, ctx: &Context) -> Result<Action> {
 
     if !quota_exceeded {
         let c = &ctx.children;
-        // Identity and permissions first, the pod that uses them last.
-        ctx.ensure(
-            &c.service_accounts,
-            children::service_account::build(&tenant),
-        )
-        .await?;
-        ctx.ensure(&c.roles, children::role::build(&tenant)).await?;
-        ctx.ensure(&c.role_bindings, children::role_binding::build(&tenant))
-            .await?;
-        ctx.ensure(
-            &c.secrets,
-            children::secret::build(&tenant, &ctx.install_key),
-        )
-        .await?;
-        ctx.ensure(
-            &c.network_policies,
-            children::network_policy::build(&tenant),
-        )
-        .await?;
-        ctx.ensure(&c.claims, children::persistent_volume_claim::build(&tenant))
-            .await?;
-        ctx.ensure(&c.services, children::service::build(&tenant))
-            .await?;
+        // Everything the pod needs, at once; then the pod's StatefulSet, so
+        // its first pod does not fail for a missing account or volume.
+        futures::try_join!(
+            ctx.ensure(
+                &c.service_accounts,
+                children::service_account::build(&tenant)
+            ),
+            ctx.ensure(&c.roles, children::role::build(&tenant)),
+            ctx.ensure(&c.role_bindings, children::role_binding::build(&tenant)),
+            ctx.ensure(
+                &c.secrets,
+                children::secret::build(&tenant, &ctx.install_key)
+            ),
+            ctx.ensure(
+                &c.network_policies,
+                children::network_policy::build(&tenant)
+            ),
+            ctx.ensure(&c.claims, children::persistent_volume_claim::build(&tenant)),
+            ctx.ensure(&c.services, children::service::build(&tenant)),
+        )?;
         ctx.ensure(&c.stateful_sets, children::stateful_set::build(&tenant))
             .await?;
     }

@@ -13,8 +13,8 @@ use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Secret, Service, ServiceAccount};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
-use kube::api::{Api, ListParams, PostParams};
 use kube::Client;
+use kube::api::{Api, ListParams, PostParams};
 use tests::wait::wait_until_for;
 use tests::{Cluster, Object, Operator, audit};
 
@@ -60,7 +60,8 @@ async fn main() {
     let client = cluster.client().await.unwrap();
     cluster.install_crd(&client).await.unwrap();
     let ns = cluster.namespace(&client, "bench-operator").await.unwrap();
-    let operator = Operator::start(cluster, &ns, &[]);
+    let limit = (ACCOUNTS * 2).to_string();
+    let operator = Operator::start(cluster, &ns, &["--max-accounts", &limit]);
     operator.ready().await;
     let mark = audit::len(&cluster.audit_log());
 

@@ -1,7 +1,6 @@
 //! The operator against the real control plane: children, permissions,
 //! drift, suspend, deletion, restarts, idempotency and leadership.
 
-
 use crds::secret::InstallKey;
 use crds::{Language, Phase, WhatsAppAccount, labels};
 use k8s_openapi::api::apps::v1::StatefulSet;
