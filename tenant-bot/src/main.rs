@@ -2,7 +2,10 @@
 //! that every Telegram user talks to, or the tenant that runs one WhatsApp
 //! account.
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use tenant_bot::store::Store;
+use tenant_bot::tenant;
 
 /// Manage WhatsApp groups from Telegram, for many users at once.
 #[derive(Debug, Parser)]
@@ -19,13 +22,23 @@ enum Role {
     FrontDoor,
     /// The runtime of one WhatsApp account: session, pairing, status and
     /// group features, serving only the account's owner.
-    Tenant,
+    Tenant(tenant::Settings),
 }
 
-fn main() -> anyhow::Result<()> {
-    let role = match Cli::parse().role {
-        Role::FrontDoor => "front door",
-        Role::Tenant => "tenant",
-    };
-    anyhow::bail!("the {role} is not part of this build yet")
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().role {
+        Role::FrontDoor => anyhow::bail!("the front door is not part of this build yet"),
+        Role::Tenant(settings) => {
+            let path = settings.bot_data_db();
+            let store = Store::open(&path)
+                .await
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            store.flush().await?;
+            anyhow::bail!(
+                "bot data ready in {}; the WhatsApp session is not part of this build yet",
+                path.display()
+            )
+        }
+    }
 }

@@ -1,0 +1,5 @@
+//! The Pawang bot: the front door every Telegram user talks to, and the
+//! tenant that runs one WhatsApp account.
+
+pub mod store;
+pub mod tenant;

@@ -1,0 +1,5 @@
+//! One WhatsApp account's runtime.
+
+pub mod settings;
+
+pub use settings::Settings;
