@@ -3,3 +3,4 @@
 
 pub mod store;
 pub mod tenant;
+pub mod whatsapp;

@@ -1,0 +1,203 @@
+//! The WhatsApp port: everything the tenant asks of WhatsApp, behind one
+//! trait. The production adapter uses whatsapp-rust; the fake stands in for
+//! WhatsApp's servers, which tests cannot reach.
+
+pub mod fake;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use crds::PhoneNumber;
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+/// Why a WhatsApp operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// WhatsApp asks us to slow down (`rate-overlimit`).
+    #[error("WhatsApp is rate limiting; retry in {retry_after:?}")]
+    RateLimited {
+        /// How long to wait, when WhatsApp says; a default otherwise.
+        retry_after: Duration,
+    },
+    /// A network or server hiccup worth retrying.
+    #[error("temporary WhatsApp failure: {0}")]
+    Transient(String),
+    /// The session is not paired (or no longer is).
+    #[error("the account is not linked")]
+    NotPaired,
+    /// The account is banned.
+    #[error("the account is banned")]
+    Banned,
+    /// The group does not exist or the account is not in it.
+    #[error("group not found")]
+    GroupNotFound,
+    /// The account is not an admin of the group.
+    #[error("the account is not an admin of this group")]
+    NotAdmin,
+    /// An invite link or code that WhatsApp does not know.
+    #[error("invalid or expired invite link")]
+    InvalidInvite,
+    /// The request itself was refused (too long a name, bad image…).
+    #[error("refused by WhatsApp: {0}")]
+    Rejected(String),
+}
+
+impl Error {
+    /// Whether waiting and trying again may help.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::RateLimited { .. } | Self::Transient(_))
+    }
+}
+
+/// Result of WhatsApp operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What happens to the session, as the tenant hears it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    /// The owner entered the pairing code; the device is linked.
+    Paired {
+        /// The linked device's JID.
+        jid: String,
+        /// The account's WhatsApp name.
+        push_name: String,
+    },
+    /// The session is connected.
+    Connected,
+    /// The connection dropped; the session stays paired.
+    Disconnected,
+    /// The device was unlinked from the phone.
+    LoggedOut,
+    /// WhatsApp banned the account; `until` in unix seconds when temporary.
+    Banned {
+        /// End of a temporary ban.
+        until: Option<i64>,
+    },
+}
+
+/// One group as WhatsApp describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupInfo {
+    /// The group's JID.
+    pub jid: String,
+    /// Its subject.
+    pub name: String,
+    /// Participants' phone numbers (digits).
+    pub members: Vec<String>,
+    /// Which of them are admins.
+    pub admins: Vec<String>,
+    /// Whether this account is an admin.
+    pub is_admin: bool,
+}
+
+/// A group setting and its new value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Setting {
+    /// Only admins may send messages.
+    AdminsOnlyMessages(bool),
+    /// Only admins may edit the group's info.
+    AdminsOnlyEditInfo(bool),
+    /// Only admins may add members.
+    AdminsOnlyAddMembers(bool),
+    /// New members need an admin's approval.
+    JoinApproval(bool),
+    /// Disappearing messages: 0 (off), 86400, 604800 or 7776000 seconds.
+    DisappearingSeconds(u32),
+}
+
+/// What happened to one number in an add/promote/demote request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MemberOutcome {
+    /// Done.
+    Ok,
+    /// Their privacy settings forbid adding them; an invite was sent.
+    Invited,
+    /// Not on WhatsApp, already a member, not a member…
+    Failed(String),
+}
+
+/// A changed membership request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Membership {
+    /// Add as member.
+    Add,
+    /// Remove from the group.
+    Remove,
+    /// Make admin.
+    Promote,
+    /// Take admin away.
+    Demote,
+}
+
+/// The WhatsApp operations a tenant needs.
+#[async_trait]
+pub trait WhatsApp: Send + Sync {
+    /// Events of this session from now on.
+    fn events(&self) -> broadcast::Receiver<Event>;
+
+    /// Whether a device is linked (a restart then connects without pairing).
+    async fn is_paired(&self) -> bool;
+
+    /// Asks for a pairing code for `phone`, to be entered on the phone
+    /// under Linked devices > Link with phone number.
+    async fn request_pairing_code(&self, phone: &PhoneNumber) -> Result<String>;
+
+    /// Stops a pairing in progress.
+    async fn cancel_pairing(&self) -> Result<()>;
+
+    /// Connects a paired session.
+    async fn connect(&self) -> Result<()>;
+
+    /// Disconnects, keeping the pairing.
+    async fn disconnect(&self) -> Result<()>;
+
+    /// Unlinks this device from the account.
+    async fn logout(&self) -> Result<()>;
+
+    /// Every group the account is in.
+    async fn groups(&self) -> Result<Vec<GroupInfo>>;
+
+    /// Creates a group with `members` (digits) and returns it.
+    async fn create_group(&self, name: &str, members: &[String]) -> Result<GroupInfo>;
+
+    /// The group's invite link, a fresh one if `reset`.
+    async fn invite_link(&self, group: &str, reset: bool) -> Result<String>;
+
+    /// Joins by an invite code (the part after `chat.whatsapp.com/`).
+    async fn join_with_code(&self, code: &str) -> Result<String>;
+
+    /// Leaves a group.
+    async fn leave(&self, group: &str) -> Result<()>;
+
+    /// Adds, removes, promotes or demotes `numbers` (digits).
+    async fn change_members(
+        &self,
+        group: &str,
+        change: Membership,
+        numbers: &[String],
+    ) -> Result<Vec<(String, MemberOutcome)>>;
+
+    /// Sets the description.
+    async fn set_description(&self, group: &str, text: &str) -> Result<()>;
+
+    /// Sets the photo (a 640x640 JPEG).
+    async fn set_photo(&self, group: &str, jpeg: &[u8]) -> Result<()>;
+
+    /// Changes one setting.
+    async fn set_setting(&self, group: &str, setting: Setting) -> Result<()>;
+
+    /// Numbers waiting for approval to join.
+    async fn join_requests(&self, group: &str) -> Result<Vec<String>>;
+
+    /// Approves or rejects waiting numbers.
+    async fn answer_join_requests(
+        &self,
+        group: &str,
+        numbers: &[String],
+        approve: bool,
+    ) -> Result<()>;
+
+    /// Sends a text message to a group.
+    async fn send_text(&self, group: &str, text: &str) -> Result<()>;
+}
