@@ -8,6 +8,11 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+/// Header carrying a tenant secret on every call to a tenant (forwarded
+/// updates, the operator's logout), the header Telegram itself uses for
+/// webhook secrets. Lowercase, as HTTP/2 sends it.
+pub const HEADER: &str = "x-telegram-bot-api-secret-token";
+
 /// Bytes an install key must have at least; shorter keys are guessable.
 pub const MIN_INSTALL_KEY_LEN: usize = 32;
 

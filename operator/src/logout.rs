@@ -3,10 +3,6 @@
 
 use std::time::Duration;
 
-/// Header carrying the tenant secret on operator and front door calls,
-/// the same convention as Telegram's webhook secret.
-pub const SECRET_HEADER: &str = "X-Telegram-Bot-Api-Secret-Token";
-
 /// Why a logout request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -34,7 +30,7 @@ pub async fn request(
 ) -> Result<(), Error> {
     let response = http
         .post(format!("{}/admin/logout", base.trim_end_matches('/')))
-        .header(SECRET_HEADER, secret)
+        .header(crds::secret::HEADER, secret)
         .timeout(timeout)
         .send()
         .await?;

@@ -1,0 +1,142 @@
+//! The tenant's HTTP endpoint: Telegram updates forwarded by the front
+//! door, the operator's logout request, and health.
+//!
+//! Every call but health must carry the tenant secret in
+//! `X-Telegram-Bot-Api-Secret-Token` (the header Telegram itself uses for
+//! webhooks). An update is accepted only when its sender is the owner:
+//! a tenant serves one person and nobody else.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::whatsapp::WhatsApp;
+
+/// Kinds of update that carry the user who caused them in `from`.
+const SENDER_KINDS: [&str; 8] = [
+    "message",
+    "edited_message",
+    "callback_query",
+    "inline_query",
+    "chosen_inline_result",
+    "my_chat_member",
+    "pre_checkout_query",
+    "shipping_query",
+];
+
+/// What the endpoint shares.
+#[derive(Clone)]
+pub struct Endpoint {
+    /// The tenant secret.
+    pub secret: Arc<str>,
+    /// The owner's Telegram user id.
+    pub owner: i64,
+    /// Accepted updates, for the bot to handle in order.
+    pub updates: mpsc::Sender<Value>,
+    /// The account's WhatsApp session.
+    pub whatsapp: Arc<dyn WhatsApp>,
+    /// Whether the tenant is ready to serve.
+    pub ready: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint").finish_non_exhaustive()
+    }
+}
+
+/// The router of the tenant's endpoint.
+pub fn router(endpoint: Endpoint) -> Router {
+    Router::new()
+        .route("/telegram/update", post(update))
+        .route("/admin/logout", post(logout))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .with_state(endpoint)
+}
+
+/// The user an update comes from, when it has one.
+pub fn sender(update: &Value) -> Option<i64> {
+    SENDER_KINDS
+        .iter()
+        .find_map(|kind| update.get(kind))
+        .and_then(|inner| inner.get("from"))
+        .and_then(|from| from.get("id"))
+        .and_then(Value::as_i64)
+}
+
+/// Compares secrets in time independent of where they differ.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+fn authorised(headers: &HeaderMap, endpoint: &Endpoint) -> bool {
+    headers
+        .get(crds::secret::HEADER)
+        .is_some_and(|v| same_secret(v.as_bytes(), endpoint.secret.as_bytes()))
+}
+
+async fn update(State(endpoint): State<Endpoint>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    if !authorised(&headers, &endpoint) {
+        warn!("update refused: missing or wrong secret");
+        return StatusCode::UNAUTHORIZED;
+    }
+    let Ok(update) = serde_json::from_slice::<Value>(&body) else {
+        warn!("update refused: not JSON");
+        return StatusCode::BAD_REQUEST;
+    };
+    let update_id = update.get("update_id").and_then(Value::as_i64);
+    if sender(&update) != Some(endpoint.owner) {
+        // Who sent it is personal data; the update id is enough to trace.
+        warn!(?update_id, "update refused: not from the owner");
+        return StatusCode::FORBIDDEN;
+    }
+    match endpoint.updates.try_send(update) {
+        Ok(()) => StatusCode::OK,
+        // The front door retries; the order of one user's updates is kept
+        // because it delivers them one at a time.
+        Err(mpsc::error::TrySendError::Full(_)) => StatusCode::SERVICE_UNAVAILABLE,
+        Err(mpsc::error::TrySendError::Closed(_)) => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+async fn logout(State(endpoint): State<Endpoint>, headers: HeaderMap) -> StatusCode {
+    if !authorised(&headers, &endpoint) {
+        warn!("logout refused: missing or wrong secret");
+        return StatusCode::UNAUTHORIZED;
+    }
+    match endpoint.whatsapp.logout().await {
+        Ok(()) => {
+            info!("logged out on the operator's request");
+            StatusCode::OK
+        }
+        Err(error) => {
+            warn!(%error, "logout failed");
+            StatusCode::BAD_GATEWAY
+        }
+    }
+}
+
+async fn ready(State(endpoint): State<Endpoint>) -> StatusCode {
+    if endpoint.ready.load(Ordering::Acquire) {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,197 @@
+use std::net::SocketAddr;
+
+use serde_json::json;
+
+use super::*;
+use crate::whatsapp::fake::Fake;
+
+const SECRET: &str = "0123456789abcdef0123456789abcdef";
+const OWNER: i64 = 42;
+
+struct Running {
+    address: SocketAddr,
+    updates: mpsc::Receiver<Value>,
+    whatsapp: Arc<Fake>,
+    http: reqwest::Client,
+}
+
+async fn start(capacity: usize) -> Running {
+    let (tx, updates) = mpsc::channel(capacity);
+    let whatsapp = Arc::new(Fake::new());
+    let endpoint = Endpoint {
+        secret: SECRET.into(),
+        owner: OWNER,
+        updates: tx,
+        whatsapp: whatsapp.clone(),
+        ready: Arc::new(AtomicBool::new(true)),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router(endpoint)).await });
+    Running {
+        address,
+        updates,
+        whatsapp,
+        http: reqwest::Client::new(),
+    }
+}
+
+impl Running {
+    async fn post(&self, path: &str, secret: Option<&str>, body: String) -> u16 {
+        let mut request = self
+            .http
+            .post(format!("http://{}{path}", self.address))
+            .body(body);
+        if let Some(secret) = secret {
+            request = request.header(crds::secret::HEADER, secret);
+        }
+        request.send().await.unwrap().status().as_u16()
+    }
+}
+
+fn message_from(user: i64, text: &str) -> String {
+    json!({
+        "update_id": 7,
+        "message": {
+            "message_id": 1, "date": 0, "text": text,
+            "chat": {"id": user, "type": "private"},
+            "from": {"id": user, "is_bot": false, "first_name": "A"},
+        }
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn the_owners_updates_go_through_in_order() {
+    let mut tenant = start(8).await;
+    for text in ["/menu", "/help"] {
+        let status = tenant
+            .post("/telegram/update", Some(SECRET), message_from(OWNER, text))
+            .await;
+        assert_eq!(status, 200);
+    }
+    let first = tenant.updates.recv().await.unwrap();
+    let second = tenant.updates.recv().await.unwrap();
+    assert_eq!(first["message"]["text"], "/menu");
+    assert_eq!(second["message"]["text"], "/help");
+}
+
+#[tokio::test]
+async fn a_missing_or_wrong_secret_is_401_and_nothing_is_queued() {
+    let mut tenant = start(8).await;
+    let body = message_from(OWNER, "/menu");
+    assert_eq!(
+        tenant.post("/telegram/update", None, body.clone()).await,
+        401
+    );
+    let wrong = "f".repeat(SECRET.len());
+    assert_eq!(
+        tenant
+            .post("/telegram/update", Some(&wrong), body.clone())
+            .await,
+        401
+    );
+    assert_eq!(
+        tenant.post("/telegram/update", Some("short"), body).await,
+        401
+    );
+    assert!(tenant.updates.try_recv().is_err());
+}
+
+#[tokio::test]
+async fn someone_else_is_403_and_nothing_is_queued() {
+    let mut tenant = start(8).await;
+    let status = tenant
+        .post("/telegram/update", Some(SECRET), message_from(43, "/menu"))
+        .await;
+    assert_eq!(status, 403);
+    // An update with no sender at all is not the owner's either.
+    let channel_post = json!({"update_id": 8, "channel_post": {"message_id": 1}}).to_string();
+    assert_eq!(
+        tenant
+            .post("/telegram/update", Some(SECRET), channel_post)
+            .await,
+        403
+    );
+    assert!(tenant.updates.try_recv().is_err());
+}
+
+#[tokio::test]
+async fn malformed_bodies_are_400() {
+    let tenant = start(8).await;
+    let status = tenant
+        .post("/telegram/update", Some(SECRET), "{not json".into())
+        .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn a_full_queue_asks_the_front_door_to_retry() {
+    let tenant = start(1).await;
+    let body = message_from(OWNER, "/menu");
+    assert_eq!(
+        tenant
+            .post("/telegram/update", Some(SECRET), body.clone())
+            .await,
+        200
+    );
+    assert_eq!(
+        tenant.post("/telegram/update", Some(SECRET), body).await,
+        503
+    );
+}
+
+#[tokio::test]
+async fn callback_queries_are_the_owners_too() {
+    let mut tenant = start(8).await;
+    let callback = json!({
+        "update_id": 9,
+        "callback_query": {"id": "c1", "from": {"id": OWNER, "is_bot": false, "first_name": "A"},
+                           "chat_instance": "x", "data": "menu"}
+    })
+    .to_string();
+    assert_eq!(
+        tenant
+            .post("/telegram/update", Some(SECRET), callback)
+            .await,
+        200
+    );
+    assert_eq!(
+        tenant.updates.recv().await.unwrap()["callback_query"]["data"],
+        "menu"
+    );
+}
+
+#[tokio::test]
+async fn logout_needs_the_secret_and_logs_out() {
+    let tenant = start(8).await;
+    tenant
+        .whatsapp
+        .request_pairing_code(&"447700900123".parse().unwrap())
+        .await
+        .unwrap();
+    tenant.whatsapp.enter_code().unwrap();
+    assert_eq!(tenant.post("/admin/logout", None, String::new()).await, 401);
+    assert!(tenant.whatsapp.is_paired().await);
+    assert_eq!(
+        tenant
+            .post("/admin/logout", Some(SECRET), String::new())
+            .await,
+        200
+    );
+    assert!(!tenant.whatsapp.is_paired().await);
+}
+
+#[test]
+fn senders_are_found_in_every_kind_of_update() {
+    assert_eq!(
+        sender(&serde_json::from_str(&message_from(5, "x")).unwrap()),
+        Some(5)
+    );
+    assert_eq!(
+        sender(&json!({"edited_message": {"from": {"id": 6}}})),
+        Some(6)
+    );
+    assert_eq!(sender(&json!({"poll": {"id": "p"}})), None);
+    assert_eq!(sender(&json!({"message": {"from": {"id": "6"}}})), None);
+}
