@@ -2,5 +2,6 @@
 
 pub mod http;
 pub mod settings;
+pub mod status;
 
 pub use settings::Settings;

@@ -6,4 +6,5 @@
 
 mod control_plane;
 mod operator;
+mod tenant_status;
 mod whatsapp_account;

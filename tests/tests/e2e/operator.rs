@@ -19,13 +19,13 @@ use tests::{Cluster, Object, Operator, audit, stub_tenant};
 const OWNER: i64 = 555_000_111;
 
 /// A fresh namespace with the CRD and an operator serving it.
-struct Env {
-    client: Client,
-    ns: String,
-    accounts: Api<WhatsAppAccount>,
+pub(crate) struct Env {
+    pub(crate) client: Client,
+    pub(crate) ns: String,
+    pub(crate) accounts: Api<WhatsAppAccount>,
 }
 
-async fn env(test: &str) -> Env {
+pub(crate) async fn env(test: &str) -> Env {
     let cluster = Cluster::shared();
     let client = cluster.client().await.unwrap();
     cluster.install_crd(&client).await.unwrap();
@@ -39,11 +39,11 @@ async fn env(test: &str) -> Env {
 }
 
 /// The fictional number `4477009000NN` (a range kept for drama).
-fn phone(n: u32) -> String {
+pub(crate) fn phone(n: u32) -> String {
     format!("447700900{n:03}")
 }
 
-async fn create(env: &Env, n: u32) -> WhatsAppAccount {
+pub(crate) async fn create(env: &Env, n: u32) -> WhatsAppAccount {
     let account = WhatsAppAccount::for_phone(&phone(n).parse().unwrap(), OWNER, Language::Id);
     env.accounts
         .create(&PostParams::default(), &account)
@@ -52,7 +52,7 @@ async fn create(env: &Env, n: u32) -> WhatsAppAccount {
 }
 
 /// Waits until object `name` of kind `K` exists and returns it.
-async fn exists<K>(env: &Env, name: &str) -> K
+pub(crate) async fn exists<K>(env: &Env, name: &str) -> K
 where
     K: Object,
 {
@@ -69,7 +69,7 @@ where
 }
 
 /// Waits until the account's status satisfies `check`.
-async fn status_where(
+pub(crate) async fn status_where(
     env: &Env,
     name: &str,
     what: &str,
@@ -87,13 +87,13 @@ async fn status_where(
     .unwrap()
 }
 
-fn phase_is(phase: Phase) -> impl Fn(&WhatsAppAccount) -> bool {
+pub(crate) fn phase_is(phase: Phase) -> impl Fn(&WhatsAppAccount) -> bool {
     move |a| a.status.as_ref().and_then(|s| s.phase) == Some(phase)
 }
 
 /// Makes the tenant pod look running and ready, as a kubelet would report
 /// (there is no kubelet here).
-async fn make_pod_ready(env: &Env, name: &str) {
+pub(crate) async fn make_pod_ready(env: &Env, name: &str) {
     let pod_name = format!("{name}-0");
     exists::<Pod>(env, &pod_name).await;
     let now = "2026-01-01T00:00:00Z";
