@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod cluster;
+pub mod fake_telegram;
 pub mod operator;
 pub mod stub_tenant;
 pub mod wait;
