@@ -2,5 +2,6 @@
 //! tenant that runs one WhatsApp account.
 
 pub mod store;
+pub mod telegram;
 pub mod tenant;
 pub mod whatsapp;

@@ -1,0 +1,5 @@
+//! Telegram UI shared by the front door and the tenants.
+
+pub mod catalog;
+
+pub use catalog::Catalog;
