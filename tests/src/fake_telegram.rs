@@ -198,6 +198,15 @@ async fn method(
             json!({"ok": false, "error_code": 404}),
         );
     };
+    // Method names are case-insensitive in the Bot API (teloxide sends
+    // `SendMessage`); record them as documented, `sendMessage`.
+    let mut chars = method.chars();
+    let method: String = chars
+        .next()
+        .map(|c| c.to_ascii_lowercase())
+        .into_iter()
+        .chain(chars)
+        .collect();
     let params = params_of(request).await;
     let (authorised, failure) = {
         let mut inner = fake.lock();

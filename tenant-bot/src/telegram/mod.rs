@@ -1,5 +1,7 @@
 //! Telegram UI shared by the front door and the tenants.
 
 pub mod catalog;
+pub mod messenger;
 
 pub use catalog::Catalog;
+pub use messenger::{Button, Messenger, TelegramMessenger};

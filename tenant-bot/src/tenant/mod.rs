@@ -1,6 +1,7 @@
 //! One WhatsApp account's runtime.
 
 pub mod http;
+pub mod pairing;
 pub mod settings;
 pub mod status;
 

@@ -1,0 +1,246 @@
+//! Linking the account by pairing code: ask WhatsApp for a code, show it
+//! to the owner with instructions and a countdown edited in place, and end
+//! in exactly one outcome: paired, timed out, cancelled, rate limited or
+//! failed. Transient errors are retried with backoff; a timeout or cancel
+//! really stops the pairing on WhatsApp's side.
+
+use std::time::Duration;
+
+use crds::{Language, PhoneNumber};
+use tokio::sync::{broadcast, watch};
+use tokio::time::{Instant, sleep, sleep_until};
+use tracing::{info, warn};
+
+use crate::telegram::{Button, Catalog, Messenger};
+use crate::whatsapp::{self, Event, WhatsApp};
+
+/// Callback data of the pairing buttons.
+pub const CANCEL: &str = "pair:cancel";
+/// Callback data asking for a new code.
+pub const RETRY: &str = "pair:retry";
+
+/// Timing of a pairing.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// How long the owner has to enter the code.
+    pub timeout: Duration,
+    /// How often the countdown is edited.
+    pub tick: Duration,
+    /// Attempts at getting a code on transient errors.
+    pub attempts: u32,
+    /// First wait between attempts; doubled each time.
+    pub backoff: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(180),
+            tick: Duration::from_secs(15),
+            attempts: 4,
+            backoff: Duration::from_secs(2),
+        }
+    }
+}
+
+/// How a pairing ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The device is linked.
+    Paired {
+        /// The linked device's JID.
+        jid: String,
+        /// The account's WhatsApp name.
+        push_name: String,
+    },
+    /// The owner did not enter the code in time.
+    TimedOut,
+    /// The owner cancelled.
+    Cancelled,
+    /// WhatsApp refused to issue codes for a while.
+    RateLimited(Duration),
+    /// Anything else; the reason was shown to the owner.
+    Failed(String),
+}
+
+/// What a pairing talks to.
+pub struct Pairing<'a> {
+    /// The session to link.
+    pub whatsapp: &'a dyn WhatsApp,
+    /// The owner's chat.
+    pub messenger: &'a dyn Messenger,
+    /// Texts.
+    pub catalog: &'a Catalog,
+    /// The owner's language.
+    pub language: Language,
+    /// The number being linked.
+    pub phone: &'a PhoneNumber,
+    /// Timing.
+    pub timing: Timing,
+}
+
+impl std::fmt::Debug for Pairing<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pairing")
+            .field("phone", self.phone)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `ABCDEFGH` as `ABCD-EFGH`, the way WhatsApp shows codes.
+pub fn format_code(code: &str) -> String {
+    if code.len() == 8 && code.is_ascii() {
+        format!("{}-{}", &code[..4], &code[4..])
+    } else {
+        code.to_owned()
+    }
+}
+
+/// `m:ss`, rounded up so the countdown never shows 0:00 while time is left.
+pub fn format_remaining(remaining: Duration) -> String {
+    let seconds = remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0);
+    format!("{}:{:02}", seconds / 60, seconds % 60)
+}
+
+impl Pairing<'_> {
+    fn text(&self, id: &str, args: &[(&str, &str)]) -> String {
+        self.catalog.text(self.language, id, args)
+    }
+
+    fn retry_button(&self) -> Vec<Vec<Button>> {
+        vec![vec![Button::new(self.text("button-retry", &[]), RETRY)]]
+    }
+
+    /// Runs one pairing until it ends; `cancel` turning true cancels it.
+    pub async fn run(&self, mut cancel: watch::Receiver<bool>) -> Outcome {
+        // Subscribe first: the owner may be quicker than our next step.
+        let mut events = self.whatsapp.events();
+        let code = match self.request_code(&mut cancel).await {
+            Ok(code) => code,
+            Err(outcome) => return outcome,
+        };
+        info!(phone = %self.phone, "pairing code issued");
+
+        let deadline = Instant::now() + self.timing.timeout;
+        let masked = self.phone.masked();
+        let code = format_code(&code);
+        let code_text = |remaining: Duration| {
+            let main = self.text(
+                "pairing-code",
+                &[
+                    ("phone", &masked),
+                    ("code", &code),
+                    ("remaining", &format_remaining(remaining)),
+                ],
+            );
+            format!("{main}\n\n{}", self.text("pairing-passkey-hint", &[]))
+        };
+        let cancel_button = vec![vec![Button::new(self.text("button-cancel", &[]), CANCEL)]];
+        let message = match self
+            .messenger
+            .send(code_text(self.timing.timeout), cancel_button.clone())
+            .await
+        {
+            Ok(id) => id,
+            Err(error) => {
+                warn!(%error, "cannot show the pairing code");
+                let _ = self.whatsapp.cancel_pairing().await;
+                return Outcome::Failed("telegram".into());
+            }
+        };
+
+        let mut next_tick = Instant::now() + self.timing.tick;
+        loop {
+            // Biased: a pairing that completes as time runs out counts, and
+            // the deadline wins over a countdown tick due at the same time.
+            tokio::select! {
+                biased;
+                event = events.recv() => match event {
+                    Ok(Event::Paired { jid, push_name }) => {
+                        let done = self.text("pairing-done", &[("name", &push_name)]);
+                        self.edit(message, done, vec![]).await;
+                        return Outcome::Paired { jid, push_name };
+                    }
+                    Ok(Event::Banned { .. }) => {
+                        let reason = self.text("state-banned", &[]);
+                        let text = self.text("pairing-failed", &[("reason", &reason)]);
+                        self.edit(message, text, vec![]).await;
+                        return Outcome::Failed("banned".into());
+                    }
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => {
+                        return Outcome::Failed("session closed".into());
+                    }
+                },
+                () = sleep_until(deadline) => {
+                    let _ = self.whatsapp.cancel_pairing().await;
+                    let text = self.text("pairing-timeout", &[]);
+                    self.edit(message, text, self.retry_button()).await;
+                    return Outcome::TimedOut;
+                }
+                changed = cancel.changed() => {
+                    if changed.is_err() || *cancel.borrow() {
+                        let _ = self.whatsapp.cancel_pairing().await;
+                        let text = self.text("pairing-cancelled", &[]);
+                        self.edit(message, text, vec![]).await;
+                        return Outcome::Cancelled;
+                    }
+                }
+                () = sleep_until(next_tick) => {
+                    next_tick += self.timing.tick;
+                    let remaining = deadline.saturating_duration_since(Instant::now());
+                    self.edit(message, code_text(remaining), cancel_button.clone()).await;
+                }
+            }
+        }
+    }
+
+    async fn edit(&self, message: i32, text: String, buttons: Vec<Vec<Button>>) {
+        if let Err(error) = self.messenger.edit(message, text, buttons).await {
+            warn!(%error, "cannot update the pairing message");
+        }
+    }
+
+    /// A code, after retrying transient errors; or how it ended.
+    async fn request_code(&self, cancel: &mut watch::Receiver<bool>) -> Result<String, Outcome> {
+        let mut wait = self.timing.backoff;
+        for attempt in 1..=self.timing.attempts {
+            let error = match self.whatsapp.request_pairing_code(self.phone).await {
+                Ok(code) => return Ok(code),
+                Err(error) => error,
+            };
+            match error {
+                whatsapp::Error::RateLimited { retry_after } => {
+                    let minutes = retry_after.as_secs().div_ceil(60).max(1).to_string();
+                    let text = self.text("pairing-rate-limited", &[("minutes", &minutes)]);
+                    let _ = self.messenger.send(text, self.retry_button()).await;
+                    return Err(Outcome::RateLimited(retry_after));
+                }
+                error if error.is_retryable() && attempt < self.timing.attempts => {
+                    warn!(%error, attempt, "pairing code request failed; retrying");
+                    if attempt == 1 {
+                        let _ = self
+                            .messenger
+                            .send(self.text("pairing-retrying", &[]), vec![])
+                            .await;
+                    }
+                    tokio::select! {
+                        () = sleep(wait) => {}
+                        _ = cancel.wait_for(|c| *c) => return Err(Outcome::Cancelled),
+                    }
+                    wait *= 2;
+                }
+                error => {
+                    let reason = error.to_string();
+                    let text = self.text("pairing-failed", &[("reason", &reason)]);
+                    let _ = self.messenger.send(text, self.retry_button()).await;
+                    return Err(Outcome::Failed(reason));
+                }
+            }
+        }
+        Err(Outcome::Failed("no attempts".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests;

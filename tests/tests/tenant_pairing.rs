@@ -1,0 +1,76 @@
+//! Pairing through teloxide against the fake Bot API server: the code
+//! reaches the owner's chat with the tenant's credential, never a bot
+//! token, and the message is edited in place when the owner enters it.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use crds::{Language, PhoneNumber};
+use tenant_bot::telegram::{Catalog, TelegramMessenger};
+use tenant_bot::tenant::pairing::{CANCEL, Outcome, Pairing, Timing};
+use tenant_bot::whatsapp::fake::Fake;
+use tests::fake_telegram::FakeTelegram;
+use tokio::sync::watch;
+
+const CREDENTIAL: &str = "wa-447700900123:0123456789abcdef0123456789abcdef";
+const OWNER: i64 = 555_000_111;
+
+#[tokio::test]
+async fn the_code_reaches_the_owner_and_is_edited_when_entered() {
+    let telegram = FakeTelegram::start(&[CREDENTIAL]).await;
+    let messenger = TelegramMessenger::new(telegram.url().parse().unwrap(), CREDENTIAL, OWNER);
+    let fake = Arc::new(Fake::new());
+    let (_cancel, cancelled) = watch::channel(false);
+
+    let pairing = {
+        let fake = fake.clone();
+        tokio::spawn(async move {
+            let catalog = Catalog::new().unwrap();
+            let phone: PhoneNumber = "447700900123".parse().unwrap();
+            Pairing {
+                whatsapp: fake.as_ref(),
+                messenger: &messenger,
+                catalog: &catalog,
+                language: Language::Id,
+                phone: &phone,
+                timing: Timing::default(),
+            }
+            .run(cancelled)
+            .await
+        })
+    };
+
+    let sent = telegram
+        .wait_for("sendMessage", |c| {
+            c.params["text"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("FAKE-")
+        })
+        .await;
+    assert_eq!(sent.token, CREDENTIAL);
+    assert_eq!(sent.params["chat_id"], OWNER);
+    let text = sent.params["text"].as_str().unwrap();
+    assert!(
+        text.contains("Kode pairing"),
+        "Indonesian by default: {text}"
+    );
+    assert!(!text.contains("447700900123"), "full number shown: {text}");
+    assert_eq!(
+        sent.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"],
+        CANCEL
+    );
+
+    fake.enter_code().unwrap();
+    assert!(matches!(pairing.await.unwrap(), Outcome::Paired { .. }));
+    let edited = telegram
+        .wait_for("editMessageText", |c| {
+            c.params["text"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("tersambung")
+        })
+        .await;
+    assert_eq!(edited.params["chat_id"], OWNER);
+    assert_eq!(edited.params["message_id"], 1);
+}
