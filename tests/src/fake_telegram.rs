@@ -110,7 +110,14 @@ impl FakeTelegram {
         };
         tokio::time::timeout(DEADLINE, wait)
             .await
-            .unwrap_or_else(|_| panic!("no matching {method} call within {DEADLINE:?}"))
+            .unwrap_or_else(|_| {
+                let seen: Vec<_> = self
+                    .calls()
+                    .into_iter()
+                    .map(|c| (c.method, c.params))
+                    .collect();
+                panic!("no matching {method} call within {DEADLINE:?}; calls: {seen:#?}")
+            })
     }
 
     /// Queues an update for `getUpdates`; its `update_id` is filled in.

@@ -39,8 +39,9 @@ pub struct Endpoint {
     pub secret: Arc<str>,
     /// The owner's Telegram user id.
     pub owner: i64,
-    /// Accepted updates, for the bot to handle in order.
-    pub updates: mpsc::Sender<Value>,
+    /// Accepted updates as received (JSON text: teloxide parses its
+    /// update type from text, not from a parsed value), in order.
+    pub updates: mpsc::Sender<String>,
     /// The account's WhatsApp session.
     pub whatsapp: Arc<dyn WhatsApp>,
     /// Whether the tenant is ready to serve.
@@ -104,7 +105,8 @@ async fn update(State(endpoint): State<Endpoint>, headers: HeaderMap, body: Byte
         warn!(?update_id, "update refused: not from the owner");
         return StatusCode::FORBIDDEN;
     }
-    match endpoint.updates.try_send(update) {
+    let raw = String::from_utf8_lossy(&body).into_owned();
+    match endpoint.updates.try_send(raw) {
         Ok(()) => StatusCode::OK,
         // The front door retries; the order of one user's updates is kept
         // because it delivers them one at a time.

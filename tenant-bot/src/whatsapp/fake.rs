@@ -103,7 +103,7 @@ impl Fake {
         let paired = self.mutate(|s| {
             s.pending_code.take().ok_or(Error::NotPaired)?;
             let own = s.own.clone().ok_or(Error::NotPaired)?;
-            let paired = (format!("{own}:1@s.whatsapp.net"), format!("Fake {own}"));
+            let paired = (format!("{own}:1@s.whatsapp.net"), "Fake account".to_owned());
             s.paired = Some(paired.clone());
             s.connected = true;
             Ok(paired)

@@ -119,7 +119,7 @@ async fn entering_the_code_links_the_account() {
         outcome,
         Outcome::Paired {
             jid: "447700900123:1@s.whatsapp.net".into(),
-            push_name: "Fake 447700900123".into(),
+            push_name: "Fake account".into(),
         }
     );
     let last = setup.recorder.shown().pop().unwrap();

@@ -35,7 +35,7 @@ async fn pairing_completes_only_when_the_code_is_entered() {
         events.recv().await.unwrap(),
         Event::Paired {
             jid: format!("{OWN}:1@s.whatsapp.net"),
-            push_name: format!("Fake {OWN}"),
+            push_name: "Fake account".into(),
         }
     );
     assert_eq!(events.recv().await.unwrap(), Event::Connected);

@@ -1,0 +1,434 @@
+//! One account's runtime: the owner's updates in order, WhatsApp's events,
+//! pairing, the dashboard and logout, and the status of its resource.
+
+use std::sync::Arc;
+
+use crds::{Language, PhoneNumber};
+use teloxide::Bot;
+use teloxide::prelude::Requester;
+use teloxide::types::{CallbackQuery, Message, Update, UpdateKind};
+use teloxide::utils::command::BotCommands;
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
+
+use super::pairing::{self, Outcome, Pairing, Timing};
+use super::status::{Reporter, Session};
+use crate::store::{Activity, Store};
+use crate::telegram::{Button, Catalog, Messenger};
+use crate::whatsapp::{Event, WhatsApp};
+
+/// Commands the tenant understands; texts come from the catalog.
+#[derive(Debug, Clone, PartialEq, Eq, BotCommands)]
+#[command(rename_rule = "lowercase")]
+pub enum Command {
+    /// The dashboard.
+    Menu,
+    /// Help.
+    Help,
+    /// Language choice.
+    Lang,
+    /// Log the account out.
+    Logout,
+    /// Link the account again.
+    Pair,
+    /// The front door's entry point; the tenant shows its dashboard.
+    Start,
+}
+
+/// Everything the runtime works with.
+pub struct Runtime {
+    /// The account's number.
+    pub phone: PhoneNumber,
+    /// Language until the owner picks one.
+    pub default_language: Language,
+    /// Texts.
+    pub catalog: Arc<Catalog>,
+    /// Bot data.
+    pub store: Store,
+    /// The WhatsApp session.
+    pub whatsapp: Arc<dyn WhatsApp>,
+    /// The owner's chat.
+    pub messenger: Arc<dyn Messenger>,
+    /// For answering callback queries.
+    pub bot: Bot,
+    /// Writes the session to the resource's status, when in a cluster.
+    pub reporter: Option<Reporter>,
+    /// Pairing timing.
+    pub timing: Timing,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("phone", &self.phone)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Active {
+    cancel: watch::Sender<bool>,
+    task: JoinHandle<Outcome>,
+}
+
+/// The runtime's mutable state, owned by its one loop.
+struct State {
+    session: Session,
+    push_name: String,
+    pairing: Option<Active>,
+}
+
+impl Runtime {
+    /// Runs until `updates` closes or `shutdown` turns true.
+    pub async fn run(
+        self: Arc<Self>,
+        mut updates: mpsc::Receiver<String>,
+        mut shutdown: watch::Receiver<bool>,
+        session_tx: watch::Sender<Session>,
+    ) {
+        let mut events = self.whatsapp.events();
+        let mut state = State {
+            session: Session::AwaitingPairing,
+            push_name: String::new(),
+            pairing: None,
+        };
+        if self.whatsapp.is_paired().await {
+            // A restart logs in from the stored session; no pairing.
+            if let Err(error) = self.whatsapp.connect().await {
+                warn!(%error, "cannot connect the stored session");
+                self.set(&mut state, Session::Disconnected, &session_tx)
+                    .await;
+            }
+        } else {
+            self.start_pairing(&mut state).await;
+            self.set(&mut state, Session::AwaitingPairing, &session_tx)
+                .await;
+        }
+
+        loop {
+            let pairing_done = async {
+                match state.pairing.as_mut() {
+                    Some(active) => Some((&mut active.task).await),
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                update = updates.recv() => match update {
+                    Some(update) => self.handle(update, &mut state).await,
+                    None => break,
+                },
+                event = events.recv() => match event {
+                    Ok(event) => self.on_event(event, &mut state, &session_tx).await,
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        warn!(skipped = n, "missed WhatsApp events");
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                },
+                done = pairing_done => {
+                    state.pairing = None;
+                    if let Some(Ok(outcome)) = done {
+                        info!(outcome = ?outcome_kind(&outcome), "pairing ended");
+                    }
+                }
+                () = stop_asked(&mut shutdown) => break,
+            }
+        }
+        if let Some(active) = state.pairing.take() {
+            let _ = active.cancel.send(true);
+            let _ = active.task.await;
+        }
+        if let Err(error) = self.store.flush().await {
+            warn!(%error, "cannot flush the bot data");
+        }
+    }
+
+    async fn language(&self) -> Language {
+        match self.store.language().await {
+            Ok(Some(language)) => language,
+            Ok(None) => self.default_language,
+            Err(error) => {
+                warn!(%error, "cannot read the language");
+                self.default_language
+            }
+        }
+    }
+
+    async fn text(&self, id: &str, args: &[(&str, &str)]) -> String {
+        let language = self.language().await;
+        self.catalog.text(language, id, args)
+    }
+
+    async fn say(&self, text: String, buttons: Vec<Vec<Button>>) {
+        if let Err(error) = self.messenger.send(text, buttons).await {
+            warn!(%error, "cannot message the owner");
+        }
+    }
+
+    async fn set(&self, state: &mut State, session: Session, tx: &watch::Sender<Session>) {
+        state.session = session.clone();
+        let _ = tx.send(session.clone());
+        if let Some(reporter) = &self.reporter
+            && let Err(error) = reporter.report(&session).await
+        {
+            warn!(%error, "cannot report the session status");
+        }
+    }
+
+    async fn start_pairing(self: &Arc<Self>, state: &mut State) {
+        if state.pairing.is_some() {
+            return;
+        }
+        let (cancel, cancelled) = watch::channel(false);
+        let runtime = self.clone();
+        let language = self.language().await;
+        let task = tokio::spawn(async move {
+            Pairing {
+                whatsapp: runtime.whatsapp.as_ref(),
+                messenger: runtime.messenger.as_ref(),
+                catalog: &runtime.catalog,
+                language,
+                phone: &runtime.phone,
+                timing: runtime.timing,
+            }
+            .run(cancelled)
+            .await
+        });
+        state.pairing = Some(Active { cancel, task });
+    }
+
+    async fn on_event(&self, event: Event, state: &mut State, tx: &watch::Sender<Session>) {
+        let masked = self.phone.masked();
+        match event {
+            Event::Paired { jid, push_name } => {
+                state.push_name = push_name.clone();
+                self.log("paired", "").await;
+                self.set(state, Session::Connected { jid, push_name }, tx)
+                    .await;
+            }
+            Event::Connected => {
+                if !matches!(state.session, Session::Connected { .. }) {
+                    let jid = String::new();
+                    let push_name = state.push_name.clone();
+                    self.set(state, Session::Connected { jid, push_name }, tx)
+                        .await;
+                }
+            }
+            Event::Disconnected => self.set(state, Session::Disconnected, tx).await,
+            Event::LoggedOut => {
+                if state.session != Session::LoggedOut {
+                    let text = self.text("notice-logged-out", &[("phone", &masked)]).await;
+                    self.say(text, vec![]).await;
+                    self.log("logged_out", "").await;
+                }
+                self.set(state, Session::LoggedOut, tx).await;
+            }
+            Event::Banned { .. } => {
+                if state.session != Session::Banned {
+                    let text = self.text("notice-banned", &[("phone", &masked)]).await;
+                    self.say(text, vec![]).await;
+                    self.log("banned", "").await;
+                }
+                self.set(state, Session::Banned, tx).await;
+            }
+        }
+    }
+
+    async fn log(&self, kind: &str, detail: &str) {
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let entry = Activity {
+            at,
+            kind: kind.to_owned(),
+            detail: detail.to_owned(),
+        };
+        if let Err(error) = self.store.log_activity(entry).await {
+            warn!(%error, "cannot log activity");
+        }
+    }
+
+    async fn handle(self: &Arc<Self>, update: String, state: &mut State) {
+        let update: Update = match serde_json::from_str(&update) {
+            Ok(update) => update,
+            Err(error) => {
+                warn!(%error, "update not understood");
+                return;
+            }
+        };
+        match update.kind {
+            UpdateKind::Message(message) => self.on_message(message, state).await,
+            UpdateKind::CallbackQuery(query) => self.on_callback(query, state).await,
+            UpdateKind::Error(_) => warn!(update_id = update.id.0, "update not understood"),
+            _ => {}
+        }
+    }
+
+    async fn on_message(self: &Arc<Self>, message: Message, state: &mut State) {
+        let Some(text) = message.text() else {
+            return;
+        };
+        let command = Command::parse(text, "");
+        match command {
+            Ok(Command::Menu | Command::Start) => self.dashboard(state).await,
+            Ok(Command::Help) => {
+                let help = self.text("help", &[]).await;
+                self.say(help, vec![]).await;
+            }
+            Ok(Command::Lang) => {
+                let text = self.text("lang-choose", &[]).await;
+                let buttons = vec![vec![
+                    Button::new("🇮🇩 Bahasa Indonesia", "lang:id"),
+                    Button::new("🇬🇧 English", "lang:en"),
+                ]];
+                self.say(text, buttons).await;
+            }
+            Ok(Command::Logout) => {
+                let text = self
+                    .text("logout-confirm", &[("phone", &self.phone.masked())])
+                    .await;
+                let buttons = vec![vec![
+                    Button::new(self.text("button-yes", &[]).await, "logout:yes"),
+                    Button::new(self.text("button-no", &[]).await, "logout:no"),
+                ]];
+                self.say(text, buttons).await;
+            }
+            Ok(Command::Pair) => {
+                if !matches!(
+                    state.session,
+                    Session::Connected { .. } | Session::Disconnected
+                ) {
+                    self.start_pairing(state).await;
+                }
+            }
+            Err(_) => {
+                let text = self.text("unknown-command", &[]).await;
+                self.say(text, vec![]).await;
+            }
+        }
+    }
+
+    async fn dashboard(&self, state: &State) {
+        let state_id = match state.session {
+            Session::Connected { .. } => "state-connected",
+            Session::Disconnected => "state-disconnected",
+            Session::AwaitingPairing => "state-awaiting-pairing",
+            Session::LoggedOut => "state-logged-out",
+            Session::Banned => "state-banned",
+        };
+        let groups = self.store.groups().await.map_or(0, |g| g.len()).to_string();
+        let jobs = match self.store.running_job().await {
+            Ok(Some(_)) => "1",
+            _ => "0",
+        };
+        let lines = [
+            self.text("menu-title", &[]).await,
+            self.text(
+                "menu-account",
+                &[("phone", &self.phone.masked()), ("name", &state.push_name)],
+            )
+            .await,
+            self.text("menu-state", &[("state", &self.text(state_id, &[]).await)])
+                .await,
+            self.text("menu-groups", &[("count", &groups)]).await,
+            self.text("menu-jobs", &[("count", jobs)]).await,
+        ];
+        let mut buttons = Vec::new();
+        for row in [
+            [
+                ("button-groups", "menu:groups"),
+                ("button-accounts", "menu:accounts"),
+            ],
+            [
+                ("button-activity", "menu:activity"),
+                ("button-language", "menu:lang"),
+            ],
+            [
+                ("button-help", "menu:help"),
+                ("button-logout", "menu:logout"),
+            ],
+        ] {
+            let mut out = Vec::new();
+            for (label, data) in row {
+                out.push(Button::new(self.text(label, &[]).await, data));
+            }
+            buttons.push(out);
+        }
+        self.say(lines.join("\n"), buttons).await;
+    }
+
+    async fn on_callback(self: &Arc<Self>, query: CallbackQuery, state: &mut State) {
+        let message_id = query.message.as_ref().map(|m| m.id().0);
+        let data = query.data.clone().unwrap_or_default();
+        let mut answer = None;
+        match data.as_str() {
+            pairing::CANCEL => {
+                if let Some(active) = &state.pairing {
+                    let _ = active.cancel.send(true);
+                } else {
+                    answer = Some(self.text("stale-button", &[]).await);
+                }
+            }
+            pairing::RETRY => self.start_pairing(state).await,
+            "lang:id" | "lang:en" => {
+                let language = if data == "lang:id" {
+                    Language::Id
+                } else {
+                    Language::En
+                };
+                if let Err(error) = self.store.set_language(language).await {
+                    warn!(%error, "cannot save the language");
+                }
+                self.replace(message_id, self.text("lang-set", &[]).await)
+                    .await;
+            }
+            "logout:yes" => match self.whatsapp.logout().await {
+                Ok(()) => {
+                    self.replace(message_id, self.text("logout-done", &[]).await)
+                        .await
+                }
+                Err(error) => {
+                    let reason = error.to_string();
+                    let text = self.text("pairing-failed", &[("reason", &reason)]).await;
+                    self.replace(message_id, text).await;
+                }
+            },
+            "logout:no" => {
+                self.replace(message_id, self.text("logout-kept", &[]).await)
+                    .await
+            }
+            _ => answer = Some(self.text("stale-button", &[]).await),
+        }
+        let mut request = self.bot.answer_callback_query(query.id);
+        if let Some(text) = answer {
+            request.text = Some(text);
+        }
+        if let Err(error) = request.await {
+            warn!(%error, "cannot answer the callback query");
+        }
+    }
+
+    async fn replace(&self, message: Option<i32>, text: String) {
+        let result = match message {
+            Some(id) => self.messenger.edit(id, text, vec![]).await,
+            None => self.messenger.send(text, vec![]).await.map(|_| ()),
+        };
+        if let Err(error) = result {
+            warn!(%error, "cannot update the message");
+        }
+    }
+}
+
+/// Resolves once `shutdown` turns true (or its sender is gone).
+async fn stop_asked(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await.map(|_| ());
+}
+
+fn outcome_kind(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Paired { .. } => "paired",
+        Outcome::TimedOut => "timed out",
+        Outcome::Cancelled => "cancelled",
+        Outcome::RateLimited(_) => "rate limited",
+        Outcome::Failed(_) => "failed",
+    }
+}

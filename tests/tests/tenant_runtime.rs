@@ -1,0 +1,229 @@
+//! The tenant's runtime with the fake WhatsApp and the fake Bot API
+//! server: pairing on first start, the dashboard in both languages, the
+//! logout notice sent once, and a restart that needs no pairing.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use crds::Language;
+use serde_json::{Value, json};
+use teloxide::Bot;
+use tenant_bot::store::Store;
+use tenant_bot::telegram::{Catalog, TelegramMessenger};
+use tenant_bot::tenant::pairing::Timing;
+use tenant_bot::tenant::runtime::Runtime;
+use tenant_bot::tenant::status::Session;
+use tenant_bot::whatsapp::fake::Fake;
+use tests::fake_telegram::FakeTelegram;
+use tokio::sync::{mpsc, watch};
+
+const CREDENTIAL: &str = "wa-447700900123:0123456789abcdef0123456789abcdef";
+const OWNER: i64 = 555_000_111;
+
+struct Tenant {
+    updates: mpsc::Sender<String>,
+    session: watch::Receiver<Session>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+async fn start(telegram: &FakeTelegram, fake: Arc<Fake>, dir: &std::path::Path) -> Tenant {
+    let url: reqwest::Url = telegram.url().parse().unwrap();
+    let runtime = Arc::new(Runtime {
+        phone: "447700900123".parse().unwrap(),
+        default_language: Language::Id,
+        catalog: Arc::new(Catalog::new().unwrap()),
+        store: Store::open(dir.join("bot_data.db")).await.unwrap(),
+        whatsapp: fake,
+        messenger: Arc::new(TelegramMessenger::new(url.clone(), CREDENTIAL, OWNER)),
+        bot: Bot::new(CREDENTIAL).set_api_url(url),
+        reporter: None,
+        timing: Timing::default(),
+    });
+    let (updates, rx) = mpsc::channel(16);
+    let (stop, stopped) = watch::channel(false);
+    let (session_tx, session) = watch::channel(Session::AwaitingPairing);
+    let task = tokio::spawn(runtime.run(rx, stopped, session_tx));
+    Tenant {
+        updates,
+        session,
+        stop,
+        task,
+    }
+}
+
+fn text_update(text: &str) -> Value {
+    json!({
+        "update_id": 1,
+        "message": {
+            "message_id": 100, "date": 1_700_000_000, "text": text,
+            "chat": {"id": OWNER, "type": "private", "first_name": "O"},
+            "from": {"id": OWNER, "is_bot": false, "first_name": "O"},
+        }
+    })
+}
+
+fn callback_update(data: &str, message_id: i64) -> Value {
+    json!({
+        "update_id": 2,
+        "callback_query": {
+            "id": "cb1", "chat_instance": "ci", "data": data,
+            "from": {"id": OWNER, "is_bot": false, "first_name": "O"},
+            "message": {
+                "message_id": message_id, "date": 1_700_000_000, "text": "x",
+                "chat": {"id": OWNER, "type": "private", "first_name": "O"},
+            },
+        }
+    })
+}
+
+fn text_of(call: &tests::fake_telegram::Call) -> String {
+    call.params["text"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn a_first_start_pairs_then_serves_the_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let telegram = FakeTelegram::start(&[CREDENTIAL]).await;
+    let fake = Arc::new(Fake::new());
+    let mut tenant = start(&telegram, fake.clone(), dir.path()).await;
+
+    telegram
+        .wait_for("sendMessage", |c| text_of(c).contains("FAKE-"))
+        .await;
+    fake.enter_code().unwrap();
+    tenant
+        .session
+        .wait_for(|s| matches!(s, Session::Connected { .. }))
+        .await
+        .unwrap();
+
+    tenant
+        .updates
+        .send(text_update("/menu").to_string())
+        .await
+        .unwrap();
+    let menu = telegram
+        .wait_for("sendMessage", |c| text_of(c).contains("Dasbor"))
+        .await;
+    let text = text_of(&menu);
+    assert!(
+        text.contains("tersambung") && text.contains("44770****123"),
+        "{text}"
+    );
+    assert!(!text.contains("447700900123"), "{text}");
+
+    tenant
+        .updates
+        .send(text_update("/lang").to_string())
+        .await
+        .unwrap();
+    telegram
+        .wait_for("sendMessage", |c| text_of(c).contains("Pilih bahasa"))
+        .await;
+    tenant
+        .updates
+        .send(callback_update("lang:en", 7).to_string())
+        .await
+        .unwrap();
+    let edited = telegram
+        .wait_for("editMessageText", |c| text_of(c).contains("English"))
+        .await;
+    assert_eq!(edited.params["message_id"], 7);
+    telegram
+        .wait_for("answerCallbackQuery", |c| {
+            c.params["callback_query_id"] == "cb1"
+        })
+        .await;
+    tenant
+        .updates
+        .send(text_update("/menu").to_string())
+        .await
+        .unwrap();
+    telegram
+        .wait_for("sendMessage", |c| text_of(c).contains("Dashboard"))
+        .await;
+
+    tenant
+        .updates
+        .send(text_update("/nonsense").to_string())
+        .await
+        .unwrap();
+    telegram
+        .wait_for("sendMessage", |c| text_of(c).contains("Unknown command"))
+        .await;
+
+    // Logged out from the phone: told once, however often WhatsApp says it.
+    fake.log_out_from_phone();
+    fake.log_out_from_phone();
+    tenant
+        .session
+        .wait_for(|s| *s == Session::LoggedOut)
+        .await
+        .unwrap();
+    tenant
+        .updates
+        .send(text_update("/help").to_string())
+        .await
+        .unwrap();
+    telegram
+        .wait_for("sendMessage", |c| text_of(c).contains("/logout"))
+        .await;
+    let notices = telegram
+        .calls_of("sendMessage")
+        .iter()
+        .filter(|c| text_of(c).contains("logged out from the phone"))
+        .count();
+    assert_eq!(notices, 1);
+
+    tenant.stop.send(true).unwrap();
+    tenant.task.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_restart_logs_in_without_pairing() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("fake-whatsapp.json");
+    let telegram = FakeTelegram::start(&[CREDENTIAL]).await;
+    {
+        let fake = Arc::new(Fake::persistent(&state).unwrap());
+        let mut tenant = start(&telegram, fake.clone(), dir.path()).await;
+        telegram
+            .wait_for("sendMessage", |c| text_of(c).contains("FAKE-"))
+            .await;
+        fake.enter_code().unwrap();
+        tenant
+            .session
+            .wait_for(|s| matches!(s, Session::Connected { .. }))
+            .await
+            .unwrap();
+        tenant.stop.send(true).unwrap();
+        tenant.task.await.unwrap();
+    }
+    let codes_before = telegram.calls_of("sendMessage").len();
+
+    let fake = Arc::new(Fake::persistent(&state).unwrap());
+    let mut tenant = start(&telegram, fake, dir.path()).await;
+    tenant
+        .session
+        .wait_for(|s| matches!(s, Session::Connected { .. }))
+        .await
+        .unwrap();
+    tenant
+        .updates
+        .send(text_update("/menu").to_string())
+        .await
+        .unwrap();
+    telegram
+        .wait_for("sendMessage", |c| text_of(c).contains("Dasbor"))
+        .await;
+    let codes_after = telegram
+        .calls_of("sendMessage")
+        .iter()
+        .filter(|c| text_of(c).contains("FAKE-"))
+        .count();
+    assert_eq!(codes_after, 1, "no new pairing code after the restart");
+    assert!(telegram.calls_of("sendMessage").len() > codes_before);
+    tenant.stop.send(true).unwrap();
+    tenant.task.await.unwrap();
+}
