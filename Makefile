@@ -35,7 +35,7 @@ unit: ## Unit and component tests; no cluster needed.
 	$(CARGO) test --locked
 
 e2e: controlplane ## End-to-end tests against a local control plane.
-	$(CARGO) build --locked -p operator
+	$(CARGO) build --locked -p operator -p tenant-bot
 	$(CARGO) test --locked -p tests
 
 bench-operator: controlplane ## Benchmark: 1,000 accounts at once; prints time to converge, writes, peak RSS.

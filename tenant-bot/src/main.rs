@@ -2,10 +2,9 @@
 //! that every Telegram user talks to, or the tenant that runs one WhatsApp
 //! account.
 
-use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use tenant_bot::store::Store;
 use tenant_bot::tenant;
+use tracing_subscriber::EnvFilter;
 
 /// Manage WhatsApp groups from Telegram, for many users at once.
 #[derive(Debug, Parser)]
@@ -30,15 +29,10 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().role {
         Role::FrontDoor => anyhow::bail!("the front door is not part of this build yet"),
         Role::Tenant(settings) => {
-            let path = settings.bot_data_db();
-            let store = Store::open(&path)
-                .await
-                .with_context(|| format!("cannot open {}", path.display()))?;
-            store.flush().await?;
-            anyhow::bail!(
-                "bot data ready in {}; the WhatsApp session is not part of this build yet",
-                path.display()
-            )
+            let filter =
+                EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+            tracing_subscriber::fmt().with_env_filter(filter).init();
+            tenant::run::run(settings).await
         }
     }
 }

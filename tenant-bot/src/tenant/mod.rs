@@ -2,6 +2,7 @@
 
 pub mod http;
 pub mod pairing;
+pub mod run;
 pub mod runtime;
 pub mod settings;
 pub mod status;

@@ -64,6 +64,15 @@ pub struct Settings {
         default_value = "whatsapp-rust"
     )]
     pub whatsapp_backend: Backend,
+
+    /// Report pairing and connection on the account's status (needs the
+    /// in-cluster service account).
+    #[arg(long, env = "PAWANG_REPORT_STATUS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub report_status: bool,
+
+    /// Seconds the owner has to enter a pairing code.
+    #[arg(long, env = "PAWANG_PAIRING_TIMEOUT", default_value_t = 180, value_parser = clap::value_parser!(u64).range(30..=600))]
+    pub pairing_timeout: u64,
 }
 
 impl Settings {
@@ -71,6 +80,11 @@ impl Settings {
     pub fn whatsmeow_db(&self) -> PathBuf {
         self.data_dir
             .join(naming::whatsmeow_db_file(self.owner, &self.phone))
+    }
+
+    /// Where the fake WhatsApp keeps its state, next to the real files.
+    pub fn fake_state(&self) -> PathBuf {
+        self.data_dir.join("fake-whatsapp.json")
     }
 
     /// The bot's own data, under its established name.

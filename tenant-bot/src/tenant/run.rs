@@ -1,0 +1,136 @@
+//! Wiring of one tenant process: settings in, serving until SIGTERM.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use crds::WhatsAppAccount;
+use kube::Api;
+use teloxide::Bot;
+use tokio::sync::{mpsc, watch};
+use tracing::{Instrument, info, info_span, warn};
+
+use super::http::{self, Endpoint};
+use super::pairing::Timing;
+use super::runtime::Runtime;
+use super::settings::{Backend, Settings};
+use super::status::{Reporter, Session};
+use crate::store::Store;
+use crate::telegram::{Catalog, TelegramMessenger};
+use crate::whatsapp::WhatsApp;
+use crate::whatsapp::fake::Fake;
+
+/// Updates waiting for the runtime; beyond this the front door is told to
+/// retry later.
+const QUEUE: usize = 64;
+
+/// Runs the tenant until SIGTERM or Ctrl-C.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let secret = std::fs::read_to_string(&settings.secret_file)
+        .with_context(|| format!("cannot read {}", settings.secret_file.display()))?
+        .trim()
+        .to_owned();
+    anyhow::ensure!(!secret.is_empty(), "the tenant secret file is empty");
+    let credential = format!("{}:{secret}", settings.account);
+    let api_url: reqwest::Url = settings
+        .telegram_api_url
+        .parse()
+        .context("the Telegram API URL is not a URL")?;
+
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("cannot create {}", settings.data_dir.display()))?;
+    let store = Store::open(settings.bot_data_db())
+        .await
+        .context("cannot open the bot data")?;
+    let whatsapp: Arc<dyn WhatsApp> = match settings.whatsapp_backend {
+        Backend::Fake => {
+            warn!("using the fake WhatsApp backend; for tests only");
+            Arc::new(Fake::persistent(settings.fake_state())?)
+        }
+        Backend::WhatsappRust => {
+            anyhow::bail!(
+                "the whatsapp-rust backend is not part of this build yet; use --whatsapp-backend fake for tests"
+            )
+        }
+    };
+    let reporter = if settings.report_status {
+        let client = kube::Client::try_default()
+            .await
+            .context("cannot reach the API server to report status")?;
+        let api = Api::<WhatsAppAccount>::namespaced(client, &settings.namespace);
+        Some(Reporter::new(api, &settings.account))
+    } else {
+        None
+    };
+
+    let runtime = Arc::new(Runtime {
+        phone: settings.phone.clone(),
+        default_language: settings.language,
+        catalog: Arc::new(Catalog::new()?),
+        store,
+        whatsapp: whatsapp.clone(),
+        messenger: Arc::new(TelegramMessenger::new(
+            api_url.clone(),
+            &credential,
+            settings.owner,
+        )),
+        bot: Bot::new(&credential).set_api_url(api_url),
+        reporter,
+        timing: Timing {
+            timeout: Duration::from_secs(settings.pairing_timeout),
+            ..Timing::default()
+        },
+    });
+
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(signals(stop.clone()));
+    let (updates, updates_rx) = mpsc::channel(QUEUE);
+    let ready = Arc::new(AtomicBool::new(false));
+    let endpoint = Endpoint {
+        secret: secret.into(),
+        owner: settings.owner,
+        updates,
+        whatsapp,
+        ready: ready.clone(),
+    };
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    info!(address = %settings.listen, account = %crds::naming::Redacted(&settings.account), "serving");
+    let mut http_stopped = stopped.clone();
+    let server = axum::serve(listener, http::router(endpoint)).with_graceful_shutdown(async move {
+        let _ = http_stopped.wait_for(|s| *s).await.map(|_| ());
+    });
+    let server = tokio::spawn(server.into_future().instrument(info_span!("http")));
+
+    let (session_tx, _session) = watch::channel(Session::AwaitingPairing);
+    ready.store(true, Ordering::Release);
+    runtime.run(updates_rx, stopped, session_tx).await;
+    let _ = stop.send(true);
+    if let Ok(Err(error)) = server.await {
+        warn!(%error, "HTTP server failed");
+    }
+    info!("stopped");
+    Ok(())
+}
+
+async fn signals(stop: watch::Sender<bool>) {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    info!("shutting down");
+    let _ = stop.send(true);
+}
