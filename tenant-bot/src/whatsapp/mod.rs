@@ -2,6 +2,7 @@
 //! trait. The production adapter uses whatsapp-rust; the fake stands in for
 //! WhatsApp's servers, which tests cannot reach.
 
+pub mod adapter;
 pub mod fake;
 
 use std::time::Duration;

@@ -1,0 +1,507 @@
+//! The production WhatsApp port: whatsapp-rust with its SQLite store in the
+//! account's `whatsmeow-{owner}-{phone}.db`.
+//!
+//! whatsapp-rust logs through the `log` facade; the tenant's tracing
+//! subscriber installs the bridge, so its lines arrive as tracing events.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use crds::PhoneNumber;
+use tokio::sync::{Mutex, broadcast};
+use tracing::{info, warn};
+use whatsapp_rust::pair_code::PairCodeOptions;
+use whatsapp_rust::prelude::*;
+use whatsapp_rust::types::events::{ChannelEventHandler, Event as WaEvent};
+use whatsapp_rust::{
+    ErrorChainExt, GroupCreateOptions, GroupDescription, GroupParticipantOptions, JoinGroupResult,
+    MemberAddMode, MembershipApprovalMode, PreviousDescription,
+};
+
+use super::{Error, Event, GroupInfo, MemberOutcome, Membership, Result, Setting, WhatsApp};
+
+/// How long to wait for WhatsApp's socket before asking for a code.
+const SOCKET_WAIT: Duration = Duration::from_secs(30);
+/// Wait after a rate limit when WhatsApp does not say how long.
+const DEFAULT_BACKOFF: Duration = Duration::from_secs(300);
+
+/// Why the session store cannot be opened.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot open the WhatsApp session store {path}: {reason}")]
+pub struct OpenError {
+    path: PathBuf,
+    reason: String,
+}
+
+struct Running {
+    /// Built and not yet started.
+    bot: Option<Bot>,
+    /// Started.
+    handle: Option<BotHandle>,
+    client: Arc<Client>,
+}
+
+/// The account's real WhatsApp session.
+pub struct Adapter {
+    path: PathBuf,
+    running: Mutex<Running>,
+    events: broadcast::Sender<Event>,
+}
+
+impl std::fmt::Debug for Adapter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Adapter")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Adapter {
+    /// Opens (creating if needed) the session store at `path`; does not
+    /// connect.
+    pub async fn open(path: &Path) -> Result<Self, OpenError> {
+        let (events, _) = broadcast::channel(64);
+        let running = build(path, events.clone()).await?;
+        Ok(Self {
+            path: path.to_owned(),
+            running: Mutex::new(running),
+            events,
+        })
+    }
+
+    /// The client, started if it is not running.
+    async fn client(&self) -> Result<Arc<Client>> {
+        let mut running = self.running.lock().await;
+        if running.handle.is_none() {
+            if running.bot.is_none() {
+                // A disconnected client cannot run again; build a new one.
+                *running = build(&self.path, self.events.clone())
+                    .await
+                    .map_err(|e| Error::Transient(e.to_string()))?;
+            }
+            if let Some(bot) = running.bot.take() {
+                running.handle = Some(bot.spawn());
+            }
+        }
+        Ok(running.client.clone())
+    }
+
+    async fn groups_client(&self) -> Result<Arc<Client>> {
+        let client = self.client().await?;
+        if client.pn().is_none() {
+            return Err(Error::NotPaired);
+        }
+        Ok(client)
+    }
+}
+
+async fn build(path: &Path, events: broadcast::Sender<Event>) -> Result<Running, OpenError> {
+    let fail = |reason: String| OpenError {
+        path: path.to_owned(),
+        reason,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    }
+    let url = path.to_str().ok_or_else(|| fail("not UTF-8".into()))?;
+    let store = SqliteStore::new(url)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let bot = Bot::builder()
+        .with_backend(store)
+        .skip_history_sync()
+        .build()
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let client = bot.client();
+    let (handler, receiver) = ChannelEventHandler::new();
+    client.subscribe_handler(handler).detach();
+    let bridge_client = client.clone();
+    tokio::spawn(async move {
+        while let Ok(event) = receiver.recv().await {
+            if let Some(event) = translate(&event, &bridge_client) {
+                let _ = events.send(event);
+            }
+        }
+    });
+    Ok(Running {
+        bot: Some(bot),
+        handle: None,
+        client,
+    })
+}
+
+/// whatsapp-rust's events, as the tenant knows them.
+fn translate(event: &WaEvent, client: &Client) -> Option<Event> {
+    match event {
+        WaEvent::PairSuccess(paired) => Some(Event::Paired {
+            jid: paired.id.to_string(),
+            push_name: client.push_name(),
+        }),
+        WaEvent::Connected(_) => Some(Event::Connected),
+        WaEvent::Disconnected(_) => Some(Event::Disconnected),
+        WaEvent::LoggedOut(_) => Some(Event::LoggedOut),
+        WaEvent::TemporaryBan(ban) => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            Some(Event::Banned {
+                until: Some(now + ban.expire.num_seconds()),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// A WhatsApp failure as the tenant can act on it.
+fn classify(error: &(dyn std::error::Error + 'static)) -> Error {
+    if let Some(rejection) = error.server_rejection() {
+        let backoff = rejection
+            .backoff
+            .map_or(DEFAULT_BACKOFF, |s| Duration::from_secs(u64::from(s)));
+        return match rejection.code {
+            429 => Error::RateLimited {
+                retry_after: backoff,
+            },
+            401 | 403 => Error::NotAdmin,
+            404 => Error::GroupNotFound,
+            406 | 410 => Error::InvalidInvite,
+            500..=599 => Error::Transient(rejection.text.to_string()),
+            _ => Error::Rejected(rejection.text.to_string()),
+        };
+    }
+    Error::Transient(error.to_string())
+}
+
+fn jid(group: &str) -> Result<Jid> {
+    group
+        .parse()
+        .map_err(|_| Error::Rejected(format!("{group} is not a WhatsApp ID")))
+}
+
+fn digits(jid: &Jid) -> String {
+    jid.user.to_string()
+}
+
+#[async_trait]
+impl WhatsApp for Adapter {
+    fn events(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    async fn is_paired(&self) -> bool {
+        self.running.lock().await.client.pn().is_some()
+    }
+
+    async fn request_pairing_code(&self, phone: &PhoneNumber) -> Result<String> {
+        let client = self.client().await?;
+        client
+            .wait_for_socket(SOCKET_WAIT)
+            .await
+            .map_err(|e| Error::Transient(e.to_string()))?;
+        let options = PairCodeOptions {
+            phone_number: phone.as_str().to_owned(),
+            ..PairCodeOptions::default()
+        };
+        match client.pair_with_code(options).await {
+            Ok(code) => Ok(code),
+            Err(error) => {
+                let throttled = error.rejection().is_some_and(|r| r.is_throttled());
+                if throttled {
+                    return Err(Error::RateLimited {
+                        retry_after: error.backoff().unwrap_or(DEFAULT_BACKOFF),
+                    });
+                }
+                Err(classify(&error))
+            }
+        }
+    }
+
+    async fn cancel_pairing(&self) -> Result<()> {
+        let client = self.running.lock().await.client.clone();
+        client.cancel_pair_code().await;
+        Ok(())
+    }
+
+    async fn connect(&self) -> Result<()> {
+        let client = self.client().await?;
+        if client.pn().is_none() {
+            return Err(Error::NotPaired);
+        }
+        info!("connecting the stored session");
+        Ok(())
+    }
+
+    async fn disconnect(&self) -> Result<()> {
+        let handle = self.running.lock().await.handle.take();
+        if let Some(handle) = handle {
+            handle.shutdown().await;
+        }
+        Ok(())
+    }
+
+    async fn logout(&self) -> Result<()> {
+        let client = self.running.lock().await.client.clone();
+        client.logout().await;
+        let _ = self.events.send(Event::LoggedOut);
+        Ok(())
+    }
+
+    async fn groups(&self) -> Result<Vec<GroupInfo>> {
+        let client = self.groups_client().await?;
+        let own = client.pn().map(|j| digits(&j)).unwrap_or_default();
+        let groups = client
+            .groups()
+            .get_participating()
+            .await
+            .map_err(|e| classify(&e))?;
+        Ok(groups
+            .into_iter()
+            .map(|(id, meta)| {
+                let number = |p: &whatsapp_rust::GroupParticipant| {
+                    p.phone_number
+                        .as_ref()
+                        .map_or_else(|| digits(&p.jid), digits)
+                };
+                let members: Vec<String> = meta.participants.iter().map(number).collect();
+                let admins: Vec<String> = meta
+                    .participants
+                    .iter()
+                    .filter(|p| p.is_admin())
+                    .map(number)
+                    .collect();
+                GroupInfo {
+                    jid: id.to_string(),
+                    name: meta.subject,
+                    is_admin: admins.contains(&own),
+                    members,
+                    admins,
+                }
+            })
+            .collect())
+    }
+
+    async fn create_group(&self, name: &str, members: &[String]) -> Result<GroupInfo> {
+        let client = self.groups_client().await?;
+        let participants = members
+            .iter()
+            .map(|m| GroupParticipantOptions::new(Jid::pn(m.as_str())))
+            .collect();
+        let options = GroupCreateOptions::new(name).with_participants(participants);
+        let created = client
+            .groups()
+            .create_group(options)
+            .await
+            .map_err(|e| classify(&e))?;
+        let meta = created.metadata;
+        Ok(GroupInfo {
+            jid: meta.id.to_string(),
+            name: meta.subject,
+            members: meta.participants.iter().map(|p| digits(&p.jid)).collect(),
+            admins: vec![],
+            is_admin: true,
+        })
+    }
+
+    async fn invite_link(&self, group: &str, reset: bool) -> Result<String> {
+        let client = self.groups_client().await?;
+        client
+            .groups()
+            .get_invite_link(&jid(group)?, reset)
+            .await
+            .map_err(|e| classify(&e))
+    }
+
+    async fn join_with_code(&self, code: &str) -> Result<String> {
+        let client = self.groups_client().await?;
+        match client
+            .groups()
+            .join_with_invite_code(code)
+            .await
+            .map_err(|e| classify(&e))?
+        {
+            JoinGroupResult::Joined(j) | JoinGroupResult::PendingApproval(j) => Ok(j.to_string()),
+        }
+    }
+
+    async fn leave(&self, group: &str) -> Result<()> {
+        let client = self.groups_client().await?;
+        client
+            .groups()
+            .leave(&jid(group)?)
+            .await
+            .map_err(|e| classify(&e))
+    }
+
+    async fn change_members(
+        &self,
+        group: &str,
+        change: Membership,
+        numbers: &[String],
+    ) -> Result<Vec<(String, MemberOutcome)>> {
+        let client = self.groups_client().await?;
+        let group = jid(group)?;
+        let jids: Vec<Jid> = numbers.iter().map(|n| Jid::pn(n.as_str())).collect();
+        let groups = client.groups();
+        let responses = match change {
+            Membership::Add => groups.add_participants(&group, &jids).await,
+            Membership::Remove => groups.remove_participants(&group, &jids).await,
+            Membership::Promote => groups.promote_participants(&group, &jids).await,
+            Membership::Demote => groups.demote_participants(&group, &jids).await,
+        }
+        .map_err(|e| classify(&e))?;
+        Ok(responses
+            .into_iter()
+            .map(|r| {
+                let number = r
+                    .phone_number
+                    .as_ref()
+                    .map_or_else(|| digits(&r.jid), digits);
+                let outcome = match (&r.add_request, &r.error) {
+                    (Some(_), _) => MemberOutcome::Invited,
+                    (None, None) => MemberOutcome::Ok,
+                    (None, Some(error)) => MemberOutcome::Failed(error.clone()),
+                };
+                (number, outcome)
+            })
+            .collect())
+    }
+
+    async fn set_description(&self, group: &str, text: &str) -> Result<()> {
+        let client = self.groups_client().await?;
+        let description =
+            GroupDescription::new(text).map_err(|e| Error::Rejected(e.to_string()))?;
+        client
+            .groups()
+            .set_description(
+                &jid(group)?,
+                Some(description),
+                PreviousDescription::Resolve,
+            )
+            .await
+            .map_err(|e| classify(&e))
+    }
+
+    async fn set_photo(&self, group: &str, jpeg: &[u8]) -> Result<()> {
+        let client = self.groups_client().await?;
+        client
+            .groups()
+            .set_profile_picture(&jid(group)?, jpeg.to_vec())
+            .await
+            .map(|_| ())
+            .map_err(|e| classify(&e))
+    }
+
+    async fn set_setting(&self, group: &str, setting: Setting) -> Result<()> {
+        let client = self.groups_client().await?;
+        let group = jid(group)?;
+        let groups = client.groups();
+        match setting {
+            Setting::AdminsOnlyMessages(on) => groups.set_announce(&group, on).await,
+            Setting::AdminsOnlyEditInfo(on) => groups.set_locked(&group, on).await,
+            Setting::AdminsOnlyAddMembers(on) => {
+                let mode = if on {
+                    MemberAddMode::AdminAdd
+                } else {
+                    MemberAddMode::AllMemberAdd
+                };
+                groups.set_member_add_mode(&group, mode).await
+            }
+            Setting::JoinApproval(on) => {
+                let mode = if on {
+                    MembershipApprovalMode::On
+                } else {
+                    MembershipApprovalMode::Off
+                };
+                groups.set_membership_approval(&group, mode).await
+            }
+            Setting::DisappearingSeconds(seconds) => groups.set_ephemeral(&group, seconds).await,
+        }
+        .map_err(|e| classify(&e))
+    }
+
+    async fn join_requests(&self, group: &str) -> Result<Vec<String>> {
+        let client = self.groups_client().await?;
+        let requests = client
+            .groups()
+            .get_membership_requests(&jid(group)?)
+            .await
+            .map_err(|e| classify(&e))?;
+        Ok(requests.iter().map(|r| digits(&r.jid)).collect())
+    }
+
+    async fn answer_join_requests(
+        &self,
+        group: &str,
+        numbers: &[String],
+        approve: bool,
+    ) -> Result<()> {
+        let client = self.groups_client().await?;
+        let group = jid(group)?;
+        let jids: Vec<Jid> = numbers.iter().map(|n| Jid::pn(n.as_str())).collect();
+        let groups = client.groups();
+        let answered = if approve {
+            groups.approve_membership_requests(&group, &jids).await
+        } else {
+            groups.reject_membership_requests(&group, &jids).await
+        };
+        answered.map(|_| ()).map_err(|e| classify(&e))
+    }
+
+    async fn send_text(&self, group: &str, text: &str) -> Result<()> {
+        let client = self.groups_client().await?;
+        if let Err(error) = client
+            .send_message(jid(group)?, wa::Message::text(text))
+            .await
+        {
+            warn!(error = %error, "message not sent");
+            return Err(classify(&error));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn opening_creates_the_session_store_without_pairing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data/whatsmeow-42-447700900123.db");
+        let adapter = Adapter::open(&path).await.unwrap();
+        assert!(path.exists(), "store file created");
+        assert!(!adapter.is_paired().await);
+        drop(adapter);
+
+        // The store is whatsapp-rust's SQLite schema, readable by rusqlite.
+        let db = rusqlite::Connection::open(&path).unwrap();
+        let mut statement = db
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap();
+        let tables: Vec<String> = statement
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        for table in ["device", "identities", "prekeys", "sessions", "sender_keys"] {
+            assert!(tables.iter().any(|t| t == table), "{table} in {tables:?}");
+        }
+        let devices: i64 = db
+            .query_row("SELECT COUNT(*) FROM device", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(devices, 1);
+
+        // Reopening finds the same, still unpaired, device.
+        let again = Adapter::open(&path).await.unwrap();
+        assert!(!again.is_paired().await);
+    }
+
+    #[test]
+    fn group_ids_are_checked() {
+        assert!(jid("120363000000000001@g.us").is_ok());
+        assert!(matches!(jid("not a jid"), Err(Error::Rejected(_))));
+    }
+}
