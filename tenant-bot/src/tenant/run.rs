@@ -19,6 +19,7 @@ use super::status::{Reporter, Session};
 use crate::store::Store;
 use crate::telegram::{Catalog, TelegramMessenger};
 use crate::whatsapp::WhatsApp;
+use crate::whatsapp::adapter::Adapter;
 use crate::whatsapp::fake::Fake;
 
 /// Updates waiting for the runtime; beyond this the front door is told to
@@ -48,11 +49,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             warn!("using the fake WhatsApp backend; for tests only");
             Arc::new(Fake::persistent(settings.fake_state())?)
         }
-        Backend::WhatsappRust => {
-            anyhow::bail!(
-                "the whatsapp-rust backend is not part of this build yet; use --whatsapp-backend fake for tests"
-            )
-        }
+        Backend::WhatsappRust => Arc::new(Adapter::open(&settings.whatsmeow_db()).await?),
     };
     let reporter = if settings.report_status {
         let client = kube::Client::try_default()
