@@ -74,3 +74,24 @@ async fn the_code_reaches_the_owner_and_is_edited_when_entered() {
     assert_eq!(edited.params["chat_id"], OWNER);
     assert_eq!(edited.params["message_id"], 1);
 }
+
+#[tokio::test]
+async fn telegram_429s_are_waited_out_as_asked() {
+    use tenant_bot::telegram::Messenger;
+
+    let telegram = FakeTelegram::start(&[CREDENTIAL]).await;
+    let messenger = TelegramMessenger::new(telegram.url().parse().unwrap(), CREDENTIAL, OWNER);
+    telegram.fail_next("sendMessage", 429, Some(1), 2);
+    let started = std::time::Instant::now();
+    let id = messenger.send("halo".into(), vec![]).await.unwrap();
+    assert!(id > 0);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "retried before retry_after passed"
+    );
+    assert_eq!(telegram.calls_of("sendMessage").len(), 3);
+
+    // It gives up after a few attempts instead of waiting forever.
+    telegram.fail_next("sendMessage", 429, Some(0), 10);
+    assert!(messenger.send("halo".into(), vec![]).await.is_err());
+}

@@ -72,15 +72,40 @@ fn keyboard(rows: Vec<Vec<Button>>) -> InlineKeyboardMarkup {
     }))
 }
 
+/// Attempts of one request when Telegram answers 429.
+const ATTEMPTS: u32 = 4;
+
+/// Sends a request, waiting as long as a 429's `retry_after` asks before
+/// trying again, a few times at most.
+async fn with_retry_after<T, F, Fut>(mut request: F) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, teloxide::RequestError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match request().await {
+            Err(teloxide::RequestError::RetryAfter(wait)) if attempt < ATTEMPTS => {
+                tracing::warn!(retry_after = ?wait.duration(), "Telegram asks to slow down");
+                tokio::time::sleep(wait.duration()).await;
+                attempt += 1;
+            }
+            result => return result.map_err(Error),
+        }
+    }
+}
+
 #[async_trait]
 impl Messenger for TelegramMessenger {
     async fn send(&self, text: String, buttons: Vec<Vec<Button>>) -> Result<i32, Error> {
-        let message = self
-            .bot
-            .send_message(self.chat, text)
-            .reply_markup(keyboard(buttons))
-            .await
-            .map_err(Error)?;
+        let markup = keyboard(buttons);
+        let message = with_retry_after(|| {
+            self.bot
+                .send_message(self.chat, text.clone())
+                .reply_markup(markup.clone())
+                .into_future()
+        })
+        .await?;
         Ok(message.id.0)
     }
 
@@ -90,11 +115,14 @@ impl Messenger for TelegramMessenger {
         text: String,
         buttons: Vec<Vec<Button>>,
     ) -> Result<(), Error> {
-        self.bot
-            .edit_message_text(self.chat, MessageId(message), text)
-            .reply_markup(keyboard(buttons))
-            .await
-            .map_err(Error)?;
+        let markup = keyboard(buttons);
+        with_retry_after(|| {
+            self.bot
+                .edit_message_text(self.chat, MessageId(message), text.clone())
+                .reply_markup(markup.clone())
+                .into_future()
+        })
+        .await?;
         Ok(())
     }
 }
