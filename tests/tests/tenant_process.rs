@@ -116,6 +116,21 @@ async fn the_tenant_process_serves_only_its_owner() {
             .all(|c| c.params["chat_id"] == OWNER)
     );
 
+    let metrics = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "pawang_tenant_whatsapp_connected 0",
+        "pawang_tenant_whatsapp_operation_seconds_count{operation=\"request_pairing_code\",result=\"ok\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} missing in\n{metrics}");
+    }
+
     // SIGTERM: a clean stop.
     let status = Command::new("kill")
         .args(["-TERM", &tenant.0.id().to_string()])

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use teloxide::Bot;
 use tenant_bot::store::Store;
 use tenant_bot::telegram::{Catalog, TelegramMessenger};
+use tenant_bot::tenant::metrics::Metrics;
 use tenant_bot::tenant::pairing::Timing;
 use tenant_bot::tenant::runtime::Runtime;
 use tenant_bot::tenant::status::Session;
@@ -39,6 +40,7 @@ async fn start(telegram: &FakeTelegram, fake: Arc<Fake>, dir: &std::path::Path) 
         bot: Bot::new(CREDENTIAL).set_api_url(url),
         reporter: None,
         timing: Timing::default(),
+        metrics: Metrics::new().unwrap(),
     });
     let (updates, rx) = mpsc::channel(16);
     let (stop, stopped) = watch::channel(false);

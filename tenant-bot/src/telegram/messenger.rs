@@ -2,6 +2,7 @@
 //! Telegram, behind a trait so flows can be tested without a server.
 
 use async_trait::async_trait;
+use prometheus::IntCounterVec;
 use teloxide::Bot;
 use teloxide::payloads::{EditMessageTextSetters, SendMessageSetters};
 use teloxide::prelude::Requester;
@@ -52,6 +53,7 @@ pub trait Messenger: Send + Sync {
 pub struct TelegramMessenger {
     bot: Bot,
     chat: ChatId,
+    errors: Option<IntCounterVec>,
 }
 
 impl TelegramMessenger {
@@ -60,7 +62,15 @@ impl TelegramMessenger {
         Self {
             bot: Bot::new(credential).set_api_url(api_url),
             chat: ChatId(owner),
+            errors: None,
         }
+    }
+
+    /// Counts failed requests in `errors` by kind (`rate_limited` for each
+    /// 429, `other` for a request given up on).
+    pub fn with_error_counter(mut self, errors: IntCounterVec) -> Self {
+        self.errors = Some(errors);
+        self
     }
 }
 
@@ -72,12 +82,21 @@ fn keyboard(rows: Vec<Vec<Button>>) -> InlineKeyboardMarkup {
     }))
 }
 
+fn count(errors: Option<&IntCounterVec>, kind: &str) {
+    if let Some(errors) = errors {
+        errors.with_label_values(&[kind]).inc();
+    }
+}
+
 /// Attempts of one request when Telegram answers 429.
 const ATTEMPTS: u32 = 4;
 
 /// Sends a request, waiting as long as a 429's `retry_after` asks before
 /// trying again, a few times at most.
-async fn with_retry_after<T, F, Fut>(mut request: F) -> Result<T, Error>
+async fn with_retry_after<T, F, Fut>(
+    errors: Option<&IntCounterVec>,
+    mut request: F,
+) -> Result<T, Error>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, teloxide::RequestError>>,
@@ -86,11 +105,21 @@ where
     loop {
         match request().await {
             Err(teloxide::RequestError::RetryAfter(wait)) if attempt < ATTEMPTS => {
+                count(errors, "rate_limited");
                 tracing::warn!(retry_after = ?wait.duration(), "Telegram asks to slow down");
                 tokio::time::sleep(wait.duration()).await;
                 attempt += 1;
             }
-            result => return result.map_err(Error),
+            Err(error) => {
+                let kind = if matches!(error, teloxide::RequestError::RetryAfter(_)) {
+                    "rate_limited"
+                } else {
+                    "other"
+                };
+                count(errors, kind);
+                return Err(Error(error));
+            }
+            Ok(value) => return Ok(value),
         }
     }
 }
@@ -99,7 +128,7 @@ where
 impl Messenger for TelegramMessenger {
     async fn send(&self, text: String, buttons: Vec<Vec<Button>>) -> Result<i32, Error> {
         let markup = keyboard(buttons);
-        let message = with_retry_after(|| {
+        let message = with_retry_after(self.errors.as_ref(), || {
             self.bot
                 .send_message(self.chat, text.clone())
                 .reply_markup(markup.clone())
@@ -116,7 +145,7 @@ impl Messenger for TelegramMessenger {
         buttons: Vec<Vec<Button>>,
     ) -> Result<(), Error> {
         let markup = keyboard(buttons);
-        with_retry_after(|| {
+        with_retry_after(self.errors.as_ref(), || {
             self.bot
                 .edit_message_text(self.chat, MessageId(message), text.clone())
                 .reply_markup(markup.clone())

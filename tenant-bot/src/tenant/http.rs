@@ -18,6 +18,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
+use super::metrics::Metrics;
 use crate::whatsapp::WhatsApp;
 
 /// Kinds of update that carry the user who caused them in `from`.
@@ -46,6 +47,8 @@ pub struct Endpoint {
     pub whatsapp: Arc<dyn WhatsApp>,
     /// Whether the tenant is ready to serve.
     pub ready: Arc<AtomicBool>,
+    /// The tenant's metrics.
+    pub metrics: Metrics,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -61,6 +64,10 @@ pub fn router(endpoint: Endpoint) -> Router {
         .route("/admin/logout", post(logout))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .route(
+            "/metrics",
+            get(|State(e): State<Endpoint>| async move { e.metrics.render() }),
+        )
         .with_state(endpoint)
 }
 

@@ -1,6 +1,7 @@
 //! One WhatsApp account's runtime.
 
 pub mod http;
+pub mod metrics;
 pub mod pairing;
 pub mod run;
 pub mod runtime;

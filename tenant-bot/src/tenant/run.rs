@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, watch};
 use tracing::{Instrument, info, info_span, warn};
 
 use super::http::{self, Endpoint};
+use super::metrics::{Metered, Metrics};
 use super::pairing::Timing;
 use super::runtime::Runtime;
 use super::settings::{Backend, Settings};
@@ -51,6 +52,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         }
         Backend::WhatsappRust => Arc::new(Adapter::open(&settings.whatsmeow_db()).await?),
     };
+    let metrics = Metrics::new()?;
+    let whatsapp: Arc<dyn WhatsApp> = Arc::new(Metered::new(whatsapp, metrics.clone()));
     let reporter = if settings.report_status {
         let client = kube::Client::try_default()
             .await
@@ -67,17 +70,17 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         catalog: Arc::new(Catalog::new()?),
         store,
         whatsapp: whatsapp.clone(),
-        messenger: Arc::new(TelegramMessenger::new(
-            api_url.clone(),
-            &credential,
-            settings.owner,
-        )),
+        messenger: Arc::new(
+            TelegramMessenger::new(api_url.clone(), &credential, settings.owner)
+                .with_error_counter(metrics.telegram_errors.clone()),
+        ),
         bot: Bot::new(&credential).set_api_url(api_url),
         reporter,
         timing: Timing {
             timeout: Duration::from_secs(settings.pairing_timeout),
             ..Timing::default()
         },
+        metrics: metrics.clone(),
     });
 
     let (stop, stopped) = watch::channel(false);
@@ -90,6 +93,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         updates,
         whatsapp,
         ready: ready.clone(),
+        metrics,
     };
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await

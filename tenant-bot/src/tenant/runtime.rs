@@ -12,6 +12,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
+use super::metrics::Metrics;
 use super::pairing::{self, Outcome, Pairing, Timing};
 use super::status::{Reporter, Session};
 use crate::store::{Activity, Store};
@@ -56,6 +57,8 @@ pub struct Runtime {
     pub reporter: Option<Reporter>,
     /// Pairing timing.
     pub timing: Timing,
+    /// The tenant's metrics.
+    pub metrics: Metrics,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -127,7 +130,9 @@ impl Runtime {
                 done = pairing_done => {
                     state.pairing = None;
                     if let Some(Ok(outcome)) = done {
-                        info!(outcome = ?outcome_kind(&outcome), "pairing ended");
+                        let kind = outcome_kind(&outcome);
+                        info!(outcome = kind, "pairing ended");
+                        self.metrics.pairings.with_label_values(&[kind]).inc();
                     }
                 }
                 () = stop_asked(&mut shutdown) => break,
@@ -165,6 +170,8 @@ impl Runtime {
     }
 
     async fn set(&self, state: &mut State, session: Session, tx: &watch::Sender<Session>) {
+        let connected = matches!(session, Session::Connected { .. });
+        self.metrics.connected.set(i64::from(connected));
         state.session = session.clone();
         let _ = tx.send(session.clone());
         if let Some(reporter) = &self.reporter
@@ -426,9 +433,9 @@ async fn stop_asked(shutdown: &mut watch::Receiver<bool>) {
 fn outcome_kind(outcome: &Outcome) -> &'static str {
     match outcome {
         Outcome::Paired { .. } => "paired",
-        Outcome::TimedOut => "timed out",
+        Outcome::TimedOut => "timed_out",
         Outcome::Cancelled => "cancelled",
-        Outcome::RateLimited(_) => "rate limited",
+        Outcome::RateLimited(_) => "rate_limited",
         Outcome::Failed(_) => "failed",
     }
 }

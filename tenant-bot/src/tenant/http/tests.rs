@@ -24,6 +24,7 @@ async fn start(capacity: usize) -> Running {
         updates: tx,
         whatsapp: whatsapp.clone(),
         ready: Arc::new(AtomicBool::new(true)),
+        metrics: Metrics::new().unwrap(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
