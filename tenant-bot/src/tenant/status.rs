@@ -86,8 +86,20 @@ pub fn desired(session: &Session, current: Option<&WhatsAppAccountStatus>, now: 
     } else {
         current.and_then(|s| s.last_connected_at.clone())
     };
+    // A session that reconnects from its store may not know its JID and
+    // name yet: what the status says stays.
+    let known = |value: &str, current: Option<String>| {
+        if value.is_empty() {
+            current
+        } else {
+            Some(value.to_owned())
+        }
+    };
     let (jid, push_name) = match session {
-        Session::Connected { jid, push_name } => (Some(jid.clone()), Some(push_name.clone())),
+        Session::Connected { jid, push_name } => (
+            known(jid, current.and_then(|s| s.jid.clone())),
+            known(push_name, current.and_then(|s| s.push_name.clone())),
+        ),
         Session::Disconnected => (
             current.and_then(|s| s.jid.clone()),
             current.and_then(|s| s.push_name.clone()),

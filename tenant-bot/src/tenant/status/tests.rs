@@ -102,3 +102,16 @@ fn only_tenant_fields_are_sent() {
         .collect();
     assert_eq!(types, ["Paired", "Connected"]);
 }
+
+#[test]
+fn a_reconnect_without_identity_keeps_the_reported_one() {
+    let first = applied(&desired(&connected(), None, &at(1)));
+    let dropped = applied(&desired(&Session::Disconnected, Some(&first), &at(2)));
+    let anonymous = Session::Connected {
+        jid: String::new(),
+        push_name: String::new(),
+    };
+    let back = applied(&desired(&anonymous, Some(&dropped), &at(3)));
+    assert_eq!(back.jid, first.jid);
+    assert_eq!(back.push_name, first.push_name);
+}
