@@ -59,10 +59,12 @@ pub async fn start() -> (SocketAddr, mpsc::UnboundedReceiver<Received>) {
                         .map(|(n, v)| (n.trim().to_lowercase(), v.trim().to_owned()))
                         .collect(),
                 };
+                // Recorded before answering, so whoever waits on the answer
+                // finds the request already recorded.
+                let _ = tx.send(received);
                 let _ = stream
                     .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
                     .await;
-                let _ = tx.send(received);
             });
         }
     });

@@ -539,7 +539,11 @@ async fn only_the_leaseholder_reconciles() {
     let env = env("operator-leader").await;
     let cluster = Cluster::shared();
     let mut first = Operator::start(cluster, &env.ns, &[]);
-    first.ready().await;
+    // Ready alone does not mean leading: a standby is ready too.
+    wait_until("the first operator leads", || async {
+        first.log().contains("leading").then_some(())
+    })
+    .await;
     let second = Operator::start(cluster, &env.ns, &[]);
     second.ready().await;
     create(&env, 1).await;
