@@ -1,9 +1,14 @@
-//! The real `tenant-bot tenant` process with the fake WhatsApp backend and
-//! the fake Bot API server: it offers pairing, refuses forged and foreign
-//! updates, serves its owner, stops cleanly and keeps its files under the
-//! established names. Its log holds no secret and no full number.
+//! The real `tenant-bot tenant` process with the fake WhatsApp backend
+//! (driven through its secret-protected test controls) and the fake Bot
+//! API server: it offers pairing, refuses forged and foreign updates,
+//! serves its owner, pairs, times out, retries, explains rate limits,
+//! cancels, tells a logout once, restarts without pairing, stops cleanly
+//! and keeps its files under the established names. Its log holds no
+//! secret and no full number.
 #![allow(clippy::unwrap_used)]
 
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use serde_json::json;
@@ -15,12 +20,105 @@ const ACCOUNT: &str = "wa-447700900123";
 const SECRET: &str = "3f1c9a0e5b7d2468ace013579bdf2468ace013579bdf2468ace013579bdf2468";
 const OWNER: i64 = 555_000_111;
 
-struct Tenant(Child);
+struct Tenant {
+    child: Child,
+    address: SocketAddr,
+    log: PathBuf,
+    http: reqwest::Client,
+}
+
+impl Tenant {
+    async fn start(dir: &Path, telegram: &FakeTelegram, extra: &[&str]) -> Self {
+        let secret_file = dir.join("tenant-secret");
+        std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
+        let address = free_address();
+        let log = dir.join(format!("tenant-{}.log", address.port()));
+        let out = std::fs::File::create(&log).unwrap();
+        let child = Command::new(workspace_binary("tenant-bot"))
+            .arg("tenant")
+            .args(["--account", ACCOUNT, "--namespace", "test"])
+            .args(["--phone", "447700900123", "--owner", &OWNER.to_string()])
+            .arg("--data-dir")
+            .arg(dir.join("data"))
+            .arg("--secret-file")
+            .arg(&secret_file)
+            .args(["--telegram-api-url", &telegram.url()])
+            .args(["--listen", &address.to_string()])
+            .args(["--whatsapp-backend", "fake", "--report-status", "false"])
+            .args(extra)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap();
+        let tenant = Self {
+            child,
+            address,
+            log,
+            http: reqwest::Client::new(),
+        };
+        wait_until("tenant ready", || async {
+            let r = tenant.get("/readyz").await?;
+            (r.0 == 200).then_some(())
+        })
+        .await;
+        tenant
+    }
+
+    async fn get(&self, path: &str) -> Option<(u16, String)> {
+        let r = self
+            .http
+            .get(format!("http://{}{path}", self.address))
+            .send()
+            .await
+            .ok()?;
+        Some((r.status().as_u16(), r.text().await.ok()?))
+    }
+
+    async fn post(&self, path: &str, secret: Option<&str>, body: String) -> u16 {
+        let mut request = self
+            .http
+            .post(format!("http://{}{path}", self.address))
+            .body(body);
+        if let Some(secret) = secret {
+            request = request.header(crds::secret::HEADER, secret);
+        }
+        request.send().await.unwrap().status().as_u16()
+    }
+
+    async fn update(&self, body: String) {
+        assert_eq!(self.post("/telegram/update", Some(SECRET), body).await, 200);
+    }
+
+    async fn control(&self, path: &str) {
+        assert_eq!(
+            self.post(path, Some(SECRET), String::new()).await,
+            200,
+            "{path}"
+        );
+    }
+
+    /// SIGTERM, and the exit must be clean.
+    fn stop(&mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exit = self.child.wait().unwrap();
+        assert!(exit.success(), "{exit:?}");
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap()
+    }
+}
 
 impl Drop for Tenant {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -28,7 +126,7 @@ fn text_of(call: &Call) -> String {
     call.params["text"].as_str().unwrap_or_default().to_owned()
 }
 
-fn update(from: i64, text: &str) -> String {
+fn message(from: i64, text: &str) -> String {
     json!({
         "update_id": 10,
         "message": {
@@ -40,6 +138,29 @@ fn update(from: i64, text: &str) -> String {
     .to_string()
 }
 
+fn callback(data: &str) -> String {
+    json!({
+        "update_id": 11,
+        "callback_query": {
+            "id": "cb", "chat_instance": "ci", "data": data,
+            "from": {"id": OWNER, "is_bot": false, "first_name": "U"},
+            "message": {
+                "message_id": 1, "date": 1_700_000_000, "text": "x",
+                "chat": {"id": OWNER, "type": "private", "first_name": "U"},
+            },
+        }
+    })
+    .to_string()
+}
+
+fn count(telegram: &FakeTelegram, method: &str, fragment: &str) -> usize {
+    telegram
+        .calls_of(method)
+        .iter()
+        .filter(|c| text_of(c).contains(fragment))
+        .count()
+}
+
 // Several threads: the test blocks on the child while the fake Bot API
 // server goes on answering its last requests.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,39 +168,7 @@ async fn the_tenant_process_serves_only_its_owner() {
     let dir = tempfile::tempdir().unwrap();
     let credential = format!("{ACCOUNT}:{SECRET}");
     let telegram = FakeTelegram::start(&[&credential]).await;
-    let secret_file = dir.path().join("tenant-secret");
-    std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
-    let data = dir.path().join("data");
-    let address = free_address();
-    let log_path = dir.path().join("tenant.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let mut tenant = Tenant(
-        Command::new(workspace_binary("tenant-bot"))
-            .arg("tenant")
-            .args(["--account", ACCOUNT, "--namespace", "test"])
-            .args(["--phone", "447700900123", "--owner", &OWNER.to_string()])
-            .arg("--data-dir")
-            .arg(&data)
-            .arg("--secret-file")
-            .arg(&secret_file)
-            .args(["--telegram-api-url", &telegram.url()])
-            .args(["--listen", &address.to_string()])
-            .args(["--whatsapp-backend", "fake", "--report-status", "false"])
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap(),
-    );
-
-    let http = reqwest::Client::new();
-    let base = format!("http://{address}");
-    wait_until("tenant ready", || async {
-        let r = http.get(format!("{base}/readyz")).send().await.ok()?;
-        (r.status() == 200).then_some(())
-    })
-    .await;
+    let mut tenant = Tenant::start(dir.path(), &telegram, &[]).await;
 
     // Not paired yet: the code goes to the owner through the credential.
     let code = telegram
@@ -88,17 +177,25 @@ async fn the_tenant_process_serves_only_its_owner() {
     assert_eq!(code.token, credential);
     assert_eq!(code.params["chat_id"], OWNER);
 
-    let post = |secret: Option<&str>, body: String| {
-        let mut request = http.post(format!("{base}/telegram/update")).body(body);
-        if let Some(secret) = secret {
-            request = request.header(crds::secret::HEADER, secret);
-        }
-        async move { request.send().await.unwrap().status().as_u16() }
-    };
-    assert_eq!(post(None, update(OWNER, "/menu")).await, 401);
-    assert_eq!(post(Some("wrong"), update(OWNER, "/menu")).await, 401);
-    assert_eq!(post(Some(SECRET), update(42, "/menu")).await, 403);
-    assert_eq!(post(Some(SECRET), update(OWNER, "/menu")).await, 200);
+    assert_eq!(
+        tenant
+            .post("/telegram/update", None, message(OWNER, "/menu"))
+            .await,
+        401
+    );
+    let wrong = tenant
+        .post("/telegram/update", Some("wrong"), message(OWNER, "/menu"))
+        .await;
+    assert_eq!(wrong, 401);
+    let foreign = tenant
+        .post("/telegram/update", Some(SECRET), message(42, "/menu"))
+        .await;
+    assert_eq!(foreign, 403);
+    assert_eq!(
+        tenant.post("/fake/enter-code", None, String::new()).await,
+        401
+    );
+    tenant.update(message(OWNER, "/menu")).await;
 
     let menu = telegram
         .wait_for("sendMessage", |c| text_of(c).contains("Dasbor"))
@@ -116,14 +213,7 @@ async fn the_tenant_process_serves_only_its_owner() {
             .all(|c| c.params["chat_id"] == OWNER)
     );
 
-    let metrics = http
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, metrics) = tenant.get("/metrics").await.unwrap();
     for line in [
         "pawang_tenant_whatsapp_connected 0",
         "pawang_tenant_whatsapp_operation_seconds_count{operation=\"request_pairing_code\",result=\"ok\"} 1",
@@ -131,24 +221,119 @@ async fn the_tenant_process_serves_only_its_owner() {
         assert!(metrics.contains(line), "{line} missing in\n{metrics}");
     }
 
-    // SIGTERM: a clean stop.
-    let status = Command::new("kill")
-        .args(["-TERM", &tenant.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = tenant.0.wait().unwrap();
-    assert!(exit.success(), "{exit:?}");
-
+    tenant.stop();
+    let data = dir.path().join("data");
     assert!(
         data.join(format!("bot_data-{OWNER}-447700900123.db"))
             .exists()
     );
-    let log = std::fs::read_to_string(&log_path).unwrap();
+    let log = tenant.log();
     assert!(log.contains("serving"), "{log}");
     assert!(!log.contains(SECRET), "secret in the log:\n{log}");
     assert!(
         !log.contains("447700900123"),
         "full number in the log:\n{log}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pairing_logout_notice_and_restart_without_pairing() {
+    let dir = tempfile::tempdir().unwrap();
+    let credential = format!("{ACCOUNT}:{SECRET}");
+    let telegram = FakeTelegram::start(&[&credential]).await;
+    let mut tenant = Tenant::start(dir.path(), &telegram, &[]).await;
+    telegram
+        .wait_for("sendMessage", |c| text_of(c).contains("FAKE-"))
+        .await;
+    tenant.control("/fake/enter-code").await;
+    telegram
+        .wait_for("editMessageText", |c| text_of(c).contains("tersambung"))
+        .await;
+    wait_until("connected in the metrics", || async {
+        let (_, m) = tenant.get("/metrics").await?;
+        m.contains("pawang_tenant_whatsapp_connected 1")
+            .then_some(())
+    })
+    .await;
+
+    // A restart logs in from the data directory: no new code.
+    tenant.stop();
+    let mut tenant = Tenant::start(dir.path(), &telegram, &[]).await;
+    tenant.update(message(OWNER, "/menu")).await;
+    telegram
+        .wait_for("sendMessage", |c| {
+            text_of(c).contains("Dasbor") && text_of(c).contains("tersambung")
+        })
+        .await;
+    assert_eq!(count(&telegram, "sendMessage", "FAKE-"), 1);
+
+    // Logged out from the phone: the owner is told once.
+    tenant.control("/fake/log-out").await;
+    tenant.control("/fake/log-out").await;
+    telegram
+        .wait_for("sendMessage", |c| {
+            text_of(c).contains("dikeluarkan dari ponsel")
+        })
+        .await;
+    tenant.update(message(OWNER, "/help")).await;
+    telegram
+        .wait_for("sendMessage", |c| text_of(c).contains("/logout"))
+        .await;
+    assert_eq!(
+        count(&telegram, "sendMessage", "dikeluarkan dari ponsel"),
+        1
+    );
+    tenant.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeout_retry_rate_limit_and_cancel() {
+    let dir = tempfile::tempdir().unwrap();
+    let credential = format!("{ACCOUNT}:{SECRET}");
+    let telegram = FakeTelegram::start(&[&credential]).await;
+    let mut tenant = Tenant::start(dir.path(), &telegram, &["--pairing-timeout", "5"]).await;
+
+    // Nobody enters the code: it times out with a retry button.
+    let timed_out = telegram
+        .wait_for("editMessageText", |c| {
+            text_of(c).contains("Waktu pairing habis")
+        })
+        .await;
+    assert_eq!(
+        timed_out.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"],
+        "pair:retry"
+    );
+    assert_eq!(
+        tenant
+            .post("/fake/enter-code", Some(SECRET), String::new())
+            .await,
+        409
+    );
+
+    // Retry while WhatsApp limits code requests: explained, not hidden.
+    tenant
+        .control("/fake/fail/request_pairing_code/rate-limited/1")
+        .await;
+    tenant.update(callback("pair:retry")).await;
+    telegram
+        .wait_for("sendMessage", |c| text_of(c).contains("membatasi"))
+        .await;
+
+    // Retry again; this time cancel: the code stops working.
+    tenant.update(callback("pair:retry")).await;
+    wait_until("a second code", || async {
+        (count(&telegram, "sendMessage", "FAKE-") == 2).then_some(())
+    })
+    .await;
+    tenant.update(callback("pair:cancel")).await;
+    telegram
+        .wait_for("editMessageText", |c| text_of(c).contains("dibatalkan"))
+        .await;
+    assert_eq!(
+        tenant
+            .post("/fake/enter-code", Some(SECRET), String::new())
+            .await,
+        409
+    );
+    tenant.stop();
 }

@@ -1,5 +1,6 @@
 //! One WhatsApp account's runtime.
 
+pub mod fake_control;
 pub mod http;
 pub mod metrics;
 pub mod pairing;

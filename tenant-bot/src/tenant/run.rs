@@ -11,6 +11,7 @@ use teloxide::Bot;
 use tokio::sync::{mpsc, watch};
 use tracing::{Instrument, info, info_span, warn};
 
+use super::fake_control;
 use super::http::{self, Endpoint};
 use super::metrics::{Metered, Metrics};
 use super::pairing::Timing;
@@ -45,10 +46,13 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let store = Store::open(settings.bot_data_db())
         .await
         .context("cannot open the bot data")?;
+    let mut fake = None;
     let whatsapp: Arc<dyn WhatsApp> = match settings.whatsapp_backend {
         Backend::Fake => {
             warn!("using the fake WhatsApp backend; for tests only");
-            Arc::new(Fake::persistent(settings.fake_state())?)
+            let backend = Arc::new(Fake::persistent(settings.fake_state())?);
+            fake = Some(backend.clone());
+            backend
         }
         Backend::WhatsappRust => Arc::new(Adapter::open(&settings.whatsmeow_db()).await?),
     };
@@ -87,8 +91,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     tokio::spawn(signals(stop.clone()));
     let (updates, updates_rx) = mpsc::channel(QUEUE);
     let ready = Arc::new(AtomicBool::new(false));
+    let secret: Arc<str> = secret.into();
     let endpoint = Endpoint {
-        secret: secret.into(),
+        secret: secret.clone(),
         owner: settings.owner,
         updates,
         whatsapp,
@@ -100,7 +105,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     info!(address = %settings.listen, account = %crds::naming::Redacted(&settings.account), "serving");
     let mut http_stopped = stopped.clone();
-    let server = axum::serve(listener, http::router(endpoint)).with_graceful_shutdown(async move {
+    let mut router = http::router(endpoint);
+    if let Some(fake) = fake {
+        router = router.merge(fake_control::router(fake, secret));
+    }
+    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
         let _ = http_stopped.wait_for(|s| *s).await.map(|_| ());
     });
     let server = tokio::spawn(server.into_future().instrument(info_span!("http")));

@@ -129,10 +129,8 @@ impl Runtime {
                 },
                 done = pairing_done => {
                     state.pairing = None;
-                    if let Some(Ok(outcome)) = done {
-                        let kind = outcome_kind(&outcome);
-                        info!(outcome = kind, "pairing ended");
-                        self.metrics.pairings.with_label_values(&[kind]).inc();
+                    if let Some(done) = done {
+                        self.ended(done);
                     }
                 }
                 () = stop_asked(&mut shutdown) => break,
@@ -144,6 +142,17 @@ impl Runtime {
         }
         if let Err(error) = self.store.flush().await {
             warn!(%error, "cannot flush the bot data");
+        }
+    }
+
+    fn ended(&self, done: Result<Outcome, tokio::task::JoinError>) {
+        match done {
+            Ok(outcome) => {
+                let kind = outcome_kind(&outcome);
+                info!(outcome = kind, "pairing ended");
+                self.metrics.pairings.with_label_values(&[kind]).inc();
+            }
+            Err(error) => warn!(%error, "pairing task failed"),
         }
     }
 
@@ -182,6 +191,11 @@ impl Runtime {
     }
 
     async fn start_pairing(self: &Arc<Self>, state: &mut State) {
+        // A pairing that ended but whose end the loop has not seen yet
+        // does not block a new one (the owner may press Retry quickly).
+        if let Some(ended) = state.pairing.take_if(|p| p.task.is_finished()) {
+            self.ended(ended.task.await);
+        }
         if state.pairing.is_some() {
             return;
         }

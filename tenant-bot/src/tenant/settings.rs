@@ -71,7 +71,7 @@ pub struct Settings {
     pub report_status: bool,
 
     /// Seconds the owner has to enter a pairing code.
-    #[arg(long, env = "PAWANG_PAIRING_TIMEOUT", default_value_t = 180, value_parser = clap::value_parser!(u64).range(30..=600))]
+    #[arg(long, env = "PAWANG_PAIRING_TIMEOUT", default_value_t = 180, value_parser = clap::value_parser!(u64).range(5..=600))]
     pub pairing_timeout: u64,
 }
 
