@@ -8,6 +8,7 @@ pub mod audit;
 pub mod cluster;
 pub mod fake_telegram;
 pub mod operator;
+pub mod process;
 pub mod stub_tenant;
 pub mod wait;
 

@@ -2,35 +2,20 @@
 //! (`cargo build -p operator`, which `make e2e` runs first).
 
 use std::io::Write as _;
-use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use crate::Cluster;
+use crate::process::{free_address, workspace_binary};
 use crate::wait::wait_until;
 
 /// The install key every test operator derives tenant secrets from.
 pub const INSTALL_KEY: &str = "pawang-test-install-key-0123456789abcdef";
 
 static STARTED: AtomicU32 = AtomicU32::new(0);
-
-/// A binary of this workspace, next to the test executable's `deps/`.
-pub fn workspace_binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target directory");
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing; build it first (`cargo build -p {name}`, as `make e2e` does)",
-        path.display()
-    );
-    path
-}
 
 /// A running operator process; killed when dropped.
 #[derive(Debug)]
@@ -161,11 +146,4 @@ impl Drop for Operator {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-/// A loopback address nothing listens on right now.
-pub fn free_address() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
 }

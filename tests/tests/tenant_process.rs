@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::json;
 use tests::fake_telegram::{Call, FakeTelegram};
-use tests::operator::{free_address, workspace_binary};
+use tests::process::{free_address, workspace_binary};
 use tests::wait::wait_until;
 
 const ACCOUNT: &str = "wa-447700900123";
