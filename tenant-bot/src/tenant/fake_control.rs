@@ -12,6 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 
+use super::http::authorised;
 use crate::whatsapp::Error;
 use crate::whatsapp::fake::Fake;
 
@@ -29,18 +30,12 @@ pub fn router(fake: Arc<Fake>, secret: Arc<str>) -> Router {
         .with_state(Control { fake, secret })
 }
 
-fn allowed(headers: &HeaderMap, control: &Control) -> bool {
-    headers
-        .get(crds::secret::HEADER)
-        .is_some_and(|v| v.as_bytes() == control.secret.as_bytes())
-}
-
 async fn act(
     State(control): State<Control>,
     Path(action): Path<String>,
     headers: HeaderMap,
 ) -> StatusCode {
-    if !allowed(&headers, &control) {
+    if !authorised(&headers, &control.secret) {
         return StatusCode::UNAUTHORIZED;
     }
     match action.as_str() {
@@ -69,7 +64,7 @@ async fn fail(
     Path((operation, kind, times)): Path<(String, String, usize)>,
     headers: HeaderMap,
 ) -> StatusCode {
-    if !allowed(&headers, &control) {
+    if !authorised(&headers, &control.secret) {
         return StatusCode::UNAUTHORIZED;
     }
     // The fake keys failures by the port's method names.

@@ -91,14 +91,15 @@ fn same_secret(given: &[u8], expected: &[u8]) -> bool {
             == 0
 }
 
-fn authorised(headers: &HeaderMap, endpoint: &Endpoint) -> bool {
+/// Whether `headers` carry `secret` in the tenant secret header.
+pub(crate) fn authorised(headers: &HeaderMap, secret: &str) -> bool {
     headers
         .get(crds::secret::HEADER)
-        .is_some_and(|v| same_secret(v.as_bytes(), endpoint.secret.as_bytes()))
+        .is_some_and(|v| same_secret(v.as_bytes(), secret.as_bytes()))
 }
 
 async fn update(State(endpoint): State<Endpoint>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    if !authorised(&headers, &endpoint) {
+    if !authorised(&headers, &endpoint.secret) {
         warn!("update refused: missing or wrong secret");
         return StatusCode::UNAUTHORIZED;
     }
@@ -123,7 +124,7 @@ async fn update(State(endpoint): State<Endpoint>, headers: HeaderMap, body: Byte
 }
 
 async fn logout(State(endpoint): State<Endpoint>, headers: HeaderMap) -> StatusCode {
-    if !authorised(&headers, &endpoint) {
+    if !authorised(&headers, &endpoint.secret) {
         warn!("logout refused: missing or wrong secret");
         return StatusCode::UNAUTHORIZED;
     }

@@ -76,6 +76,8 @@ struct Active {
 
 /// The runtime's mutable state, owned by its one loop.
 struct State {
+    /// The owner's language, read from the store once and kept here.
+    language: Language,
     session: Session,
     push_name: String,
     pairing: Option<Active>,
@@ -91,6 +93,7 @@ impl Runtime {
     ) {
         let mut events = self.whatsapp.events();
         let mut state = State {
+            language: self.stored_language().await,
             session: Session::AwaitingPairing,
             push_name: String::new(),
             pairing: None,
@@ -156,7 +159,7 @@ impl Runtime {
         }
     }
 
-    async fn language(&self) -> Language {
+    async fn stored_language(&self) -> Language {
         match self.store.language().await {
             Ok(Some(language)) => language,
             Ok(None) => self.default_language,
@@ -167,9 +170,8 @@ impl Runtime {
         }
     }
 
-    async fn text(&self, id: &str, args: &[(&str, &str)]) -> String {
-        let language = self.language().await;
-        self.catalog.text(language, id, args)
+    fn text(&self, state: &State, id: &str, args: &[(&str, &str)]) -> String {
+        self.catalog.text(state.language, id, args)
     }
 
     async fn say(&self, text: String, buttons: Vec<Vec<Button>>) {
@@ -201,7 +203,7 @@ impl Runtime {
         }
         let (cancel, cancelled) = watch::channel(false);
         let runtime = self.clone();
-        let language = self.language().await;
+        let language = state.language;
         let task = tokio::spawn(async move {
             Pairing {
                 whatsapp: runtime.whatsapp.as_ref(),
@@ -237,7 +239,7 @@ impl Runtime {
             Event::Disconnected => self.set(state, Session::Disconnected, tx).await,
             Event::LoggedOut => {
                 if state.session != Session::LoggedOut {
-                    let text = self.text("notice-logged-out", &[("phone", &masked)]).await;
+                    let text = self.text(state, "notice-logged-out", &[("phone", &masked)]);
                     self.say(text, vec![]).await;
                     self.log("logged_out", "").await;
                 }
@@ -245,7 +247,7 @@ impl Runtime {
             }
             Event::Banned { .. } => {
                 if state.session != Session::Banned {
-                    let text = self.text("notice-banned", &[("phone", &masked)]).await;
+                    let text = self.text(state, "notice-banned", &[("phone", &masked)]);
                     self.say(text, vec![]).await;
                     self.log("banned", "").await;
                 }
@@ -292,11 +294,11 @@ impl Runtime {
         match command {
             Ok(Command::Menu | Command::Start) => self.dashboard(state).await,
             Ok(Command::Help) => {
-                let help = self.text("help", &[]).await;
+                let help = self.text(state, "help", &[]);
                 self.say(help, vec![]).await;
             }
             Ok(Command::Lang) => {
-                let text = self.text("lang-choose", &[]).await;
+                let text = self.text(state, "lang-choose", &[]);
                 let buttons = vec![vec![
                     Button::new("🇮🇩 Bahasa Indonesia", "lang:id"),
                     Button::new("🇬🇧 English", "lang:en"),
@@ -304,12 +306,10 @@ impl Runtime {
                 self.say(text, buttons).await;
             }
             Ok(Command::Logout) => {
-                let text = self
-                    .text("logout-confirm", &[("phone", &self.phone.masked())])
-                    .await;
+                let text = self.text(state, "logout-confirm", &[("phone", &self.phone.masked())]);
                 let buttons = vec![vec![
-                    Button::new(self.text("button-yes", &[]).await, "logout:yes"),
-                    Button::new(self.text("button-no", &[]).await, "logout:no"),
+                    Button::new(self.text(state, "button-yes", &[]), "logout:yes"),
+                    Button::new(self.text(state, "button-no", &[]), "logout:no"),
                 ]];
                 self.say(text, buttons).await;
             }
@@ -322,7 +322,7 @@ impl Runtime {
                 }
             }
             Err(_) => {
-                let text = self.text("unknown-command", &[]).await;
+                let text = self.text(state, "unknown-command", &[]);
                 self.say(text, vec![]).await;
             }
         }
@@ -342,16 +342,19 @@ impl Runtime {
             _ => "0",
         };
         let lines = [
-            self.text("menu-title", &[]).await,
+            self.text(state, "menu-title", &[]),
             self.text(
+                state,
                 "menu-account",
                 &[("phone", &self.phone.masked()), ("name", &state.push_name)],
-            )
-            .await,
-            self.text("menu-state", &[("state", &self.text(state_id, &[]).await)])
-                .await,
-            self.text("menu-groups", &[("count", &groups)]).await,
-            self.text("menu-jobs", &[("count", jobs)]).await,
+            ),
+            self.text(
+                state,
+                "menu-state",
+                &[("state", &self.text(state, state_id, &[]))],
+            ),
+            self.text(state, "menu-groups", &[("count", &groups)]),
+            self.text(state, "menu-jobs", &[("count", jobs)]),
         ];
         let mut buttons = Vec::new();
         for row in [
@@ -370,7 +373,7 @@ impl Runtime {
         ] {
             let mut out = Vec::new();
             for (label, data) in row {
-                out.push(Button::new(self.text(label, &[]).await, data));
+                out.push(Button::new(self.text(state, label, &[]), data));
             }
             buttons.push(out);
         }
@@ -386,7 +389,7 @@ impl Runtime {
                 if let Some(active) = &state.pairing {
                     let _ = active.cancel.send(true);
                 } else {
-                    answer = Some(self.text("stale-button", &[]).await);
+                    answer = Some(self.text(state, "stale-button", &[]));
                 }
             }
             pairing::RETRY => self.start_pairing(state).await,
@@ -399,25 +402,26 @@ impl Runtime {
                 if let Err(error) = self.store.set_language(language).await {
                     warn!(%error, "cannot save the language");
                 }
-                self.replace(message_id, self.text("lang-set", &[]).await)
+                state.language = language;
+                self.replace(message_id, self.text(state, "lang-set", &[]))
                     .await;
             }
             "logout:yes" => match self.whatsapp.logout().await {
                 Ok(()) => {
-                    self.replace(message_id, self.text("logout-done", &[]).await)
+                    self.replace(message_id, self.text(state, "logout-done", &[]))
                         .await
                 }
                 Err(error) => {
                     let reason = error.to_string();
-                    let text = self.text("pairing-failed", &[("reason", &reason)]).await;
+                    let text = self.text(state, "pairing-failed", &[("reason", &reason)]);
                     self.replace(message_id, text).await;
                 }
             },
             "logout:no" => {
-                self.replace(message_id, self.text("logout-kept", &[]).await)
+                self.replace(message_id, self.text(state, "logout-kept", &[]))
                     .await
             }
-            _ => answer = Some(self.text("stale-button", &[]).await),
+            _ => answer = Some(self.text(state, "stale-button", &[])),
         }
         let mut request = self.bot.answer_callback_query(query.id);
         if let Some(text) = answer {
