@@ -30,6 +30,14 @@ pub const COMPONENT_FRONT_DOOR: &str = "front-door";
 pub const COMPONENT_OPERATOR: &str = "operator";
 /// Field manager and `managed-by` value of the operator.
 pub const OPERATOR: &str = "pawang-operator";
+/// Field manager of the front door.
+pub const FRONT_DOOR: &str = "pawang-front-door";
+
+/// Annotation on a `WhatsAppAccount`: when its owner last made it the
+/// active account (Unix milliseconds). The owner's active account is the
+/// one with the latest value, so the choice lives in the cluster and
+/// survives front door restarts and replicas.
+pub const ACTIVE_AT: &str = "pawang.dev/active-at";
 
 /// Labels of a `WhatsAppAccount` itself.
 pub fn account(owner: i64) -> BTreeMap<String, String> {

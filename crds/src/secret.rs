@@ -53,6 +53,16 @@ impl InstallKey {
     }
 }
 
+/// Compares secrets in time independent of where they differ.
+pub fn same(given: &[u8], expected: &[u8]) -> bool {
+    given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
 impl std::fmt::Debug for InstallKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("InstallKey(<redacted>)")

@@ -53,3 +53,74 @@ notice-logged-out = ⚠️ WhatsApp { $phone } was logged out from the phone. Li
 notice-banned = ⛔ WhatsApp { $phone } was banned by WhatsApp.
 unknown-command = Unknown command. Type /help.
 stale-button = This button is no longer valid.
+
+# Front door messages in English.
+
+start-welcome =
+    👋 Welcome to Pawang: manage your WhatsApp groups from Telegram.
+
+    Link a WhatsApp account to begin: tap the button or send /pair followed by the number, e.g. /pair +62 812-3456-7890.
+help-front-door =
+    Commands:
+    /pair <number> – link a WhatsApp account
+    /accounts – your linked accounts
+    /lang – change language
+    /help – this help
+access-denied-pair = 🔒 You have no WhatsApp account linked yet, so that is not available. Use /pair to link one.
+access-not-allowed = Sorry, this bot is private and your Telegram account is not on its list. Ask the bot's admin for access.
+slow-down = ⏳ Too many messages at once; slow down a little, please.
+busy = ⏳ Still working on your earlier messages; try again in a moment.
+button-link = 🔗 Link WhatsApp
+button-link-another = ➕ Link another account
+pair-ask-number = Send the WhatsApp number to link, with its country code, e.g. +62 812-3456-7890. A number starting with 0 is read as Indonesian. /cancel to stop.
+pair-input-cancelled = Linking cancelled.
+pair-preparing = ⚙️ Preparing WhatsApp { $phone }… The pairing code follows in a moment.
+pair-awaiting = 📨 WhatsApp { $phone } is ready: the pairing code is in the next message.
+pair-linked = ✅ WhatsApp { $phone } is linked and is now your active account. /menu opens it.
+pair-failed-start = ❌ WhatsApp { $phone } could not be started. Try again later or ask the admin.
+pair-taken = This number is linked already.
+pair-yours-already = You have linked { $phone } already; see /accounts.
+pair-removed = The pairing was cancelled and { $phone } was removed.
+quota-user = You have reached the limit of { $max } accounts. Delete one in /accounts first.
+quota-install = This bot has reached its limit of accounts. Ask the admin.
+error-try-later = Something went wrong on our side; please try again in a minute.
+phone-error-empty = Send your WhatsApp number, e.g. +62 812-3456-7890.
+phone-error-not-a-number = That is not a phone number; use digits only, optionally starting with +.
+phone-error-too-short = The number is too short.
+phone-error-too-long = The number is too long.
+phone-error-country-code = Unknown country code; check the digits after +.
+phone-error-invalid = This number is not valid; please check the digits.
+accounts-title = 🗂 Your WhatsApp accounts:
+accounts-none = You have no linked accounts. Use /pair to link one.
+accounts-line = { $marker } { $phone } – { $phase }
+button-use = ▶️ Use { $phone }
+button-delete = 🗑 { $phone }
+accounts-switched = Now using { $phone }.
+delete-confirm = Delete WhatsApp { $phone } from Pawang? It will be logged out and its data removed.
+account-deleted = { $phone } is being removed.
+button-not-yours = This button belongs to an account that is not yours.
+tenant-starting = ⏳ Your account { $phone } is starting; try again in a moment.
+tenant-not-connected = ⚠️ Your account { $phone } is not reachable right now ({ $phase }); try again shortly.
+phase-provisioning = starting
+phase-awaiting-pairing = waiting for pairing
+phase-connected = connected
+phase-disconnected = disconnected
+phase-logged-out = logged out
+phase-banned = banned
+phase-suspended = suspended
+phase-failed = failed
+admin-title = 🛠 Accounts: { $total }
+admin-phase-line = { $phase }: { $count }
+admin-user-line = User { $user }: { $accounts }
+admin-denied = Only admins may do that.
+button-suspend = ⏸ { $phone }
+button-resume = ▶️ { $phone }
+admin-suspended = { $phone } is suspended.
+admin-resumed = { $phone } is resumed.
+command-start = Start
+command-menu = Dashboard
+command-pair = Link a WhatsApp account
+command-accounts = Your accounts
+command-lang = Language
+command-help = Help
+command-logout = Log the active account out

@@ -53,3 +53,74 @@ notice-logged-out = ⚠️ WhatsApp { $phone } dikeluarkan dari ponsel. Tautkan 
 notice-banned = ⛔ WhatsApp { $phone } diblokir oleh WhatsApp.
 unknown-command = Perintah tidak dikenal. Ketik /help.
 stale-button = Tombol ini sudah tidak berlaku.
+
+# Pesan pintu depan dalam bahasa Indonesia.
+
+start-welcome =
+    👋 Selamat datang di Pawang: kelola grup WhatsApp Anda dari Telegram.
+
+    Hubungkan akun WhatsApp untuk mulai: ketuk tombol atau kirim /pair diikuti nomornya, misalnya /pair 0812-3456-7890.
+help-front-door =
+    Perintah:
+    /pair <nomor> – hubungkan akun WhatsApp
+    /accounts – akun yang terhubung
+    /lang – ganti bahasa
+    /help – bantuan ini
+access-denied-pair = 🔒 Anda belum menghubungkan akun WhatsApp, jadi itu belum tersedia. Gunakan /pair untuk menghubungkan.
+access-not-allowed = Maaf, bot ini privat dan akun Telegram Anda tidak ada di daftarnya. Minta akses kepada admin bot.
+slow-down = ⏳ Terlalu banyak pesan sekaligus; mohon sedikit lebih pelan.
+busy = ⏳ Pesan Anda sebelumnya masih diproses; coba lagi sebentar lagi.
+button-link = 🔗 Hubungkan WhatsApp
+button-link-another = ➕ Hubungkan akun lain
+pair-ask-number = Kirim nomor WhatsApp yang akan dihubungkan, misalnya 0812-3456-7890 atau +62 812-3456-7890. /cancel untuk batal.
+pair-input-cancelled = Penghubungan dibatalkan.
+pair-preparing = ⚙️ Menyiapkan WhatsApp { $phone }… Kode pairing menyusul sebentar lagi.
+pair-awaiting = 📨 WhatsApp { $phone } siap: kode pairing ada di pesan berikutnya.
+pair-linked = ✅ WhatsApp { $phone } terhubung dan sekarang menjadi akun aktif Anda. /menu untuk membukanya.
+pair-failed-start = ❌ WhatsApp { $phone } tidak dapat dijalankan. Coba lagi nanti atau hubungi admin.
+pair-taken = Nomor ini sudah terhubung.
+pair-yours-already = Anda sudah menghubungkan { $phone }; lihat /accounts.
+pair-removed = Pairing dibatalkan dan { $phone } dihapus.
+quota-user = Anda sudah mencapai batas { $max } akun. Hapus satu di /accounts terlebih dahulu.
+quota-install = Bot ini sudah mencapai batas jumlah akun. Hubungi admin.
+error-try-later = Terjadi kesalahan di sisi kami; coba lagi dalam satu menit.
+phone-error-empty = Kirim nomor WhatsApp Anda, misalnya 0812-3456-7890.
+phone-error-not-a-number = Itu bukan nomor telepon; gunakan angka saja, boleh diawali +.
+phone-error-too-short = Nomor terlalu pendek.
+phone-error-too-long = Nomor terlalu panjang.
+phone-error-country-code = Kode negara tidak dikenal; periksa angka setelah +.
+phone-error-invalid = Nomor ini tidak valid; periksa lagi angkanya.
+accounts-title = 🗂 Akun WhatsApp Anda:
+accounts-none = Anda belum menghubungkan akun. Gunakan /pair untuk menghubungkan.
+accounts-line = { $marker } { $phone } – { $phase }
+button-use = ▶️ Pakai { $phone }
+button-delete = 🗑 { $phone }
+accounts-switched = Sekarang memakai { $phone }.
+delete-confirm = Hapus WhatsApp { $phone } dari Pawang? Akun akan di-logout dan datanya dihapus.
+account-deleted = { $phone } sedang dihapus.
+button-not-yours = Tombol ini milik akun yang bukan milik Anda.
+tenant-starting = ⏳ Akun Anda { $phone } sedang dijalankan; coba lagi sebentar lagi.
+tenant-not-connected = ⚠️ Akun Anda { $phone } sedang tidak dapat dihubungi ({ $phase }); coba lagi sebentar.
+phase-provisioning = sedang dijalankan
+phase-awaiting-pairing = menunggu pairing
+phase-connected = terhubung
+phase-disconnected = terputus
+phase-logged-out = logout
+phase-banned = diblokir
+phase-suspended = ditangguhkan
+phase-failed = gagal
+admin-title = 🛠 Akun: { $total }
+admin-phase-line = { $phase }: { $count }
+admin-user-line = Pengguna { $user }: { $accounts }
+admin-denied = Hanya admin yang boleh melakukan itu.
+button-suspend = ⏸ { $phone }
+button-resume = ▶️ { $phone }
+admin-suspended = { $phone } ditangguhkan.
+admin-resumed = { $phone } dilanjutkan.
+command-start = Mulai
+command-menu = Dasbor
+command-pair = Hubungkan akun WhatsApp
+command-accounts = Akun Anda
+command-lang = Bahasa
+command-help = Bantuan
+command-logout = Logout akun aktif

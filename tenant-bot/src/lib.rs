@@ -1,6 +1,8 @@
 //! The Pawang bot: the front door every Telegram user talks to, and the
 //! tenant that runs one WhatsApp account.
 
+pub mod front_door;
+pub mod shutdown;
 pub mod store;
 pub mod telegram;
 pub mod tenant;

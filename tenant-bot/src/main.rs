@@ -3,7 +3,7 @@
 //! account.
 
 use clap::{Parser, Subcommand};
-use tenant_bot::tenant;
+use tenant_bot::{front_door, tenant};
 use tracing_subscriber::EnvFilter;
 
 /// Manage WhatsApp groups from Telegram, for many users at once.
@@ -18,7 +18,7 @@ struct Cli {
 enum Role {
     /// The single Telegram endpoint of an install: /start, /pair, accounts,
     /// access control, routing to tenants and the Telegram gateway.
-    FrontDoor,
+    FrontDoor(front_door::Settings),
     /// The runtime of one WhatsApp account: session, pairing, status and
     /// group features, serving only the account's owner.
     Tenant(tenant::Settings),
@@ -26,13 +26,11 @@ enum Role {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    match Cli::parse().role {
-        Role::FrontDoor => anyhow::bail!("the front door is not part of this build yet"),
-        Role::Tenant(settings) => {
-            let filter =
-                EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-            tracing_subscriber::fmt().with_env_filter(filter).init();
-            tenant::run::run(settings).await
-        }
+    let role = Cli::parse().role;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    match role {
+        Role::FrontDoor(settings) => front_door::run::run(settings).await,
+        Role::Tenant(settings) => tenant::run::run(settings).await,
     }
 }

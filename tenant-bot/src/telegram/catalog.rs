@@ -112,6 +112,12 @@ mod tests {
             ("reason", "x"),
             ("state", "y"),
             ("count", "3"),
+            ("marker", "•"),
+            ("phase", "z"),
+            ("max", "5"),
+            ("total", "9"),
+            ("user", "42"),
+            ("accounts", "a, b"),
         ];
         for language in [Language::Id, Language::En] {
             for id in Catalog::ids(language) {

@@ -74,7 +74,7 @@ impl TelegramMessenger {
     }
 }
 
-fn keyboard(rows: Vec<Vec<Button>>) -> InlineKeyboardMarkup {
+pub(crate) fn keyboard(rows: Vec<Vec<Button>>) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new(rows.into_iter().map(|row| {
         row.into_iter()
             .map(|b| InlineKeyboardButton::callback(b.label, b.data))
@@ -93,7 +93,7 @@ const ATTEMPTS: u32 = 4;
 
 /// Sends a request, waiting as long as a 429's `retry_after` asks before
 /// trying again, a few times at most.
-async fn with_retry_after<T, F, Fut>(
+pub(crate) async fn with_retry_after<T, F, Fut>(
     errors: Option<&IntCounterVec>,
     mut request: F,
 ) -> Result<T, Error>

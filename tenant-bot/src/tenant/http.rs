@@ -81,21 +81,11 @@ pub fn sender(update: &Value) -> Option<i64> {
         .and_then(Value::as_i64)
 }
 
-/// Compares secrets in time independent of where they differ.
-fn same_secret(given: &[u8], expected: &[u8]) -> bool {
-    given.len() == expected.len()
-        && given
-            .iter()
-            .zip(expected)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
-}
-
 /// Whether `headers` carry `secret` in the tenant secret header.
 pub(crate) fn authorised(headers: &HeaderMap, secret: &str) -> bool {
     headers
         .get(crds::secret::HEADER)
-        .is_some_and(|v| same_secret(v.as_bytes(), secret.as_bytes()))
+        .is_some_and(|v| crds::secret::same(v.as_bytes(), secret.as_bytes()))
 }
 
 async fn update(State(endpoint): State<Endpoint>, headers: HeaderMap, body: Bytes) -> StatusCode {

@@ -88,7 +88,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     });
 
     let (stop, stopped) = watch::channel(false);
-    tokio::spawn(signals(stop.clone()));
+    tokio::spawn(crate::shutdown::signals(stop.clone()));
     let (updates, updates_rx) = mpsc::channel(QUEUE);
     let ready = Arc::new(AtomicBool::new(false));
     let secret: Arc<str> = secret.into();
@@ -123,24 +123,4 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     }
     info!("stopped");
     Ok(())
-}
-
-async fn signals(stop: watch::Sender<bool>) {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                warn!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
-    }
-    info!("shutting down");
-    let _ = stop.send(true);
 }

@@ -1,0 +1,226 @@
+//! The install's accounts as the front door sees them: a watched cache of
+//! every `WhatsAppAccount` in the namespace, and the few writes the front
+//! door makes (create, activate, suspend, delete).
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crds::{Language, Phase, PhoneNumber, WhatsAppAccount, labels};
+use futures::{Stream, StreamExt};
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Client, ResourceExt};
+use serde_json::json;
+
+/// Why a write to the cluster failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The number is linked already (to anyone).
+    #[error("the number is linked already")]
+    Taken,
+    /// The API server refused or could not be reached.
+    #[error("Kubernetes request failed")]
+    Kube(#[source] kube::Error),
+}
+
+/// Result of this module.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The accounts of one install.
+#[derive(Clone)]
+pub struct Accounts {
+    api: Api<WhatsAppAccount>,
+    store: Store<WhatsAppAccount>,
+}
+
+impl std::fmt::Debug for Accounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Accounts").finish_non_exhaustive()
+    }
+}
+
+impl Accounts {
+    /// Watches the accounts of `namespace`. The returned stream must be
+    /// polled for the cache to fill; it yields every changed account.
+    pub fn watch(
+        client: Client,
+        namespace: &str,
+    ) -> (
+        Self,
+        impl Stream<Item = Arc<WhatsAppAccount>> + Send + 'static,
+    ) {
+        let api = Api::namespaced(client, namespace);
+        let (store, writer) = reflector::store();
+        let changes = watcher(api.clone(), watcher::Config::default())
+            .default_backoff()
+            .reflect(writer)
+            .applied_objects()
+            .filter_map(|object| async move {
+                match object {
+                    Ok(account) => Some(Arc::new(account)),
+                    Err(error) => {
+                        tracing::warn!(%error, "account watch failed; retrying");
+                        None
+                    }
+                }
+            });
+        (Self { api, store }, changes)
+    }
+
+    /// Waits until the cache holds the first full listing.
+    pub async fn ready(&self) -> bool {
+        self.store.wait_until_ready().await.is_ok()
+    }
+
+    /// Every account that is not being deleted.
+    pub fn all(&self) -> Vec<Arc<WhatsAppAccount>> {
+        let mut all: Vec<_> = self
+            .store
+            .state()
+            .into_iter()
+            .filter(|a| a.metadata.deletion_timestamp.is_none())
+            .collect();
+        all.sort_by_key(|a| a.name_any());
+        all
+    }
+
+    /// `owner`'s accounts, by name.
+    pub fn of(&self, owner: i64) -> Vec<Arc<WhatsAppAccount>> {
+        self.all()
+            .into_iter()
+            .filter(|a| a.owner_id() == owner)
+            .collect()
+    }
+
+    /// One account by name.
+    pub fn get(&self, name: &str) -> Option<Arc<WhatsAppAccount>> {
+        self.store
+            .get(&ObjectRef::new(name).within(self.api_namespace()))
+            .filter(|a| a.metadata.deletion_timestamp.is_none())
+    }
+
+    fn api_namespace(&self) -> &str {
+        self.api.namespace().unwrap_or_default()
+    }
+
+    /// The account `owner`'s updates go to.
+    pub fn active(&self, owner: i64) -> Option<Arc<WhatsAppAccount>> {
+        choose_active(self.of(owner))
+    }
+
+    /// Creates `owner`'s account for `phone`. It becomes active when it
+    /// first connects, or at once when it is the owner's only account.
+    pub async fn create(&self, phone: &PhoneNumber, owner: i64, language: Language) -> Result<()> {
+        let account = WhatsAppAccount::for_phone(phone, owner, language);
+        match self.api.create(&PostParams::default(), &account).await {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(status)) if status.code == 409 => Err(Error::Taken),
+            Err(error) => Err(Error::Kube(error)),
+        }
+    }
+
+    /// Makes `name` its owner's active account.
+    pub async fn activate(&self, name: &str) -> Result<()> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        let patch = json!({"metadata": {"annotations": {labels::ACTIVE_AT: now.to_string()}}});
+        self.patch(name, patch).await
+    }
+
+    /// Sets or clears `spec.suspend`.
+    pub async fn suspend(&self, name: &str, suspend: bool) -> Result<()> {
+        self.patch(name, json!({"spec": {"suspend": suspend}}))
+            .await
+    }
+
+    async fn patch(&self, name: &str, patch: serde_json::Value) -> Result<()> {
+        let params = PatchParams::default();
+        self.api
+            .patch(name, &params, &Patch::Merge(patch))
+            .await
+            .map(|_| ())
+            .map_err(Error::Kube)
+    }
+
+    /// Deletes `name`; the operator logs it out and cleans up.
+    pub async fn delete(&self, name: &str) -> Result<()> {
+        match self.api.delete(name, &DeleteParams::default()).await {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+            Err(error) => Err(Error::Kube(error)),
+        }
+    }
+}
+
+/// The phase an account shows, `Provisioning` until the operator says.
+pub fn phase(account: &WhatsAppAccount) -> Phase {
+    account
+        .status
+        .as_ref()
+        .and_then(|s| s.phase)
+        .unwrap_or(Phase::Provisioning)
+}
+
+/// When the owner last made `account` active, if ever.
+pub fn active_at(account: &WhatsAppAccount) -> Option<u128> {
+    account.annotations().get(labels::ACTIVE_AT)?.parse().ok()
+}
+
+/// The active account among one owner's accounts: the one activated last;
+/// when none ever was, the oldest (the first one linked).
+pub fn choose_active(accounts: Vec<Arc<WhatsAppAccount>>) -> Option<Arc<WhatsAppAccount>> {
+    let activated = accounts
+        .iter()
+        .filter_map(|a| active_at(a).map(|at| (at, a)))
+        .max_by_key(|(at, _)| *at)
+        .map(|(_, a)| a.clone());
+    activated.or_else(|| {
+        accounts
+            .into_iter()
+            .min_by_key(|a| (a.metadata.creation_timestamp.clone(), a.name_any()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(phone: &str, active_at: Option<u128>, created: i64) -> Arc<WhatsAppAccount> {
+        let phone: PhoneNumber = phone.parse().unwrap();
+        let mut a = WhatsAppAccount::for_phone(&phone, 7, Language::Id);
+        if let Some(at) = active_at {
+            a.metadata.annotations = Some([(labels::ACTIVE_AT.to_owned(), at.to_string())].into());
+        }
+        a.metadata.creation_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            k8s_openapi::jiff::Timestamp::from_second(created).unwrap(),
+        ));
+        Arc::new(a)
+    }
+
+    #[test]
+    fn the_latest_activation_wins() {
+        let a = account("447700900121", Some(10), 1);
+        let b = account("447700900122", Some(30), 2);
+        let c = account("447700900123", None, 3);
+        let active = choose_active(vec![a, b.clone(), c]).unwrap();
+        assert_eq!(active.name_any(), b.name_any());
+    }
+
+    #[test]
+    fn without_activations_the_first_linked_is_active() {
+        let a = account("447700900121", None, 5);
+        let b = account("447700900122", None, 2);
+        let active = choose_active(vec![a, b.clone()]).unwrap();
+        assert_eq!(active.name_any(), b.name_any());
+        assert!(choose_active(vec![]).is_none());
+    }
+
+    #[test]
+    fn a_garbled_annotation_is_ignored() {
+        let mut a = (*account("447700900121", None, 1)).clone();
+        a.metadata.annotations = Some([(labels::ACTIVE_AT.to_owned(), "soon".to_owned())].into());
+        assert_eq!(active_at(&a), None);
+    }
+}

@@ -1,0 +1,436 @@
+//! What the front door does with one user's update: its own commands and
+//! buttons (start, pairing, accounts, admin), or delivery to the user's
+//! tenant. Called by the user's queue, one update at a time.
+
+mod admin;
+mod menu;
+mod pair;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use crds::naming::Redacted;
+use crds::{Language, Phase, WhatsAppAccount};
+use kube::ResourceExt;
+use serde_json::Value;
+use teloxide::types::{CallbackQuery, Message, Update, UpdateKind};
+
+use super::accounts::{self, Accounts};
+use super::callback;
+use super::gateway::grants::{self, Grants};
+use super::metrics::Metrics;
+use super::routing::{self, Handler, Tenants};
+use super::settings::Settings;
+use super::ui::Ui;
+use crate::telegram::{Button, Catalog};
+use crate::tenant::pairing;
+
+/// Everything the front door's handlers work with.
+pub struct FrontDoor {
+    /// The install's settings.
+    pub settings: Arc<Settings>,
+    /// The accounts in the cluster.
+    pub accounts: Accounts,
+    /// Texts.
+    pub catalog: Arc<Catalog>,
+    /// The front door's own messages.
+    pub ui: Ui,
+    /// Delivery to tenants.
+    pub tenants: Tenants,
+    /// What each tenant may answer and download.
+    pub grants: Arc<Grants>,
+    /// Metrics.
+    pub metrics: Metrics,
+    memory: Mutex<Memory>,
+}
+
+impl std::fmt::Debug for FrontDoor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrontDoor").finish_non_exhaustive()
+    }
+}
+
+/// What the front door remembers between updates. None of it matters
+/// across restarts: the active account lives in the cluster.
+#[derive(Debug, Default)]
+struct Memory {
+    /// Languages picked by users who have no account yet.
+    languages: HashMap<i64, Language>,
+    /// Users asked to type a number.
+    awaiting_number: HashSet<i64>,
+    /// Pairing progress messages, by account.
+    progress: HashMap<String, Progress>,
+    /// When each user was last told to slow down.
+    warned: HashMap<i64, Instant>,
+}
+
+#[derive(Debug, Clone)]
+struct Progress {
+    chat: i64,
+    message: i32,
+    shown: Phase,
+    language: Language,
+}
+
+/// A command and what follows it: `/pair@bot 0812` is `("pair", "0812")`.
+fn command(text: &str) -> Option<(String, &str)> {
+    let rest = text.strip_prefix('/')?;
+    let (head, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let name = head
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    Some((name, args.trim()))
+}
+
+impl FrontDoor {
+    /// A front door over these parts.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        settings: Arc<Settings>,
+        accounts: Accounts,
+        catalog: Arc<Catalog>,
+        ui: Ui,
+        tenants: Tenants,
+        grants: Arc<Grants>,
+        metrics: Metrics,
+    ) -> Self {
+        Self {
+            settings,
+            accounts,
+            catalog,
+            ui,
+            tenants,
+            grants,
+            metrics,
+            memory: Mutex::new(Memory::default()),
+        }
+    }
+
+    fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
+        self.memory.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The language of `user`: their pick, their active account's, or
+    /// Telegram's hint.
+    fn language(&self, user: i64, hint: Option<&str>) -> Language {
+        if let Some(language) = self.memory().languages.get(&user) {
+            return *language;
+        }
+        if let Some(account) = self.accounts.active(user) {
+            return account.spec.language;
+        }
+        match hint {
+            Some(code) if code.starts_with("en") => Language::En,
+            _ => Language::Id,
+        }
+    }
+
+    fn text(&self, language: Language, id: &str, args: &[(&str, &str)]) -> String {
+        self.catalog.text(language, id, args)
+    }
+
+    async fn say(&self, user: i64, language: Language, id: &str, args: &[(&str, &str)]) {
+        self.ui
+            .send(user, self.text(language, id, args), vec![])
+            .await;
+    }
+
+    /// Tells a flooding user to slow down, once in a while.
+    pub async fn slow_down(&self, user: i64) {
+        let due = {
+            let mut memory = self.memory();
+            let last = memory.warned.get(&user).copied();
+            let due = last.is_none_or(|at| at.elapsed() > Duration::from_secs(30));
+            if due {
+                memory.warned.insert(user, Instant::now());
+            }
+            due
+        };
+        if due {
+            let language = self.language(user, None);
+            self.say(user, language, "slow-down", &[]).await;
+        }
+    }
+
+    /// Tells a user whose queue is full to wait.
+    pub async fn busy(&self, user: i64) {
+        let language = self.language(user, None);
+        self.say(user, language, "busy", &[]).await;
+    }
+
+    async fn on_message(&self, user: i64, message: Message, raw: Value) {
+        let hint = message.from.as_ref().and_then(|f| f.language_code.clone());
+        let language = self.language(user, hint.as_deref());
+        if !self.settings.allowed(user) {
+            self.metrics.update("refused");
+            self.say(user, language, "access-not-allowed", &[]).await;
+            return;
+        }
+        let text = message.text().unwrap_or_default();
+        let parsed = command(text);
+        let awaiting = {
+            let mut memory = self.memory();
+            // Any command ends a pending "type the number" question.
+            if parsed.is_some() {
+                memory.awaiting_number.remove(&user)
+            } else {
+                memory.awaiting_number.contains(&user)
+            }
+        };
+        let has_accounts = !self.accounts.of(user).is_empty();
+        match parsed.as_ref().map(|(name, args)| (name.as_str(), *args)) {
+            Some(("pair", "")) => self.ask_number(user, language, None).await,
+            Some(("pair", number)) => self.pair(user, language, number).await,
+            Some(("accounts", _)) => self.accounts_menu(user, language, None).await,
+            Some(("admin", _)) if self.settings.is_admin(user) => {
+                self.admin_menu(user, language, None).await
+            }
+            Some(("cancel", _)) if awaiting => {
+                self.say(user, language, "pair-input-cancelled", &[]).await
+            }
+            None if awaiting && !text.is_empty() => {
+                self.memory().awaiting_number.remove(&user);
+                self.pair(user, language, text).await;
+            }
+            Some(("start" | "menu", _)) if !has_accounts => self.welcome(user, language).await,
+            Some(("help", _)) if !has_accounts => {
+                self.say(user, language, "help-front-door", &[]).await
+            }
+            Some(("lang", _)) if !has_accounts => self.choose_language(user, language, None).await,
+            _ if !has_accounts => {
+                self.metrics.update("refused");
+                self.say(user, language, "access-denied-pair", &[]).await;
+            }
+            _ => {
+                self.metrics.update("routed");
+                self.to_active(user, language, raw, None).await;
+            }
+        }
+    }
+
+    async fn welcome(&self, user: i64, language: Language) {
+        let buttons = vec![
+            vec![Button::new(
+                self.text(language, "button-link", &[]),
+                "fd:pair",
+            )],
+            vec![
+                Button::new(self.text(language, "button-language", &[]), "fd:lang"),
+                Button::new(self.text(language, "button-help", &[]), "fd:help"),
+            ],
+        ];
+        let text = self.text(language, "start-welcome", &[]);
+        self.ui.send(user, text, buttons).await;
+    }
+
+    async fn choose_language(&self, user: i64, language: Language, message: Option<i32>) {
+        let buttons = vec![vec![
+            Button::new("🇮🇩 Bahasa Indonesia", "fd:lang:id"),
+            Button::new("🇬🇧 English", "fd:lang:en"),
+        ]];
+        let text = self.text(language, "lang-choose", &[]);
+        self.ui.show(user, message, text, buttons).await;
+    }
+
+    async fn on_callback(&self, user: i64, query: CallbackQuery, mut raw: Value) {
+        let language = self.language(user, query.from.language_code.as_deref());
+        let data = query.data.clone().unwrap_or_default();
+        let message = query.message.as_ref().map(|m| m.id().0);
+        if !self.settings.allowed(user) {
+            self.metrics.update("refused");
+            let notice = self.text(language, "access-not-allowed", &[]);
+            self.ui.answer(&query.id, Some(notice)).await;
+            return;
+        }
+        if let Some(own) = data.strip_prefix(callback::FRONT_DOOR) {
+            self.metrics.update("handled");
+            self.on_button(user, language, &query, own, message).await;
+            return;
+        }
+        let Some((name, inner)) = callback::untag(&data) else {
+            // Not a button the gateway tagged: the active account's.
+            self.metrics.update("routed");
+            self.to_active(user, language, raw, Some(&query)).await;
+            return;
+        };
+        let Some(account) = self.accounts.get(name).filter(|a| a.owner_id() == user) else {
+            tracing::warn!(
+                update_id = query.id.0.as_str(),
+                "refused a button of another user's or a deleted account"
+            );
+            self.metrics.update("refused");
+            let notice = self.text(language, "button-not-yours", &[]);
+            self.ui.answer(&query.id, Some(notice)).await;
+            return;
+        };
+        if inner == "menu:accounts" {
+            self.metrics.update("handled");
+            self.ui.answer(&query.id, None).await;
+            self.accounts_menu(user, language, message).await;
+            return;
+        }
+        raw["callback_query"]["data"] = Value::String(inner.to_owned());
+        self.metrics.update("routed");
+        let delivered = self
+            .deliver(user, language, &account, &raw, Some(&query))
+            .await;
+        if delivered && inner == pairing::CANCEL {
+            self.cancelled_pairing(user, language, &account).await;
+        }
+    }
+
+    /// Delivers `raw` to the user's active account.
+    async fn to_active(
+        &self,
+        user: i64,
+        language: Language,
+        raw: Value,
+        query: Option<&CallbackQuery>,
+    ) {
+        match self.accounts.active(user) {
+            Some(account) => {
+                self.deliver(user, language, &account, &raw, query).await;
+            }
+            None => {
+                if let Some(query) = query {
+                    let notice = self.text(language, "stale-button", &[]);
+                    self.ui.answer(&query.id, Some(notice)).await;
+                } else {
+                    self.say(user, language, "access-denied-pair", &[]).await;
+                }
+            }
+        }
+    }
+
+    /// Hands `raw` to `account`'s tenant, granting it what the update
+    /// carries; when the tenant cannot take it, tells the user why.
+    async fn deliver(
+        &self,
+        user: i64,
+        language: Language,
+        account: &WhatsAppAccount,
+        raw: &Value,
+        query: Option<&CallbackQuery>,
+    ) -> bool {
+        let name = account.name_any();
+        self.grant(&name, raw);
+        let started = Instant::now();
+        let result = self.tenants.forward(&name, raw).await;
+        self.metrics
+            .route_seconds
+            .observe(started.elapsed().as_secs_f64());
+        let Err(error) = result else {
+            return true;
+        };
+        tracing::warn!(error = %Redacted(&error), account = %Redacted(&name), "update not delivered");
+        self.metrics.update("tenant_unavailable");
+        let phone = account.phone().map(|p| p.masked()).unwrap_or_default();
+        let phase = accounts::phase(account);
+        let text = match phase {
+            Phase::Provisioning => self.text(language, "tenant-starting", &[("phone", &phone)]),
+            other => {
+                let phase = self.text(language, phase_id(other), &[]);
+                self.text(
+                    language,
+                    "tenant-not-connected",
+                    &[("phone", &phone), ("phase", &phase)],
+                )
+            }
+        };
+        match query {
+            Some(query) => self.ui.answer(&query.id, Some(text)).await,
+            None => {
+                self.ui.send(user, text, vec![]).await;
+            }
+        }
+        false
+    }
+
+    /// Lets `account` answer the callback and fetch the files in `raw`.
+    fn grant(&self, account: &str, raw: &Value) {
+        if let Some(id) = raw["callback_query"]["id"].as_str() {
+            self.grants.grant(grants::Kind::Callback, id, account);
+        }
+        let message = &raw["message"];
+        let mut files: Vec<&str> = Vec::new();
+        for kind in [
+            "document",
+            "audio",
+            "video",
+            "voice",
+            "animation",
+            "sticker",
+        ] {
+            files.extend(message[kind]["file_id"].as_str());
+        }
+        if let Some(sizes) = message["photo"].as_array() {
+            files.extend(sizes.iter().filter_map(|s| s["file_id"].as_str()));
+        }
+        for file in files {
+            self.grants.grant(grants::Kind::File, file, account);
+        }
+    }
+}
+
+/// The catalog id naming `phase`.
+pub fn phase_id(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Provisioning => "phase-provisioning",
+        Phase::AwaitingPairing => "phase-awaiting-pairing",
+        Phase::Connected => "phase-connected",
+        Phase::Disconnected => "phase-disconnected",
+        Phase::LoggedOut => "phase-logged-out",
+        Phase::Banned => "phase-banned",
+        Phase::Suspended => "phase-suspended",
+        Phase::Failed => "phase-failed",
+    }
+}
+
+#[async_trait]
+impl Handler for FrontDoor {
+    async fn handle(&self, user: i64, raw: Value) {
+        let update: Update = match serde_json::from_value(raw.clone()) {
+            Ok(update) => update,
+            Err(error) => {
+                tracing::warn!(%error, "update not understood");
+                return;
+            }
+        };
+        match update.kind {
+            UpdateKind::Message(message) => self.on_message(user, message, raw).await,
+            UpdateKind::CallbackQuery(query) => self.on_callback(user, query, raw).await,
+            _ if !self.accounts.of(user).is_empty() => {
+                let language = self.language(user, None);
+                self.to_active(user, language, raw, None).await;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Wires a handler to the user queues.
+pub type Queues = routing::Queues<FrontDoor>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_and_their_arguments() {
+        assert_eq!(
+            command("/pair 0812 3456"),
+            Some(("pair".to_owned(), "0812 3456"))
+        );
+        assert_eq!(
+            command("/pair@pawang_bot  +62 812"),
+            Some(("pair".to_owned(), "+62 812"))
+        );
+        assert_eq!(command("/MENU"), Some(("menu".to_owned(), "")));
+        assert_eq!(command("hello"), None);
+        assert_eq!(command(""), None);
+    }
+}

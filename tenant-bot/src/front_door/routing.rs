@@ -1,0 +1,314 @@
+//! Updates in order per user, and their delivery to tenants.
+//!
+//! Each user with pending updates has a bounded queue and one worker that
+//! handles them one at a time, so a user's updates keep their order while
+//! a slow or dead tenant delays only its own user. Workers end when their
+//! queue has been idle for a while.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tracing::Instrument;
+
+/// What handles one user's updates, in order.
+#[async_trait]
+pub trait Handler: Send + Sync + 'static {
+    /// Handles `update` from `user`.
+    async fn handle(&self, user: i64, update: Value);
+}
+
+/// One bounded queue per user with pending updates.
+pub struct Queues<H> {
+    handler: Arc<H>,
+    capacity: usize,
+    idle: Duration,
+    users: Mutex<HashMap<i64, mpsc::Sender<Value>>>,
+    active: prometheus::IntGauge,
+}
+
+impl<H> std::fmt::Debug for Queues<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queues")
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The queue of this user is full; the update was not taken.
+#[derive(Debug)]
+pub struct Full(pub Value);
+
+impl<H: Handler> Queues<H> {
+    /// Queues of `capacity` updates each, their workers ending after
+    /// `idle`; `active` counts users with a worker.
+    pub fn new(
+        handler: Arc<H>,
+        capacity: usize,
+        idle: Duration,
+        active: prometheus::IntGauge,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            handler,
+            capacity: capacity.max(1),
+            idle,
+            users: Mutex::new(HashMap::new()),
+            active,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, mpsc::Sender<Value>>> {
+        self.users.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues `update` of `user`; never waits.
+    pub fn push(self: &Arc<Self>, user: i64, update: Value) -> Result<(), Full> {
+        let mut users = self.lock();
+        let sender = users.entry(user).or_insert_with(|| {
+            let (tx, rx) = mpsc::channel(self.capacity);
+            self.active.inc();
+            let queues = self.clone();
+            tokio::spawn(
+                async move { queues.work(user, rx).await }
+                    .instrument(tracing::info_span!("user_queue")),
+            );
+            tx
+        });
+        sender.try_send(update).map_err(|error| match error {
+            mpsc::error::TrySendError::Full(update) | mpsc::error::TrySendError::Closed(update) => {
+                Full(update)
+            }
+        })
+    }
+
+    async fn work(self: Arc<Self>, user: i64, mut rx: mpsc::Receiver<Value>) {
+        loop {
+            match tokio::time::timeout(self.idle, rx.recv()).await {
+                Ok(Some(update)) => self.handler.handle(user, update).await,
+                Ok(None) => break,
+                Err(_) => {
+                    // Pushes happen under the same lock, so an empty queue
+                    // here stays empty until the entry is gone.
+                    let mut users = self.lock();
+                    if rx.is_empty() {
+                        users.remove(&user);
+                        break;
+                    }
+                }
+            }
+        }
+        self.active.dec();
+    }
+}
+
+/// Why an update did not reach its tenant.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Nothing answers at the tenant's address.
+    #[error("the tenant cannot be reached")]
+    Unreachable(#[source] reqwest::Error),
+    /// The tenant answered, but not with success.
+    #[error("the tenant answered {0}")]
+    Status(u16),
+}
+
+/// Delivery of updates to tenants' endpoints.
+#[derive(Clone)]
+pub struct Tenants {
+    http: reqwest::Client,
+    template: String,
+    namespace: String,
+    install_key: crds::secret::InstallKey,
+}
+
+impl std::fmt::Debug for Tenants {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tenants")
+            .field("template", &self.template)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Attempts while a tenant answers 503 (its queue is full or it is not
+/// ready yet), with the pause before each retry doubling.
+const ATTEMPTS: u32 = 5;
+const FIRST_PAUSE: Duration = Duration::from_millis(100);
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Tenants {
+    /// Tenants at `template` (`{name}`, `{namespace}`), secrets derived from
+    /// `install_key`.
+    pub fn new(template: &str, namespace: &str, install_key: crds::secret::InstallKey) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            template: template.to_owned(),
+            namespace: namespace.to_owned(),
+            install_key,
+        }
+    }
+
+    /// The endpoint of `account`'s tenant.
+    pub fn url(&self, account: &str) -> String {
+        self.template
+            .replace("{name}", account)
+            .replace("{namespace}", &self.namespace)
+    }
+
+    /// Delivers `update` to `account`'s tenant.
+    pub async fn forward(&self, account: &str, update: &Value) -> Result<(), Error> {
+        let url = format!(
+            "{}/telegram/update",
+            self.url(account).trim_end_matches('/')
+        );
+        let secret = self.install_key.tenant_secret(account);
+        let body = update.to_string();
+        let mut pause = FIRST_PAUSE;
+        for attempt in 1..=ATTEMPTS {
+            let response = self
+                .http
+                .post(&url)
+                .header(crds::secret::HEADER, &secret)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .timeout(TIMEOUT)
+                .body(body.clone())
+                .send()
+                .await
+                .map_err(Error::Unreachable)?;
+            let status = response.status().as_u16();
+            match status {
+                200..=299 => return Ok(()),
+                503 if attempt < ATTEMPTS => {
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                _ => return Err(Error::Status(status)),
+            }
+        }
+        Err(Error::Status(503))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use serde_json::json;
+    use tokio::sync::Notify;
+
+    use super::*;
+
+    #[derive(Default)]
+    struct Recorder {
+        seen: Mutex<Vec<(i64, i64)>>,
+        gate: Notify,
+        blocked_user: Option<i64>,
+        handled: AtomicUsize,
+        done: Notify,
+    }
+
+    #[async_trait]
+    impl Handler for Recorder {
+        async fn handle(&self, user: i64, update: Value) {
+            if Some(user) == self.blocked_user {
+                self.gate.notified().await;
+            }
+            let id = update["update_id"].as_i64().unwrap();
+            self.seen.lock().unwrap().push((user, id));
+            self.handled.fetch_add(1, Ordering::SeqCst);
+            self.done.notify_waiters();
+        }
+    }
+
+    async fn until_handled(recorder: &Recorder, n: usize) {
+        let wait = async {
+            loop {
+                let notified = recorder.done.notified();
+                if recorder.handled.load(Ordering::SeqCst) >= n {
+                    return;
+                }
+                notified.await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), wait)
+            .await
+            .unwrap();
+    }
+
+    fn gauge() -> prometheus::IntGauge {
+        prometheus::IntGauge::new("active", "test").unwrap()
+    }
+
+    #[tokio::test]
+    async fn each_user_keeps_their_order() {
+        let recorder = Arc::new(Recorder::default());
+        let queues = Queues::new(recorder.clone(), 1000, Duration::from_secs(60), gauge());
+        for id in 0..300 {
+            queues.push(id % 3, json!({"update_id": id})).unwrap();
+        }
+        until_handled(&recorder, 300).await;
+        let seen = recorder.seen.lock().unwrap().clone();
+        for user in 0..3 {
+            let ids: Vec<_> = seen
+                .iter()
+                .filter(|(u, _)| *u == user)
+                .map(|(_, i)| *i)
+                .collect();
+            let expected: Vec<_> = (0..300).filter(|i| i % 3 == user).collect();
+            assert_eq!(ids, expected, "user {user}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stuck_user_does_not_delay_others() {
+        let recorder = Arc::new(Recorder {
+            blocked_user: Some(1),
+            ..Recorder::default()
+        });
+        let queues = Queues::new(recorder.clone(), 10, Duration::from_secs(60), gauge());
+        queues.push(1, json!({"update_id": 0})).unwrap();
+        for id in 1..=5 {
+            queues.push(2, json!({"update_id": id})).unwrap();
+        }
+        until_handled(&recorder, 5).await;
+        let seen = recorder.seen.lock().unwrap().clone();
+        assert!(seen.iter().all(|(u, _)| *u == 2), "{seen:?}");
+        recorder.gate.notify_waiters();
+        until_handled(&recorder, 6).await;
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_without_waiting() {
+        let recorder = Arc::new(Recorder {
+            blocked_user: Some(1),
+            ..Recorder::default()
+        });
+        let queues = Queues::new(recorder.clone(), 2, Duration::from_secs(60), gauge());
+        // One in the worker's hands, two queued, the fourth refused.
+        let mut refused = 0;
+        for id in 0..4 {
+            if queues.push(1, json!({"update_id": id})).is_err() {
+                refused += 1;
+            }
+        }
+        assert!((1..=2).contains(&refused), "{refused}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_workers_end_and_come_back() {
+        let recorder = Arc::new(Recorder::default());
+        let active = gauge();
+        let queues = Queues::new(recorder.clone(), 10, Duration::from_secs(5), active.clone());
+        queues.push(1, json!({"update_id": 1})).unwrap();
+        until_handled(&recorder, 1).await;
+        assert_eq!(active.get(), 1);
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        assert_eq!(active.get(), 0);
+        assert!(queues.lock().is_empty());
+        queues.push(1, json!({"update_id": 2})).unwrap();
+        until_handled(&recorder, 2).await;
+        assert_eq!(active.get(), 1);
+    }
+}

@@ -1,0 +1,286 @@
+//! Wiring of the front door: settings in, serving until SIGTERM.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use crds::Language;
+use crds::secret::InstallKey;
+use futures::StreamExt;
+use serde_json::{Value, json};
+use teloxide::Bot;
+use tokio::sync::watch;
+use tracing::{Instrument, info, info_span, warn};
+
+use super::accounts::Accounts;
+use super::bot::{FrontDoor, Queues};
+use super::gateway::Gateway;
+use super::gateway::grants::Grants;
+use super::gateway::telegram::Telegram;
+use super::intake::{self, Intake, Webhook};
+use super::metrics::Metrics;
+use super::routing::Tenants;
+use super::schedule::{Limits, Scheduler};
+use super::settings::{Intake as IntakeKind, Settings};
+use super::ui::Ui;
+use crate::shutdown;
+use crate::telegram::Catalog;
+
+/// Updates one user may have waiting before they are told to wait.
+const USER_QUEUE: usize = 64;
+/// A user's worker ends after this long without updates.
+const USER_IDLE: Duration = Duration::from_secs(300);
+/// How long a tenant may answer a callback or fetch a routed file.
+const GRANT_TTL: Duration = Duration::from_secs(3600);
+/// Grants kept at most.
+const GRANTS: usize = 200_000;
+
+fn read_secret(path: &std::path::Path, what: &str) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the {what} from {}", path.display()))?;
+    let text = text.trim().to_owned();
+    anyhow::ensure!(
+        !text.is_empty(),
+        "the {what} file {} is empty",
+        path.display()
+    );
+    Ok(text)
+}
+
+/// The address to reach a listener on from this process.
+fn local(address: SocketAddr) -> SocketAddr {
+    if address.ip().is_unspecified() {
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), address.port())
+    } else {
+        address
+    }
+}
+
+/// Runs the front door until SIGTERM or Ctrl-C.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let token = read_secret(&settings.bot_token_file, "bot token")?;
+    let install_key =
+        InstallKey::new(read_secret(&settings.install_key_file, "install key")?.as_bytes())
+            .context("the install key cannot be used")?;
+    let webhook_secret = match &settings.webhook_secret_file {
+        Some(path) => Some(read_secret(path, "webhook secret")?),
+        None => None,
+    };
+    let settings = Arc::new(settings);
+    let metrics = Metrics::new()?;
+    let catalog = Arc::new(Catalog::new()?);
+    let client = kube::Client::try_default()
+        .await
+        .context("cannot reach the API server")?;
+    let (accounts, changes) = Accounts::watch(client, &settings.namespace);
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(shutdown::signals(stop.clone()));
+
+    let grants = Arc::new(Grants::new(GRANT_TTL, GRANTS));
+    let telegram = Telegram::new(
+        &settings.telegram_api_url,
+        token.clone(),
+        metrics.telegram_errors.clone(),
+    );
+    let scheduler = Scheduler::spawn(Limits::default(), telegram.clone());
+    let gateway = Gateway::new(
+        install_key.clone(),
+        accounts.clone(),
+        grants.clone(),
+        telegram,
+        scheduler,
+        metrics.clone(),
+    );
+    let gateway_listener = tokio::net::TcpListener::bind(settings.gateway_listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.gateway_listen))?;
+    let gateway_url = format!("http://{}", local(gateway_listener.local_addr()?));
+    let bot = Bot::new(Gateway::own_credential(&install_key))
+        .set_api_url(gateway_url.parse().context("gateway URL")?);
+    let door = Arc::new(FrontDoor::new(
+        settings.clone(),
+        accounts.clone(),
+        catalog.clone(),
+        Ui::new(bot, metrics.telegram_errors.clone()),
+        Tenants::new(
+            &settings.tenant_url_template,
+            &settings.namespace,
+            install_key,
+        ),
+        grants,
+        metrics.clone(),
+    ));
+    let queues = Queues::new(
+        door.clone(),
+        USER_QUEUE,
+        USER_IDLE,
+        metrics.active_users.clone(),
+    );
+    let rate = NonZeroU32::new(settings.user_rate_per_minute).unwrap_or(NonZeroU32::MIN);
+    let intake = Arc::new(Intake::new(door.clone(), queues, rate, metrics.clone()));
+
+    let watch_door = door.clone();
+    tokio::spawn(
+        async move {
+            let mut changes = std::pin::pin!(changes);
+            while let Some(account) = changes.next().await {
+                let door = watch_door.clone();
+                tokio::spawn(async move { door.on_change(&account).await });
+            }
+        }
+        .instrument(info_span!("accounts")),
+    );
+
+    let ready = Arc::new(AtomicBool::new(false));
+    let mut main = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            get(|State(ready): State<Arc<AtomicBool>>| async move {
+                if ready.load(Ordering::Acquire) {
+                    StatusCode::OK
+                } else {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+            }),
+        )
+        .with_state(ready.clone());
+    let metrics_route = metrics.clone();
+    main = main.route(
+        "/metrics",
+        get(move || async move { metrics_route.render() }),
+    );
+    if let Some(secret) = &webhook_secret {
+        let hook = Webhook {
+            intake: intake.clone(),
+            secret: secret.as_str().into(),
+        };
+        main = main.merge(
+            Router::new()
+                .route("/telegram/webhook", post(intake::webhook))
+                .with_state(hook),
+        );
+    }
+    let main_listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let servers = [
+        serve(main_listener, main, stopped.clone(), "http"),
+        serve(
+            gateway_listener,
+            gateway.router(),
+            stopped.clone(),
+            "gateway",
+        ),
+    ];
+    info!(listen = %settings.listen, gateway = %settings.gateway_listen, "serving");
+
+    let mut waiting = stopped.clone();
+    tokio::select! {
+        synced = accounts.ready() => anyhow::ensure!(synced, "the account cache never filled"),
+        () = shutdown::requested(&mut waiting) => return Ok(()),
+    }
+    ready.store(true, Ordering::Release);
+    let direct = Direct::new(&settings.telegram_api_url, &token);
+    direct.set_commands(&catalog).await;
+    match settings.intake {
+        IntakeKind::Polling => {
+            direct.call("deleteWebhook", json!({})).await;
+            info!("taking updates by long polling");
+            intake::poll(intake, settings.telegram_api_url.clone(), token, stopped).await;
+        }
+        IntakeKind::Webhook => {
+            let url = settings.webhook_url.clone().unwrap_or_default();
+            direct
+                .call(
+                    "setWebhook",
+                    json!({
+                        "url": url,
+                        "secret_token": webhook_secret.unwrap_or_default(),
+                        "allowed_updates": ["message", "edited_message", "callback_query"],
+                    }),
+                )
+                .await;
+            info!("taking updates by webhook");
+            let mut waiting = stopped;
+            shutdown::requested(&mut waiting).await;
+        }
+    }
+    let _ = stop.send(true);
+    for server in servers {
+        if let Ok(Err(error)) = server.await {
+            warn!(%error, "HTTP server failed");
+        }
+    }
+    info!("stopped");
+    Ok(())
+}
+
+fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    mut stopped: watch::Receiver<bool>,
+    name: &'static str,
+) -> tokio::task::JoinHandle<std::io::Result<()>> {
+    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+        shutdown::requested(&mut stopped).await;
+    });
+    tokio::spawn(server.into_future().instrument(info_span!("serve", name)))
+}
+
+/// Calls the Bot API directly with the real token, for the few setup
+/// calls that are not anyone's messages.
+struct Direct {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Direct {
+    fn new(api: &str, token: &str) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            base: format!("{}/bot{token}", api.trim_end_matches('/')),
+        }
+    }
+
+    async fn call(&self, method: &str, body: Value) {
+        let result = self
+            .http
+            .post(format!("{}/{method}", self.base))
+            .json(&body)
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status);
+        if let Err(error) = result {
+            warn!(error = %error.without_url(), method, "Telegram setup call failed");
+        }
+    }
+
+    /// The command menu in both languages; Indonesian is the default.
+    async fn set_commands(&self, catalog: &Catalog) {
+        for language in [Language::Id, Language::En] {
+            let commands: Vec<Value> = [
+                "start", "menu", "pair", "accounts", "lang", "help", "logout",
+            ]
+            .iter()
+            .map(|name| {
+                let description = catalog.text(language, &format!("command-{name}"), &[]);
+                json!({"command": name, "description": description})
+            })
+            .collect();
+            let mut body = json!({"commands": commands});
+            if language != Language::Id {
+                body["language_code"] = json!(language.code());
+            }
+            self.call("setMyCommands", body).await;
+        }
+    }
+}
