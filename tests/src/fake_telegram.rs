@@ -30,6 +30,8 @@ pub struct Call {
     /// Parameters: the JSON body, or the form fields of a multipart call
     /// (files as `{"file_name": …, "size": …}`).
     pub params: Value,
+    /// When the call arrived.
+    pub at: std::time::Instant,
 }
 
 #[derive(Debug, Default)]
@@ -95,6 +97,37 @@ impl FakeTelegram {
             .into_iter()
             .filter(|c| c.method == method)
             .collect()
+    }
+
+    /// Waits until a call after the first `skip` calls, of any method,
+    /// satisfies `check`, and returns it; `what` names it in the panic.
+    pub async fn wait_for_call(
+        &self,
+        what: &str,
+        skip: usize,
+        check: impl Fn(&Call) -> bool,
+    ) -> Call {
+        let wait = async {
+            loop {
+                let notified = self.changed.notified();
+                if let Some(call) = self.calls().into_iter().skip(skip).find(|c| check(c)) {
+                    return call;
+                }
+                notified.await;
+            }
+        };
+        tokio::time::timeout(DEADLINE, wait)
+            .await
+            .unwrap_or_else(|_| {
+                let seen: Vec<_> = self
+                    .calls()
+                    .into_iter()
+                    .skip(skip)
+                    .filter(|c| c.method != "getUpdates")
+                    .map(|c| (c.method, c.params))
+                    .collect();
+                panic!("no call of {what} within {DEADLINE:?}; calls: {seen:#?}")
+            })
     }
 
     /// Waits until a call of `method` satisfies `check`, and returns it.
@@ -223,6 +256,7 @@ async fn method(
                 token: token.clone(),
                 method: method.clone(),
                 params: params.clone(),
+                at: std::time::Instant::now(),
             });
             inner
                 .failures

@@ -7,6 +7,8 @@
 pub mod audit;
 pub mod cluster;
 pub mod fake_telegram;
+pub mod front_door;
+pub mod local_tenants;
 pub mod operator;
 pub mod process;
 pub mod stub_tenant;

@@ -2,7 +2,8 @@
 //! every `WhatsAppAccount` in the namespace, and the few writes the front
 //! door makes (create, activate, suspend, delete).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crds::{Language, Phase, PhoneNumber, WhatsAppAccount, labels};
@@ -32,6 +33,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub struct Accounts {
     api: Api<WhatsAppAccount>,
     store: Store<WhatsAppAccount>,
+    /// Activations this process made that the cache may not show yet, so
+    /// the next update already goes to the new choice.
+    recent: Arc<Mutex<HashMap<String, u128>>>,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -65,7 +69,14 @@ impl Accounts {
                     }
                 }
             });
-        (Self { api, store }, changes)
+        (
+            Self {
+                api,
+                store,
+                recent: Arc::default(),
+            },
+            changes,
+        )
     }
 
     /// Waits until the cache holds the first full listing.
@@ -106,7 +117,21 @@ impl Accounts {
 
     /// The account `owner`'s updates go to.
     pub fn active(&self, owner: i64) -> Option<Arc<WhatsAppAccount>> {
-        choose_active(self.of(owner))
+        let mut mine = self.of(owner);
+        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        for account in &mut mine {
+            let name = account.name_any();
+            if let Some(at) = recent.get(&name)
+                && active_at(account).is_none_or(|seen| seen < *at)
+            {
+                let mut newer = (**account).clone();
+                newer
+                    .annotations_mut()
+                    .insert(labels::ACTIVE_AT.to_owned(), at.to_string());
+                *account = Arc::new(newer);
+            }
+        }
+        choose_active(mine)
     }
 
     /// Creates `owner`'s account for `phone`. It becomes active when it
@@ -126,7 +151,14 @@ impl Accounts {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis());
         let patch = json!({"metadata": {"annotations": {labels::ACTIVE_AT: now.to_string()}}});
-        self.patch(name, patch).await
+        self.patch(name, patch).await?;
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        // Entries only matter until the watch catches up; keep a few.
+        if recent.len() > 10_000 {
+            recent.clear();
+        }
+        recent.insert(name.to_owned(), now);
+        Ok(())
     }
 
     /// Sets or clears `spec.suspend`.

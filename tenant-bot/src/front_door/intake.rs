@@ -52,6 +52,7 @@ impl Intake {
 
     /// Takes one update: rate limit, then the user's queue.
     pub fn accept(&self, update: Value) {
+        tracing::debug!(update_id = update["update_id"].as_i64(), "update taken");
         let Some(user) = sender(&update) else {
             // Channel posts and the like: nobody to serve.
             return;
@@ -109,6 +110,7 @@ pub async fn poll(
         };
         match read_updates(response).await {
             Ok(updates) => {
+                tracing::debug!(count = updates.len(), offset, "updates received");
                 pause = Duration::from_secs(1);
                 for update in updates {
                     if let Some(id) = update["update_id"].as_i64() {

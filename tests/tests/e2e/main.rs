@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod control_plane;
+mod front_door;
 mod operator;
 mod tenant_status;
 mod whatsapp_account;

@@ -393,7 +393,9 @@ pub fn phase_id(phase: Phase) -> &'static str {
 #[async_trait]
 impl Handler for FrontDoor {
     async fn handle(&self, user: i64, raw: Value) {
-        let update: Update = match serde_json::from_value(raw.clone()) {
+        // teloxide's update reads its kind from borrowed keys, which a
+        // `Value` cannot lend; it parses from text.
+        let update: Update = match serde_json::from_str(&raw.to_string()) {
             Ok(update) => update,
             Err(error) => {
                 tracing::warn!(%error, "update not understood");
@@ -403,6 +405,9 @@ impl Handler for FrontDoor {
         match update.kind {
             UpdateKind::Message(message) => self.on_message(user, message, raw).await,
             UpdateKind::CallbackQuery(query) => self.on_callback(user, query, raw).await,
+            UpdateKind::Error(_) => {
+                tracing::warn!(update_id = update.id.0, "update not understood");
+            }
             _ if !self.accounts.of(user).is_empty() => {
                 let language = self.language(user, None);
                 self.to_active(user, language, raw, None).await;

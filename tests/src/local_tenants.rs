@@ -1,0 +1,317 @@
+//! Tenants as local processes, for a control plane without a kubelet.
+//!
+//! It does what the kubelet and a Service would do for the operator's
+//! StatefulSets: for each `WhatsAppAccount` it starts `tenant-bot tenant`
+//! with the arguments the pod would get, authenticated as the tenant's own
+//! ServiceAccount (a token from the TokenRequest API), marks the tenant's
+//! pod ready once the process is, and stops the process when the account
+//! goes. One loopback reverse proxy stands in for the tenants' Services:
+//! `http://127.0.0.1:<port>/<account>/…` reaches that account's tenant.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use crds::WhatsAppAccount;
+use crds::secret::InstallKey;
+use futures::StreamExt;
+use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
+use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
+use kube::api::{Patch, PatchParams, PostParams};
+use kube::config::{AuthInfo, Kubeconfig};
+use kube::runtime::watcher;
+use kube::{Api, Client, ResourceExt};
+use serde_json::json;
+
+use crate::process::{free_address, workspace_binary};
+
+/// What each tenant is started with.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Namespace of the accounts.
+    pub namespace: String,
+    /// The install key tenant secrets derive from.
+    pub install_key: String,
+    /// The front door's gateway.
+    pub gateway_url: String,
+    /// Where each tenant keeps its data, in a folder per account.
+    pub dir: PathBuf,
+    /// `fake` or `whatsapp-rust`.
+    pub backend: String,
+    /// Pairing timeout, in seconds.
+    pub pairing_timeout: u64,
+    /// The admin kubeconfig: its server and CA, with each tenant's token.
+    pub kubeconfig: PathBuf,
+}
+
+struct Running {
+    child: Child,
+    address: SocketAddr,
+}
+
+#[derive(Default)]
+struct Tenants {
+    running: HashMap<String, Running>,
+}
+
+/// The running stand-in; stops every tenant when dropped.
+pub struct LocalTenants {
+    proxy: SocketAddr,
+    tenants: Arc<Mutex<Tenants>>,
+    task: tokio::task::JoinHandle<()>,
+    dir: PathBuf,
+}
+
+impl std::fmt::Debug for LocalTenants {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalTenants")
+            .field("proxy", &self.proxy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalTenants {
+    /// Watches the accounts of `options.namespace` with `client` and runs
+    /// a tenant for each.
+    pub async fn start(client: Client, options: Options) -> Self {
+        std::fs::create_dir_all(&options.dir).expect("tenants dir");
+        let tenants = Arc::new(Mutex::new(Tenants::default()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the tenant proxy");
+        let proxy = listener.local_addr().expect("proxy address");
+        let router = Router::new()
+            .route("/{account}/{*rest}", any(forward))
+            .with_state((tenants.clone(), reqwest::Client::new()));
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        let dir = options.dir.clone();
+        let task = tokio::spawn(supervise(client, options, tenants.clone()));
+        Self {
+            proxy,
+            tenants,
+            task,
+            dir,
+        }
+    }
+
+    /// The tenant URL template for the front door and the operator.
+    pub fn url_template(&self) -> String {
+        format!("http://{}/{{name}}", self.proxy)
+    }
+
+    /// The base URL of `account`'s tenant.
+    pub fn url(&self, account: &str) -> String {
+        format!("http://{}/{account}", self.proxy)
+    }
+
+    /// Whether a tenant process runs for `account`.
+    pub fn is_running(&self, account: &str) -> bool {
+        lock(&self.tenants).running.contains_key(account)
+    }
+
+    /// The log of `account`'s tenant so far.
+    pub fn log(&self, account: &str) -> String {
+        std::fs::read_to_string(self.dir.join(format!("{account}.log"))).unwrap_or_default()
+    }
+}
+
+impl Drop for LocalTenants {
+    fn drop(&mut self) {
+        self.task.abort();
+        for (_, mut tenant) in lock(&self.tenants).running.drain() {
+            let _ = tenant.child.kill();
+            let _ = tenant.child.wait();
+        }
+    }
+}
+
+fn lock(tenants: &Mutex<Tenants>) -> std::sync::MutexGuard<'_, Tenants> {
+    tenants.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+async fn supervise(client: Client, options: Options, tenants: Arc<Mutex<Tenants>>) {
+    let api: Api<WhatsAppAccount> = Api::namespaced(client.clone(), &options.namespace);
+    let mut events = std::pin::pin!(watcher(api, watcher::Config::default()));
+    while let Some(event) = events.next().await {
+        let Ok(event) = event else { continue };
+        match event {
+            watcher::Event::Apply(account) | watcher::Event::InitApply(account) => {
+                let name = account.name_any();
+                // A deleted account keeps its tenant until it is gone: the
+                // operator's finalizer asks it to log out first.
+                let wanted = !account.spec.suspend;
+                let running = lock(&tenants).running.contains_key(&name);
+                if wanted && !running {
+                    let client = client.clone();
+                    let options = options.clone();
+                    let tenants = tenants.clone();
+                    tokio::spawn(async move { launch(client, options, tenants, account).await });
+                } else if !wanted && running {
+                    stop(&tenants, &name);
+                }
+            }
+            watcher::Event::Delete(account) => stop(&tenants, &account.name_any()),
+            watcher::Event::Init | watcher::Event::InitDone => {}
+        }
+    }
+}
+
+fn stop(tenants: &Mutex<Tenants>, name: &str) {
+    if let Some(mut tenant) = lock(tenants).running.remove(name) {
+        let _ = tenant.child.kill();
+        let _ = tenant.child.wait();
+    }
+}
+
+/// A kubeconfig for `account`'s ServiceAccount, once the operator made it.
+async fn tenant_kubeconfig(client: &Client, options: &Options, account: &str) -> PathBuf {
+    let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), &options.namespace);
+    let request = TokenRequest {
+        spec: Some(TokenRequestSpec {
+            expiration_seconds: Some(3600),
+            ..TokenRequestSpec::default()
+        }),
+        ..TokenRequest::default()
+    };
+    let token = crate::wait::wait_until("the tenant's ServiceAccount", || async {
+        let response = accounts
+            .create_token_request(account, &PostParams::default(), &request)
+            .await
+            .ok()?;
+        response.status.map(|s| s.token)
+    })
+    .await;
+    let mut kubeconfig = Kubeconfig::read_from(&options.kubeconfig).expect("admin kubeconfig");
+    let auth: AuthInfo = serde_json::from_value(json!({ "token": token })).expect("auth info");
+    for named in &mut kubeconfig.auth_infos {
+        named.auth_info = Some(auth.clone());
+    }
+    let path = options.dir.join(format!("{account}.kubeconfig"));
+    let yaml = serde_yaml::to_string(&kubeconfig).expect("kubeconfig YAML");
+    std::fs::write(&path, yaml).expect("write the tenant kubeconfig");
+    path
+}
+
+async fn launch(
+    client: Client,
+    options: Options,
+    tenants: Arc<Mutex<Tenants>>,
+    account: WhatsAppAccount,
+) {
+    let name = account.name_any();
+    let kubeconfig = tenant_kubeconfig(&client, &options, &name).await;
+    let key = InstallKey::new(options.install_key.as_bytes()).expect("install key");
+    let secret_file = options.dir.join(format!("{name}.secret"));
+    std::fs::write(&secret_file, key.tenant_secret(&name)).expect("tenant secret");
+    let address = free_address();
+    let log = std::fs::File::create(options.dir.join(format!("{name}.log"))).expect("tenant log");
+    let data = options.dir.join(&name);
+    let child = Command::new(workspace_binary("tenant-bot"))
+        .arg("tenant")
+        .args(["--account", &name, "--namespace", &options.namespace])
+        .args(["--phone", &account.spec.phone_number])
+        .args(["--owner", &account.owner_id().to_string()])
+        .args(["--language", account.spec.language.code()])
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--secret-file")
+        .arg(&secret_file)
+        .args(["--telegram-api-url", &options.gateway_url])
+        .args(["--listen", &address.to_string()])
+        .args(["--whatsapp-backend", &options.backend])
+        .args(["--pairing-timeout", &options.pairing_timeout.to_string()])
+        .env("KUBECONFIG", &kubeconfig)
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("start a tenant");
+    {
+        let mut guard = lock(&tenants);
+        if guard.running.contains_key(&name) {
+            drop(guard);
+            let mut child = child;
+            let _ = child.kill();
+            let _ = child.wait();
+            return;
+        }
+        guard
+            .running
+            .insert(name.clone(), Running { child, address });
+    }
+    let http = reqwest::Client::new();
+    crate::wait::wait_until("the tenant ready", || async {
+        let response = http
+            .get(format!("http://{address}/readyz"))
+            .send()
+            .await
+            .ok()?;
+        response.status().is_success().then_some(())
+    })
+    .await;
+    mark_ready(&client, &options.namespace, &name).await;
+}
+
+/// What the kubelet would report for a ready tenant pod.
+async fn mark_ready(client: &Client, namespace: &str, account: &str) {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    let pod = format!("{account}-0");
+    let now = "2026-01-01T00:00:00Z";
+    let status = json!({
+        "status": {
+            "phase": "Running",
+            "conditions": [
+                {"type": "Ready", "status": "True", "lastTransitionTime": now},
+                {"type": "ContainersReady", "status": "True", "lastTransitionTime": now},
+            ],
+        }
+    });
+    crate::wait::wait_until("the tenant's pod", || async {
+        pods.patch_status(&pod, &PatchParams::default(), &Patch::Merge(&status))
+            .await
+            .ok()
+            .map(|_| ())
+    })
+    .await;
+}
+
+async fn forward(
+    State((tenants, http)): State<(Arc<Mutex<Tenants>>, reqwest::Client)>,
+    UrlPath((account, rest)): UrlPath<(String, String)>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let address = lock(&tenants).running.get(&account).map(|t| t.address);
+    let Some(address) = address else {
+        // A Service without ready endpoints.
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let mut request = http
+        .request(method, format!("http://{address}/{rest}"))
+        .body(body);
+    for (name, value) in &headers {
+        if name != "host" && name != "content-length" {
+            request = request.header(name, value);
+        }
+    }
+    match request.timeout(Duration::from_secs(30)).send().await {
+        Ok(response) => {
+            let status =
+                StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+            let body = response.bytes().await.unwrap_or_default();
+            (status, body).into_response()
+        }
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}

@@ -1,0 +1,539 @@
+//! The whole product on the real control plane: the front door process
+//! with its least-privilege identity, the operator, tenants as local
+//! processes with the fake WhatsApp, and the fake Telegram server in front
+//! of everything.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use crds::Phase;
+use crds::secret::InstallKey;
+use kube::ResourceExt;
+use serde_json::{Value, json};
+use tests::fake_telegram::{Call, FakeTelegram};
+use tests::front_door::{self, BOT_TOKEN, FrontDoor};
+use tests::local_tenants::{self, LocalTenants};
+use tests::operator::INSTALL_KEY;
+use tests::process::free_address;
+use tests::{Cluster, Operator};
+
+use crate::operator::{Env, env, phase_is, status_where};
+
+struct Stack {
+    env: Env,
+    telegram: FakeTelegram,
+    tenants: LocalTenants,
+    door: FrontDoor,
+    gateway: SocketAddr,
+    _operator: Operator,
+}
+
+async fn stack(test: &str, extra: &[&str]) -> Stack {
+    let env = env(test).await;
+    let telegram = FakeTelegram::start(&[BOT_TOKEN]).await;
+    let gateway = free_address();
+    let tenants = LocalTenants::start(
+        env.client.clone(),
+        local_tenants::Options {
+            namespace: env.ns.clone(),
+            install_key: INSTALL_KEY.to_owned(),
+            gateway_url: format!("http://{gateway}"),
+            dir: std::env::temp_dir().join(format!("pawang-tenants-{}", env.ns)),
+            backend: "fake".to_owned(),
+            pairing_timeout: 180,
+            kubeconfig: Cluster::shared().kubeconfig().to_owned(),
+        },
+    )
+    .await;
+    let template = tenants.url_template();
+    let operator = Operator::start(
+        Cluster::shared(),
+        &env.ns,
+        &["--tenant-url-template", &template],
+    );
+    let kubeconfig = front_door::identity(&env.client, &env.ns).await;
+    let door = FrontDoor::start(front_door::Options {
+        namespace: env.ns.clone(),
+        kubeconfig,
+        telegram_url: telegram.url(),
+        tenant_url_template: template,
+        gateway,
+        extra: extra.iter().map(|s| (*s).to_owned()).collect(),
+    })
+    .await;
+    Stack {
+        env,
+        telegram,
+        tenants,
+        door,
+        gateway,
+        _operator: operator,
+    }
+}
+
+static MESSAGE_IDS: AtomicI64 = AtomicI64::new(10_000);
+
+fn user(id: i64) -> Value {
+    json!({"id": id, "is_bot": false, "first_name": "User", "language_code": "en"})
+}
+
+/// A text message from `from` in their private chat.
+fn text(from: i64, text: &str) -> Value {
+    let id = MESSAGE_IDS.fetch_add(1, Ordering::Relaxed);
+    json!({"message": {
+        "message_id": id, "date": 1_700_000_000,
+        "chat": {"id": from, "type": "private", "first_name": "User"},
+        "from": user(from), "text": text,
+    }})
+}
+
+/// A press of a button with `data` on message `message` of `from`'s chat.
+fn press(from: i64, data: &str, message: i64) -> Value {
+    let id = MESSAGE_IDS.fetch_add(1, Ordering::Relaxed);
+    json!({"callback_query": {
+        "id": format!("cb-{id}"), "from": user(from), "chat_instance": "1", "data": data,
+        "message": {
+            "message_id": message, "date": 1_700_000_000,
+            "chat": {"id": from, "type": "private", "first_name": "User"},
+            "from": {"id": 1, "is_bot": true, "first_name": "Pawang"}, "text": "…",
+        },
+    }})
+}
+
+fn to(chat: i64, needle: &str) -> impl Fn(&Call) -> bool + '_ {
+    move |c: &Call| {
+        c.params["chat_id"].as_i64() == Some(chat)
+            && c.params["text"]
+                .as_str()
+                .is_some_and(|t| t.contains(needle))
+    }
+}
+
+/// Waits for a message or edit to `chat` containing `needle`.
+async fn said(telegram: &FakeTelegram, chat: i64, needle: &str) -> Call {
+    said_after(telegram, 0, chat, needle).await
+}
+
+/// Like [`said`], among the calls after the first `skip`.
+async fn said_after(telegram: &FakeTelegram, skip: usize, chat: i64, needle: &str) -> Call {
+    let check = to(chat, needle);
+    telegram
+        .wait_for_call(&format!("{needle:?} to {chat}"), skip, |c| {
+            matches!(c.method.as_str(), "sendMessage" | "editMessageText") && check(c)
+        })
+        .await
+}
+
+/// How texts show a number: masked.
+fn masked(digits: &str) -> String {
+    digits.parse::<crds::PhoneNumber>().unwrap().masked()
+}
+
+fn secret(account: &str) -> String {
+    InstallKey::new(INSTALL_KEY.as_bytes())
+        .unwrap()
+        .tenant_secret(account)
+}
+
+/// Tells the fake WhatsApp behind `account` that its owner entered the code.
+async fn enter_code(stack: &Stack, account: &str) {
+    let url = format!("{}/fake/enter-code", stack.tenants.url(account));
+    tests::wait::wait_until("the code entered", || async {
+        let response = reqwest::Client::new()
+            .post(&url)
+            .header(crds::secret::HEADER, secret(account))
+            .send()
+            .await
+            .ok()?;
+        response.status().is_success().then_some(())
+    })
+    .await;
+}
+
+/// `/pair`s `number` for `owner` through Telegram, enters the code and
+/// waits until the account is connected.
+async fn link(stack: &Stack, owner: i64, number: &str, account: &str) {
+    let before = stack.telegram.calls().len();
+    stack
+        .telegram
+        .push_update(text(owner, &format!("/pair {number}")));
+    let code = stack
+        .telegram
+        .wait_for_call("a pairing code", before, |c| {
+            c.method == "sendMessage" && to(owner, "Pairing code")(c)
+        })
+        .await;
+    let button = &code.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"];
+    assert_eq!(
+        button.as_str().unwrap(),
+        format!("{account}|pair:cancel"),
+        "the tenant's buttons name their account"
+    );
+    enter_code(stack, account).await;
+    status_where(&stack.env, account, "connected", phase_is(Phase::Connected)).await;
+}
+
+#[tokio::test]
+async fn pair_then_the_tenant_serves_the_menu() {
+    let stack = stack("fd-pair", &[]).await;
+    let owner = 7_001;
+    let account = "wa-6281234567890";
+    stack.telegram.push_update(text(owner, "/start"));
+    said(&stack.telegram, owner, "Welcome to Pawang").await;
+
+    link(&stack, owner, "0812-3456-7890", account).await;
+    let created = stack.env.accounts.get(account).await.unwrap();
+    assert_eq!(created.owner_id(), owner);
+    assert_eq!(created.spec.language, crds::Language::En);
+    said(
+        &stack.telegram,
+        owner,
+        "is linked and is now your active account",
+    )
+    .await;
+    said(&stack.telegram, owner, "is connected").await;
+
+    stack.telegram.push_update(text(owner, "/menu"));
+    let menu = said(&stack.telegram, owner, "Dashboard").await;
+    assert!(
+        menu.params["text"]
+            .as_str()
+            .unwrap()
+            .contains(&masked("6281234567890")),
+        "{menu:?}"
+    );
+    for call in stack.telegram.calls() {
+        assert_eq!(
+            call.token, BOT_TOKEN,
+            "only the real token reaches Telegram"
+        );
+        if let Some(chat) = call.params["chat_id"].as_i64() {
+            assert_eq!(chat, owner, "{call:?}");
+        }
+    }
+    assert!(
+        !stack.door.log().contains("6281234567890"),
+        "a full number in the log"
+    );
+    assert!(!stack.tenants.log(account).contains("6281234567890"));
+}
+
+#[tokio::test]
+async fn users_never_see_each_other() {
+    let stack = stack("fd-isolation", &[]).await;
+    let (alice, bob) = (7_101, 7_102);
+    let (a, b) = ("wa-6281200000101", "wa-6281200000102");
+    link(&stack, alice, "081200000101", a).await;
+    link(&stack, bob, "081200000102", b).await;
+
+    stack.telegram.push_update(text(alice, "/menu"));
+    stack.telegram.push_update(text(bob, "/menu"));
+    said(
+        &stack.telegram,
+        alice,
+        &format!("{}", masked("6281200000101")),
+    )
+    .await;
+    said(
+        &stack.telegram,
+        bob,
+        &format!("{}", masked("6281200000102")),
+    )
+    .await;
+
+    // A forged button naming Bob's account, pressed by Alice.
+    let before = stack.telegram.calls().len();
+    stack
+        .telegram
+        .push_update(press(alice, &format!("{b}|logout:yes"), 1));
+    let refused = stack
+        .telegram
+        .wait_for("answerCallbackQuery", |c| {
+            c.params["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("not yours"))
+        })
+        .await;
+    assert!(refused.params["callback_query_id"].as_str().is_some());
+    let after: Vec<_> = stack.telegram.calls().into_iter().skip(before).collect();
+    assert!(
+        after
+            .iter()
+            .all(|c| c.params["chat_id"].as_i64() != Some(bob)),
+        "{after:#?}"
+    );
+    let bob_account = stack.env.accounts.get(b).await.unwrap();
+    assert_eq!(bob_account.status.unwrap().phase, Some(Phase::Connected));
+
+    // Nothing of one user ever went to the other.
+    let (masked_a, masked_b) = (masked("6281200000101"), masked("6281200000102"));
+    for call in stack.telegram.calls() {
+        let text = call.params["text"].as_str().unwrap_or_default();
+        match call.params["chat_id"].as_i64() {
+            Some(chat) if chat == alice => assert!(!text.contains(&masked_b), "{text}"),
+            Some(chat) if chat == bob => assert!(!text.contains(&masked_a), "{text}"),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn one_user_switches_between_two_accounts_and_a_restart_keeps_it() {
+    let stack = stack("fd-switch", &[]).await;
+    let owner = 7_201;
+    let (first, second) = ("wa-6281200000201", "wa-6281200000202");
+    link(&stack, owner, "081200000201", first).await;
+    link(&stack, owner, "081200000202", second).await;
+
+    // The second became active when it connected.
+    let linked = format!("{} is linked", masked("6281200000202"));
+    said(&stack.telegram, owner, &linked).await;
+    stack.telegram.push_update(text(owner, "/menu"));
+    said(
+        &stack.telegram,
+        owner,
+        &format!("Account: {}", masked("6281200000202")),
+    )
+    .await;
+
+    // Switch back with the accounts menu.
+    stack.telegram.push_update(text(owner, "/accounts"));
+    said(&stack.telegram, owner, "Your WhatsApp accounts").await;
+    stack
+        .telegram
+        .push_update(press(owner, &format!("fd:use:{first}"), 1));
+    stack
+        .telegram
+        .wait_for("answerCallbackQuery", |c| {
+            c.params["text"]
+                .as_str()
+                .is_some_and(|t| t.contains(&format!("Now using {}", masked("6281200000201"))))
+        })
+        .await;
+    let calls = stack.telegram.calls().len();
+    stack.telegram.push_update(text(owner, "/menu"));
+    let menu = said(
+        &stack.telegram,
+        owner,
+        &format!("Account: {}", masked("6281200000201")),
+    )
+    .await;
+    assert!(stack.telegram.calls().len() > calls, "{menu:?}");
+
+    // The choice lives in the cluster: a new front door process knows it.
+    let mut stack = stack;
+    stack.door.restart().await;
+    let before = stack.telegram.calls().len();
+    stack.telegram.push_update(text(owner, "/menu"));
+    said_after(
+        &stack.telegram,
+        before,
+        owner,
+        &format!("Account: {}", masked("6281200000201")),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn access_quotas_and_bad_numbers() {
+    let stack = stack(
+        "fd-limits",
+        &[
+            "--max-accounts-per-user=1",
+            "--max-accounts=2",
+            "--allowed-users=7301,7302,7303",
+        ],
+    )
+    .await;
+    let t = &stack.telegram;
+    let (u1, u2, u3, stranger) = (7_301, 7_302, 7_303, 7_399);
+
+    t.push_update(text(stranger, "/start"));
+    said(t, stranger, "this bot is private").await;
+    t.push_update(text(u1, "/groups"));
+    said(t, u1, "You have no WhatsApp account linked yet").await;
+    t.push_update(text(u1, "/help"));
+    said(t, u1, "/pair <number>").await;
+
+    let bad = [
+        ("", "Send the WhatsApp number to link"),
+        ("abc", "not a phone number"),
+        ("0812", "too short"),
+        ("+62 812 3456 7890 1234 5678", "too long"),
+        ("+999 1234567", "Unknown country code"),
+        ("08123456789012345678901234567890123", "too long"),
+        ("😀", "not a phone number"),
+        ("++6281234567890", "not a phone number"),
+        ("+", "not a phone number"),
+        ("0812-3456-78a0", "not a phone number"),
+        ("+44 7700 900123", "not valid"),
+        ("---", "not a phone number"),
+    ];
+    for (input, reason) in bad {
+        let before = t.calls().len();
+        t.push_update(text(u1, format!("/pair {input}").trim_end()));
+        said_after(t, before, u1, reason).await;
+    }
+    let accounts = stack.env.accounts.list(&Default::default()).await.unwrap();
+    assert!(accounts.items.is_empty(), "no account from a bad number");
+
+    t.push_update(text(u1, "/pair 081200000301"));
+    said(
+        t,
+        u1,
+        &format!("Preparing WhatsApp {}", masked("6281200000301")),
+    )
+    .await;
+    t.push_update(text(u1, "/pair 081200000302"));
+    said(t, u1, "limit of 1 accounts").await;
+    t.push_update(text(u2, "/pair 081200000301"));
+    said(t, u2, "This number is linked already").await;
+    t.push_update(text(u2, "/pair 081200000303"));
+    said(
+        t,
+        u2,
+        &format!("Preparing WhatsApp {}", masked("6281200000303")),
+    )
+    .await;
+    t.push_update(text(u3, "/pair 081200000304"));
+    said(t, u3, "reached its limit of accounts").await;
+
+    let names: Vec<_> = stack
+        .env
+        .accounts
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|a| a.name_any())
+        .collect();
+    assert_eq!(names, ["wa-6281200000301", "wa-6281200000303"]);
+}
+
+#[tokio::test]
+async fn cancelling_a_pairing_removes_the_account() {
+    let stack = stack("fd-cancel", &[]).await;
+    let owner = 7_401;
+    let account = "wa-6281200000401";
+    stack
+        .telegram
+        .push_update(text(owner, "/pair 081200000401"));
+    let code = said(&stack.telegram, owner, "Pairing code").await;
+    let data = code.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let message = code.params["message_id"].as_i64().unwrap_or(1);
+    stack.telegram.push_update(press(owner, &data, message));
+    said(&stack.telegram, owner, "was removed").await;
+    tests::wait::wait_until("the account gone", || async {
+        stack
+            .env
+            .accounts
+            .get_opt(account)
+            .await
+            .unwrap()
+            .is_none()
+            .then_some(())
+    })
+    .await;
+}
+
+/// A gateway call with `credential`.
+async fn gateway_call(
+    gateway: SocketAddr,
+    credential: &str,
+    method: &str,
+    body: Value,
+) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("http://{gateway}/bot{credential}/{method}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn the_gateway_lets_a_tenant_reach_its_owner_only() {
+    let stack = stack("fd-gateway", &[]).await;
+    let (owner, other) = (7_501, 7_502);
+    let account = "wa-6281200000501";
+    link(&stack, owner, "081200000501", account).await;
+    let credential = format!("{account}:{}", secret(account));
+    let before = stack.telegram.calls().len();
+
+    let (status, body) = gateway_call(
+        stack.gateway,
+        &credential,
+        "sendMessage",
+        json!({"chat_id": other, "text": "psst"}),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    let (status, _) = gateway_call(
+        stack.gateway,
+        &format!("{account}:{}", "0".repeat(64)),
+        "sendMessage",
+        json!({"chat_id": owner, "text": "hi"}),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, _) = gateway_call(
+        stack.gateway,
+        "wa-6281299999999:whatever",
+        "getMe",
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 401);
+    for method in [
+        "getUpdates",
+        "setWebhook",
+        "forwardMessage",
+        "banChatMember",
+    ] {
+        let (status, _) = gateway_call(
+            stack.gateway,
+            &credential,
+            method,
+            json!({"chat_id": owner}),
+        )
+        .await;
+        assert_eq!(status, 403, "{method}");
+    }
+    let (status, _) = gateway_call(
+        stack.gateway,
+        &credential,
+        "answerCallbackQuery",
+        json!({"callback_query_id": "never-routed"}),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = gateway_call(
+        stack.gateway,
+        &credential,
+        "getFile",
+        json!({"file_id": "never-routed"}),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        stack.telegram.calls().len(),
+        before,
+        "nothing reached Telegram"
+    );
+
+    let (status, body) = gateway_call(
+        stack.gateway,
+        &credential,
+        "sendMessage",
+        json!({"chat_id": owner, "text": "to my owner"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    said(&stack.telegram, owner, "to my owner").await;
+}
