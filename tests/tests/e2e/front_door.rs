@@ -228,18 +228,8 @@ async fn users_never_see_each_other() {
 
     stack.telegram.push_update(text(alice, "/menu"));
     stack.telegram.push_update(text(bob, "/menu"));
-    said(
-        &stack.telegram,
-        alice,
-        &format!("{}", masked("6281200000101")),
-    )
-    .await;
-    said(
-        &stack.telegram,
-        bob,
-        &format!("{}", masked("6281200000102")),
-    )
-    .await;
+    said(&stack.telegram, alice, &masked("6281200000101")).await;
+    said(&stack.telegram, bob, &masked("6281200000102")).await;
 
     // A forged button naming Bob's account, pressed by Alice.
     let before = stack.telegram.calls().len();
