@@ -57,16 +57,17 @@ impl Intake {
             // Channel posts and the like: nobody to serve.
             return;
         };
+        let hint = language_hint(&update);
         if self.limiter.check_key(&user).is_err() {
             self.metrics.update("rate_limited");
             let door = self.door.clone();
-            tokio::spawn(async move { door.slow_down(user).await });
+            tokio::spawn(async move { door.slow_down(user, hint.as_deref()).await });
             return;
         }
         if self.queues.push(user, update).is_err() {
             self.metrics.update("queue_full");
             let door = self.door.clone();
-            tokio::spawn(async move { door.busy(user).await });
+            tokio::spawn(async move { door.busy(user, hint.as_deref()).await });
         }
     }
 
@@ -75,6 +76,18 @@ impl Intake {
         self.limiter.retain_recent();
         self.limiter.shrink_to_fit();
     }
+}
+
+/// The sender's Telegram language, for answers given before the update
+/// is parsed.
+fn language_hint(update: &Value) -> Option<String> {
+    ["message", "edited_message", "callback_query"]
+        .iter()
+        .find_map(|kind| update.get(kind))?
+        .get("from")?
+        .get("language_code")?
+        .as_str()
+        .map(str::to_owned)
 }
 
 /// Longest wait Telegram holds a `getUpdates` open.

@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 
 use crds::Phase;
 use crds::secret::InstallKey;
@@ -526,4 +527,280 @@ async fn the_gateway_lets_a_tenant_reach_its_owner_only() {
     .await;
     assert_eq!(status, 200, "{body}");
     said(&stack.telegram, owner, "to my owner").await;
+}
+
+/// A front door alone, with accounts created directly, for what needs no
+/// tenant.
+async fn door_only(test: &str, extra: &[&str]) -> (Env, FakeTelegram, FrontDoor) {
+    let env = env(test).await;
+    let telegram = FakeTelegram::start(&[BOT_TOKEN]).await;
+    let kubeconfig = front_door::identity(&env.client, &env.ns).await;
+    let door = FrontDoor::start(front_door::Options {
+        namespace: env.ns.clone(),
+        kubeconfig,
+        telegram_url: telegram.url(),
+        tenant_url_template: format!("http://{}/{{name}}", free_address()),
+        gateway: free_address(),
+        extra: extra.iter().map(|s| (*s).to_owned()).collect(),
+    })
+    .await;
+    (env, telegram, door)
+}
+
+async fn create_account(env: &Env, digits: &str, owner: i64) -> String {
+    let account =
+        crds::WhatsAppAccount::for_phone(&digits.parse().unwrap(), owner, crds::Language::En);
+    env.accounts
+        .create(&Default::default(), &account)
+        .await
+        .unwrap()
+        .name_any()
+}
+
+#[tokio::test]
+async fn a_burst_of_many_tenants_keeps_the_bots_pace_and_loses_nothing() {
+    let (env, telegram, door) = door_only("fd-burst", &[]).await;
+    let gateway = door.options.gateway;
+    let tenants: Vec<(String, i64)> = futures::future::join_all((0..100).map(|i| {
+        let env = &env;
+        async move {
+            let owner = 8_000 + i;
+            let name = create_account(env, &format!("6281300000{i:03}"), owner).await;
+            (name, owner)
+        }
+    }))
+    .await;
+    // The front door knows every account once its cache has them.
+    for (name, owner) in &tenants {
+        let credential = format!("{name}:{}", secret(name));
+        tests::wait::wait_until("the account in the front door's cache", || async {
+            let (status, _) = gateway_call(gateway, &credential, "getMe", json!({})).await;
+            (status == 200).then_some(())
+        })
+        .await;
+        let _ = owner;
+    }
+    let before = telegram.calls().len();
+    let sends = tenants.iter().map(|(name, owner)| {
+        let credential = format!("{name}:{}", secret(name));
+        async move {
+            gateway_call(
+                gateway,
+                &credential,
+                "sendMessage",
+                json!({"chat_id": owner, "text": format!("hello {owner}")}),
+            )
+            .await
+        }
+    });
+    let answers = futures::future::join_all(sends).await;
+    assert!(
+        answers.iter().all(|(status, _)| *status == 200),
+        "{answers:?}"
+    );
+
+    let sent: Vec<Call> = telegram
+        .calls()
+        .into_iter()
+        .skip(before)
+        .filter(|c| c.method == "sendMessage")
+        .collect();
+    assert_eq!(sent.len(), 100, "every reply reached Telegram once");
+    for (_, owner) in &tenants {
+        let to_owner = sent
+            .iter()
+            .filter(|c| c.params["chat_id"].as_i64() == Some(*owner))
+            .count();
+        assert_eq!(to_owner, 1, "owner {owner}");
+    }
+    // At most 30 in any second, as Telegram saw them (a tenth of a second
+    // spared for the network between the gateway and the fake).
+    let window = Duration::from_millis(900);
+    let times: Vec<_> = sent.iter().map(|c| c.at).collect();
+    for (i, start) in times.iter().enumerate() {
+        let within = times[i..]
+            .iter()
+            .take_while(|t| t.duration_since(*start) < window)
+            .count();
+        assert!(within <= 30, "{within} messages within {window:?}");
+    }
+    let span = times.last().unwrap().duration_since(times[0]);
+    assert!(
+        span >= Duration::from_millis(2_500),
+        "100 messages in {span:?}"
+    );
+}
+
+#[tokio::test]
+async fn progress_edits_of_one_message_are_coalesced() {
+    let (env, telegram, door) = door_only("fd-coalesce", &[]).await;
+    let gateway = door.options.gateway;
+    let owner = 8_501;
+    let name = create_account(&env, "6281300000501", owner).await;
+    let credential = format!("{name}:{}", secret(&name));
+    tests::wait::wait_until("the account in the front door's cache", || async {
+        let (status, _) = gateway_call(gateway, &credential, "getMe", json!({})).await;
+        (status == 200).then_some(())
+    })
+    .await;
+    // Spend the chat's burst so the edits have to wait together.
+    for n in 0..3 {
+        let (status, _) = gateway_call(
+            gateway,
+            &credential,
+            "sendMessage",
+            json!({"chat_id": owner, "text": format!("reply {n}")}),
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    let before = telegram.calls().len();
+    let edits = (0..10).map(|n| {
+        let credential = credential.clone();
+        async move {
+            gateway_call(
+                gateway,
+                &credential,
+                "editMessageText",
+                json!({"chat_id": owner, "message_id": 77, "text": format!("progress {n}")}),
+            )
+            .await
+        }
+    });
+    let answers = futures::future::join_all(edits).await;
+    assert!(
+        answers.iter().all(|(status, _)| *status == 200),
+        "{answers:?}"
+    );
+    let sent = telegram
+        .calls()
+        .into_iter()
+        .skip(before)
+        .filter(|c| c.method == "editMessageText")
+        .count();
+    assert!(sent < 10, "{sent} edits reached Telegram for one message");
+}
+
+#[tokio::test]
+async fn the_webhook_takes_updates_only_with_its_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("webhook-secret");
+    std::fs::write(&secret_file, "webhook-secret-0123456789\n").unwrap();
+    let (_env, telegram, door) = door_only(
+        "fd-webhook",
+        &[
+            "--intake=webhook",
+            "--webhook-url=https://pawang.example.org/telegram/webhook",
+            &format!("--webhook-secret-file={}", secret_file.display()),
+        ],
+    )
+    .await;
+    let set = telegram.wait_for("setWebhook", |_| true).await;
+    assert_eq!(set.params["secret_token"], "webhook-secret-0123456789");
+    assert!(
+        telegram.calls_of("getUpdates").is_empty(),
+        "no polling with a webhook"
+    );
+
+    let url = format!("http://{}/telegram/webhook", door.address);
+    let mut update = text(8_601, "/start");
+    update["update_id"] = json!(1);
+    let http = reqwest::Client::new();
+    let forged = http.post(&url).json(&update).send().await.unwrap();
+    assert_eq!(forged.status(), 401);
+    let wrong = http
+        .post(&url)
+        .header(crds::secret::HEADER, "guess")
+        .json(&update)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let before = telegram.calls().len();
+    let real = http
+        .post(&url)
+        .header(crds::secret::HEADER, "webhook-secret-0123456789")
+        .json(&update)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(real.status(), 200);
+    let welcome = said(&telegram, 8_601, "Welcome to Pawang").await;
+    let index = telegram
+        .calls()
+        .iter()
+        .position(|c| c.params == welcome.params)
+        .unwrap();
+    assert!(
+        index >= before,
+        "the welcome answers the accepted update only"
+    );
+}
+
+#[tokio::test]
+async fn admins_suspend_and_resume_and_others_cannot() {
+    let (env, telegram, _door) = door_only("fd-admin", &["--admins=8701"]).await;
+    let (admin, user) = (8_701, 8_702);
+    let name = create_account(&env, "6281300000701", user).await;
+    tests::wait::wait_until("the account listed for the admin", || async {
+        let before = telegram.calls().len();
+        telegram.push_update(text(admin, "/admin"));
+        let call = said_after(&telegram, before, admin, "Accounts:").await;
+        call.params["text"]
+            .as_str()
+            .unwrap()
+            .contains("Accounts: 1")
+            .then_some(())
+    })
+    .await;
+
+    telegram.push_update(press(user, &format!("fd:adm:sus:{name}"), 1));
+    telegram
+        .wait_for("answerCallbackQuery", |c| {
+            c.params["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("Only admins"))
+        })
+        .await;
+    assert!(!env.accounts.get(&name).await.unwrap().spec.suspend);
+
+    telegram.push_update(press(admin, &format!("fd:adm:sus:{name}"), 1));
+    tests::wait::wait_until("suspended", || async {
+        env.accounts
+            .get(&name)
+            .await
+            .unwrap()
+            .spec
+            .suspend
+            .then_some(())
+    })
+    .await;
+    telegram.push_update(press(admin, &format!("fd:adm:res:{name}"), 1));
+    tests::wait::wait_until("resumed", || async {
+        (!env.accounts.get(&name).await.unwrap().spec.suspend).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_flooding_user_is_slowed_down_and_others_are_not() {
+    let (_env, telegram, door) = door_only("fd-flood", &["--user-rate-per-minute=30"]).await;
+    let (flooder, calm) = (8_801, 8_802);
+    for _ in 0..40 {
+        telegram.push_update(text(flooder, "/help"));
+    }
+    said(&telegram, flooder, "slow down").await;
+    telegram.push_update(text(calm, "/help"));
+    said(&telegram, calm, "/pair <number>").await;
+    let limited = door
+        .metric("pawang_front_door_updates_total{outcome=\"rate_limited\"}")
+        .await
+        .unwrap_or_default();
+    assert!(limited >= 1.0, "{limited}");
+    let answered = telegram
+        .calls_of("sendMessage")
+        .iter()
+        .filter(|c| to(flooder, "/pair <number>")(c))
+        .count();
+    assert!(answered < 40, "{answered} of 40 answered");
 }

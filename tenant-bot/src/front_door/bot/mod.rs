@@ -140,7 +140,7 @@ impl FrontDoor {
     }
 
     /// Tells a flooding user to slow down, once in a while.
-    pub async fn slow_down(&self, user: i64) {
+    pub async fn slow_down(&self, user: i64, hint: Option<&str>) {
         let due = {
             let mut memory = self.memory();
             let last = memory.warned.get(&user).copied();
@@ -151,14 +151,14 @@ impl FrontDoor {
             due
         };
         if due {
-            let language = self.language(user, None);
+            let language = self.language(user, hint);
             self.say(user, language, "slow-down", &[]).await;
         }
     }
 
     /// Tells a user whose queue is full to wait.
-    pub async fn busy(&self, user: i64) {
-        let language = self.language(user, None);
+    pub async fn busy(&self, user: i64, hint: Option<&str>) {
+        let language = self.language(user, hint);
         self.say(user, language, "busy", &[]).await;
     }
 
