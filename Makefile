@@ -15,10 +15,14 @@ endif
 CARGO ?= cargo
 CONTROLPLANE := tests/controlplane
 
-.PHONY: test fmt-check clippy unit e2e controlplane cluster crds fmt help bench-operator
+.PHONY: test fmt-check clippy unit e2e controlplane cluster crds fmt help run bench-operator bench-front-door
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
+
+run: controlplane ## The product on this machine: PAWANG_BOT_TOKEN=<token> make run
+	$(CARGO) build --locked -p operator -p tenant-bot
+	$(CARGO) run --locked -q -p tests --bin pawang-local
 
 test: fmt-check clippy unit e2e ## Everything CI checks: format, lints, unit and end-to-end tests.
 

@@ -122,6 +122,8 @@ pub struct Options {
     pub gateway: SocketAddr,
     /// Further flags.
     pub extra: Vec<String>,
+    /// The bot token; [`BOT_TOKEN`] when `None`.
+    pub token: Option<String>,
 }
 
 /// A running front door; killed when dropped.
@@ -133,6 +135,7 @@ pub struct FrontDoor {
     /// How it was started, for a restart.
     pub options: Options,
     log: PathBuf,
+    token: PathBuf,
 }
 
 impl FrontDoor {
@@ -143,7 +146,10 @@ impl FrontDoor {
             std::env::temp_dir().join(format!("pawang-front-door-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         let token = dir.join("token");
-        std::fs::write(&token, format!("{BOT_TOKEN}\n")).expect("token");
+        let secret = options.token.as_deref().unwrap_or(BOT_TOKEN);
+        std::fs::write(&token, format!("{secret}\n")).expect("token");
+        std::fs::set_permissions(&token, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .expect("token file mode");
         let key = dir.join("install-key");
         std::fs::write(&key, INSTALL_KEY).expect("install key");
         let address = free_address();
@@ -177,6 +183,7 @@ impl FrontDoor {
             address,
             options,
             log,
+            token,
         };
         let http = reqwest::Client::new();
         wait_until("the front door ready", || async {
@@ -189,6 +196,11 @@ impl FrontDoor {
         })
         .await;
         door
+    }
+
+    /// Where it logs.
+    pub fn log_path(&self) -> &std::path::Path {
+        &self.log
     }
 
     /// The log so far.
@@ -220,5 +232,6 @@ impl Drop for FrontDoor {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.token);
     }
 }

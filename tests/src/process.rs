@@ -1,15 +1,16 @@
 //! Running this workspace's binaries from tests.
 
 use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// A binary of this workspace, next to the test executable's `deps/`.
+/// A binary of this workspace, in the same profile directory as the
+/// running executable (a test in `deps/`, or a binary next to it).
 pub fn workspace_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target directory");
+    let mut dir = exe.parent().expect("target directory");
+    if dir.file_name().is_some_and(|n| n == "deps") {
+        dir = dir.parent().unwrap_or(dir);
+    }
     let path = dir.join(name);
     assert!(
         path.exists(),

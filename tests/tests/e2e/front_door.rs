@@ -60,6 +60,7 @@ async fn stack(test: &str, extra: &[&str]) -> Stack {
         tenant_url_template: template,
         gateway,
         extra: extra.iter().map(|s| (*s).to_owned()).collect(),
+        token: None,
     })
     .await;
     Stack {
@@ -542,6 +543,7 @@ async fn door_only(test: &str, extra: &[&str]) -> (Env, FakeTelegram, FrontDoor)
         tenant_url_template: format!("http://{}/{{name}}", free_address()),
         gateway: free_address(),
         extra: extra.iter().map(|s| (*s).to_owned()).collect(),
+        token: None,
     })
     .await;
     (env, telegram, door)
