@@ -46,6 +46,10 @@ bench-operator: controlplane ## Benchmark: 1,000 accounts at once; prints time t
 	$(CARGO) build --locked --release -p operator
 	PAWANG_BENCH_OUT=$(CARGO_TARGET_DIR)/bench-operator.json $(CARGO) bench --locked -p tests --bench operator
 
+bench-front-door: controlplane ## Benchmark: 1,000 users, 50,000 updates through the front door; throughput, added latency, order.
+	$(CARGO) build --locked --release -p tenant-bot
+	PAWANG_BENCH_OUT=$(CARGO_TARGET_DIR)/bench-front-door.json $(CARGO) bench --locked -p tests --bench front_door
+
 controlplane: ## Build (or find cached) kube-apiserver, controller-manager, kubectl, etcd, helm.
 	@$(CONTROLPLANE)/build.sh >/dev/null
 

@@ -198,6 +198,19 @@ impl FrontDoor {
         door
     }
 
+    /// The process's peak resident memory so far, in KiB.
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()
+    }
+
     /// Where it logs.
     pub fn log_path(&self) -> &std::path::Path {
         &self.log

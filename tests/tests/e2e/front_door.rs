@@ -806,3 +806,37 @@ async fn a_flooding_user_is_slowed_down_and_others_are_not() {
         .count();
     assert!(answered < 40, "{answered} of 40 answered");
 }
+
+#[tokio::test]
+async fn a_tenant_that_is_not_running_gets_the_user_an_answer() {
+    let (env, telegram, _door) = door_only("fd-not-ready", &[]).await;
+    let owner = 8_901;
+    let name = create_account(&env, "6281300000901", owner).await;
+    let starting = format!("{} is starting", masked("6281300000901"));
+    // Until the front door's cache has the account, /menu is the welcome.
+    tests::wait::wait_until("an answer naming the account", || async {
+        let before = telegram.calls().len();
+        telegram.push_update(text(owner, "/menu"));
+        let call = telegram
+            .wait_for_call("an answer", before, |c| {
+                c.method == "sendMessage" && c.params["chat_id"].as_i64() == Some(owner)
+            })
+            .await;
+        call.params["text"]
+            .as_str()
+            .unwrap()
+            .contains(&starting)
+            .then_some(())
+    })
+    .await;
+    let pressed = telegram.calls().len();
+    telegram.push_update(press(owner, &format!("{name}|menu:groups"), 1));
+    telegram
+        .wait_for_call("the button answered", pressed, |c| {
+            c.method == "answerCallbackQuery"
+                && c.params["text"]
+                    .as_str()
+                    .is_some_and(|t| t.contains(&starting))
+        })
+        .await;
+}

@@ -74,6 +74,9 @@ struct Progress {
     language: Language,
 }
 
+/// How often a flooding user is told to slow down.
+const WARN_EVERY: Duration = Duration::from_secs(30);
+
 /// A command and what follows it: `/pair@bot 0812` is `("pair", "0812")`.
 fn command(text: &str) -> Option<(String, &str)> {
     let rest = text.strip_prefix('/')?;
@@ -144,8 +147,11 @@ impl FrontDoor {
         let due = {
             let mut memory = self.memory();
             let last = memory.warned.get(&user).copied();
-            let due = last.is_none_or(|at| at.elapsed() > Duration::from_secs(30));
+            let due = last.is_none_or(|at| at.elapsed() > WARN_EVERY);
             if due {
+                if memory.warned.len() > 10_000 {
+                    memory.warned.retain(|_, at| at.elapsed() <= WARN_EVERY);
+                }
                 memory.warned.insert(user, Instant::now());
             }
             due
