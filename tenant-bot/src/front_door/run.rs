@@ -37,10 +37,6 @@ use crate::telegram::Catalog;
 const USER_QUEUE: usize = 64;
 /// A user's worker ends after this long without updates.
 const USER_IDLE: Duration = Duration::from_secs(300);
-/// How long a tenant may answer a callback or fetch a routed file.
-const GRANT_TTL: Duration = Duration::from_secs(3600);
-/// Grants kept at most.
-const GRANTS: usize = 200_000;
 
 fn read_secret(path: &std::path::Path, what: &str) -> anyhow::Result<String> {
     let text = std::fs::read_to_string(path)
@@ -83,7 +79,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(shutdown::signals(stop.clone()));
 
-    let grants = Arc::new(Grants::new(GRANT_TTL, GRANTS));
+    let grants = Grants::new(install_key.clone());
     let telegram = Telegram::new(
         &settings.telegram_api_url,
         token.clone(),

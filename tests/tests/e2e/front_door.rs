@@ -11,6 +11,7 @@ use crds::Phase;
 use crds::secret::InstallKey;
 use kube::ResourceExt;
 use serde_json::{Value, json};
+use tenant_bot::front_door::gateway::grants::{self, Grants};
 use tests::fake_telegram::{Call, FakeTelegram};
 use tests::front_door::{self, BOT_TOKEN, FrontDoor};
 use tests::local_tenants::{self, LocalTenants};
@@ -417,7 +418,17 @@ async fn cancelling_a_pairing_removes_the_account() {
         .unwrap()
         .to_owned();
     let message = code.params["message_id"].as_i64().unwrap_or(1);
-    stack.telegram.push_update(press(owner, &data, message));
+    let pressed = press(owner, &data, message);
+    let query_id = pressed["callback_query"]["id"].as_str().unwrap().to_owned();
+    stack.telegram.push_update(pressed);
+    // The tenant answers the press through the gateway with the id it was
+    // given; Telegram sees its own id again.
+    stack
+        .telegram
+        .wait_for("answerCallbackQuery", |c| {
+            c.params["callback_query_id"].as_str() == Some(query_id.as_str())
+        })
+        .await;
     said(&stack.telegram, owner, "was removed").await;
     tests::wait::wait_until("the account gone", || async {
         stack
@@ -528,6 +539,54 @@ async fn the_gateway_lets_a_tenant_reach_its_owner_only() {
     .await;
     assert_eq!(status, 200, "{body}");
     said(&stack.telegram, owner, "to my owner").await;
+
+    // A file routed to this tenant (its id signed for it) can be fetched
+    // by it, and by no other tenant.
+    stack
+        .telegram
+        .add_file("doc-1", b"Grup 1\nGrup 2\n".to_vec());
+    let grants = Grants::new(InstallKey::new(INSTALL_KEY.as_bytes()).unwrap());
+    let signed = grants.sign(grants::Kind::File, "doc-1", account);
+    let other = create_account(&stack.env, "6281200000599", other).await;
+    let other_credential = format!("{other}:{}", secret(&other));
+    tests::wait::wait_until("the other account known", || async {
+        let (status, _) = gateway_call(stack.gateway, &other_credential, "getMe", json!({})).await;
+        (status == 200).then_some(())
+    })
+    .await;
+    let (status, _) = gateway_call(
+        stack.gateway,
+        &other_credential,
+        "getFile",
+        json!({"file_id": signed}),
+    )
+    .await;
+    assert_eq!(status, 403, "another tenant cannot use the grant");
+    let (status, body) = gateway_call(
+        stack.gateway,
+        &credential,
+        "getFile",
+        json!({"file_id": signed}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let path = body["result"]["file_path"].as_str().unwrap().to_owned();
+    let download = |credential: String, path: String| async move {
+        let response = reqwest::get(format!(
+            "http://{}/file/bot{credential}/{path}",
+            stack.gateway
+        ))
+        .await
+        .unwrap();
+        (response.status().as_u16(), response.bytes().await.unwrap())
+    };
+    let (status, bytes) = download(credential.clone(), path.clone()).await;
+    assert_eq!(status, 200);
+    assert_eq!(&bytes[..], b"Grup 1\nGrup 2\n");
+    let (status, _) = download(other_credential, path).await;
+    assert_eq!(status, 403);
+    let (status, _) = download(credential, "documents/doc-1".to_owned()).await;
+    assert_eq!(status, 403, "an unsigned path is refused");
 }
 
 /// A front door alone, with accounts created directly, for what needs no

@@ -40,7 +40,7 @@ pub struct FrontDoor {
     /// Delivery to tenants.
     pub tenants: Tenants,
     /// What each tenant may answer and download.
-    pub grants: Arc<Grants>,
+    pub grants: Grants,
     /// Metrics.
     pub metrics: Metrics,
     memory: Mutex<Memory>,
@@ -98,7 +98,7 @@ impl FrontDoor {
         catalog: Arc<Catalog>,
         ui: Ui,
         tenants: Tenants,
-        grants: Arc<Grants>,
+        grants: Grants,
         metrics: Metrics,
     ) -> Self {
         Self {
@@ -323,9 +323,10 @@ impl FrontDoor {
         query: Option<&CallbackQuery>,
     ) -> bool {
         let name = account.name_any();
-        self.grant(&name, raw);
+        let mut raw = raw.clone();
+        self.grant(&name, &mut raw);
         let started = Instant::now();
-        let result = self.tenants.forward(&name, raw).await;
+        let result = self.tenants.forward(&name, &raw).await;
         self.metrics
             .route_seconds
             .observe(started.elapsed().as_secs_f64());
@@ -356,28 +357,33 @@ impl FrontDoor {
         false
     }
 
-    /// Lets `account` answer the callback and fetch the files in `raw`.
-    fn grant(&self, account: &str, raw: &Value) {
+    /// Signs the callback query and the files in `raw` for `account`, so
+    /// its tenant, and no other, may answer and fetch them.
+    fn grant(&self, account: &str, raw: &mut Value) {
         if let Some(id) = raw["callback_query"]["id"].as_str() {
-            self.grants.grant(grants::Kind::Callback, id, account);
+            let signed = self.grants.sign(grants::Kind::Callback, id, account);
+            raw["callback_query"]["id"] = Value::String(signed);
         }
-        let message = &raw["message"];
-        let mut files: Vec<&str> = Vec::new();
-        for kind in [
-            "document",
-            "audio",
-            "video",
-            "voice",
-            "animation",
-            "sticker",
-        ] {
-            files.extend(message[kind]["file_id"].as_str());
-        }
-        if let Some(sizes) = message["photo"].as_array() {
-            files.extend(sizes.iter().filter_map(|s| s["file_id"].as_str()));
+        let Some(message) = raw.get_mut("message") else {
+            return;
+        };
+        let mut files: Vec<&mut Value> = Vec::new();
+        if let Some(object) = message.as_object_mut() {
+            for (kind, value) in object.iter_mut() {
+                match kind.as_str() {
+                    "document" | "audio" | "video" | "voice" | "animation" | "sticker" => {
+                        files.push(value)
+                    }
+                    "photo" => files.extend(value.as_array_mut().into_iter().flatten()),
+                    _ => {}
+                }
+            }
         }
         for file in files {
-            self.grants.grant(grants::Kind::File, file, account);
+            if let Some(id) = file["file_id"].as_str() {
+                let signed = self.grants.sign(grants::Kind::File, id, account);
+                file["file_id"] = Value::String(signed);
+            }
         }
     }
 }

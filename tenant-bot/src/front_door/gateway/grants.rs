@@ -1,14 +1,24 @@
 //! What a tenant may touch beyond its owner's chat: the callback queries
 //! and files that reached it in its routed updates, and the file paths
-//! Telegram then gave it. Entries expire, and the table is bounded so a
-//! flood of updates cannot grow it without limit.
+//! Telegram then gave it.
+//!
+//! A grant is carried, not stored: when the front door routes an update
+//! it signs each callback query id and file id for the receiving account
+//! (`<id>~<mac>`, an HMAC under the install key), and the gateway checks
+//! the signature and restores the id before the call goes to Telegram. So
+//! any replica's gateway honours what any replica routed, across restarts,
+//! with no table to bound.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use crds::secret::InstallKey;
 
-/// A kind of grant; keys of different kinds never collide.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Separates an id from its signature; never part of Telegram's ids.
+const MARK: char = '~';
+
+/// Hex digits of signature kept: 64 bits.
+const MAC_LEN: usize = 16;
+
+/// A kind of grant; a signature for one kind is worthless for another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// A callback query id the tenant may answer.
     Callback,
@@ -18,71 +28,45 @@ pub enum Kind {
     Path,
 }
 
-/// Grants of every tenant.
-#[derive(Debug)]
-pub struct Grants {
-    ttl: Duration,
-    capacity: usize,
-    inner: Mutex<Inner>,
+impl Kind {
+    fn tag(self) -> &'static str {
+        match self {
+            Self::Callback => "callback",
+            Self::File => "file",
+            Self::Path => "path",
+        }
+    }
 }
 
-#[derive(Debug, Default)]
-struct Inner {
-    by_key: HashMap<(Kind, String), (String, Instant)>,
-    /// Insertion order, for expiry and eviction.
-    order: VecDeque<(Kind, String)>,
+/// Signs and checks grants with the install key.
+#[derive(Debug, Clone)]
+pub struct Grants {
+    key: InstallKey,
 }
 
 impl Grants {
-    /// Grants that live `ttl`, at most `capacity` at once.
-    pub fn new(ttl: Duration, capacity: usize) -> Self {
-        Self {
-            ttl,
-            capacity: capacity.max(1),
-            inner: Mutex::new(Inner::default()),
-        }
+    /// Grants under `key`.
+    pub fn new(key: InstallKey) -> Self {
+        Self { key }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        // A panic while holding the lock leaves a consistent map behind.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    fn mac(&self, kind: Kind, id: &str, account: &str) -> String {
+        let mut mac = self
+            .key
+            .tenant_secret(&format!("grant\n{}\n{account}\n{id}", kind.tag()));
+        mac.truncate(MAC_LEN);
+        mac
     }
 
-    /// Lets `account` use `key` of `kind` from now on.
-    pub fn grant(&self, kind: Kind, key: &str, account: &str) {
-        let now = Instant::now();
-        let mut inner = self.lock();
-        let entry = (kind, key.to_owned());
-        if inner
-            .by_key
-            .insert(entry.clone(), (account.to_owned(), now))
-            .is_none()
-        {
-            inner.order.push_back(entry);
-        }
-        while inner.order.len() > self.capacity || inner.front_expired(now, self.ttl) {
-            if let Some(oldest) = inner.order.pop_front() {
-                inner.by_key.remove(&oldest);
-            }
-        }
+    /// `id` signed for `account`.
+    pub fn sign(&self, kind: Kind, id: &str, account: &str) -> String {
+        format!("{id}{MARK}{}", self.mac(kind, id, account))
     }
 
-    /// Whether `account` holds a live grant of `key`.
-    pub fn holds(&self, kind: Kind, key: &str, account: &str) -> bool {
-        let inner = self.lock();
-        inner
-            .by_key
-            .get(&(kind, key.to_owned()))
-            .is_some_and(|(holder, at)| holder == account && at.elapsed() < self.ttl)
-    }
-}
-
-impl Inner {
-    fn front_expired(&self, now: Instant, ttl: Duration) -> bool {
-        self.order
-            .front()
-            .and_then(|key| self.by_key.get(key))
-            .is_some_and(|(_, at)| now.duration_since(*at) >= ttl)
+    /// The original id of `signed` when it was signed for `account`.
+    pub fn verify<'a>(&self, kind: Kind, signed: &'a str, account: &str) -> Option<&'a str> {
+        let (id, mac) = signed.rsplit_once(MARK)?;
+        crds::secret::same(mac.as_bytes(), self.mac(kind, id, account).as_bytes()).then_some(id)
     }
 }
 
@@ -90,32 +74,42 @@ impl Inner {
 mod tests {
     use super::*;
 
+    fn grants() -> Grants {
+        Grants::new(InstallKey::new(&[7; 32]).unwrap())
+    }
+
     #[test]
     fn a_grant_belongs_to_one_account_and_kind() {
-        let grants = Grants::new(Duration::from_secs(60), 10);
-        grants.grant(Kind::Callback, "q1", "wa-1");
-        assert!(grants.holds(Kind::Callback, "q1", "wa-1"));
-        assert!(!grants.holds(Kind::Callback, "q1", "wa-2"));
-        assert!(!grants.holds(Kind::File, "q1", "wa-1"));
-        assert!(!grants.holds(Kind::Callback, "q2", "wa-1"));
+        let grants = grants();
+        let signed = grants.sign(Kind::Callback, "4382", "wa-1");
+        assert_eq!(grants.verify(Kind::Callback, &signed, "wa-1"), Some("4382"));
+        assert_eq!(grants.verify(Kind::Callback, &signed, "wa-2"), None);
+        assert_eq!(grants.verify(Kind::File, &signed, "wa-1"), None);
     }
 
     #[test]
-    fn the_oldest_grants_go_first_when_full() {
-        let grants = Grants::new(Duration::from_secs(60), 3);
-        for key in ["a", "b", "c", "d"] {
-            grants.grant(Kind::File, key, "wa-1");
-        }
-        assert!(!grants.holds(Kind::File, "a", "wa-1"));
-        for key in ["b", "c", "d"] {
-            assert!(grants.holds(Kind::File, key, "wa-1"), "{key}");
+    fn forgeries_fail() {
+        let grants = grants();
+        let signed = grants.sign(Kind::File, "BQACAgI", "wa-1");
+        let (id, mac) = signed.rsplit_once(MARK).unwrap();
+        for forged in [
+            id.to_owned(),
+            format!("{id}{MARK}"),
+            format!("{id}{MARK}{}", "0".repeat(MAC_LEN)),
+            format!("other{MARK}{mac}"),
+            format!("{signed}x"),
+        ] {
+            assert_eq!(grants.verify(Kind::File, &forged, "wa-1"), None, "{forged}");
         }
     }
 
     #[test]
-    fn grants_expire() {
-        let grants = Grants::new(Duration::ZERO, 10);
-        grants.grant(Kind::Path, "documents/x", "wa-1");
-        assert!(!grants.holds(Kind::Path, "documents/x", "wa-1"));
+    fn ids_may_contain_the_mark() {
+        let grants = grants();
+        let signed = grants.sign(Kind::Path, "documents/a~b.txt", "wa-1");
+        assert_eq!(
+            grants.verify(Kind::Path, &signed, "wa-1"),
+            Some("documents/a~b.txt")
+        );
     }
 }

@@ -43,7 +43,7 @@ pub struct Gateway {
 struct Inner {
     install_key: InstallKey,
     accounts: Accounts,
-    grants: Arc<Grants>,
+    grants: Grants,
     telegram: Telegram,
     scheduler: Scheduler<Call, Answer>,
     metrics: Metrics,
@@ -60,7 +60,7 @@ impl Gateway {
     pub fn new(
         install_key: InstallKey,
         accounts: Accounts,
-        grants: Arc<Grants>,
+        grants: Grants,
         telegram: Telegram,
         scheduler: Scheduler<Call, Answer>,
         metrics: Metrics,
@@ -216,29 +216,31 @@ async fn method(
         return respond(Answer::error(400, "Bad Request: parameters not understood"));
     };
     let mut body = body;
+    let mut content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let chat = match &caller {
         Caller::FrontDoor => policy::chat_id(&params).unwrap_or_default(),
         Caller::Tenant { account, owner } => {
-            match check(&gateway, target, &params, account, *owner) {
-                Ok(()) => {}
+            let is_json = content_type
+                .as_deref()
+                .is_some_and(|v| v.starts_with("application/json"));
+            let checked =
+                check(&gateway, target, &mut params, account, *owner).and_then(|restored| {
+                    let tagged = is_json && policy::tag_buttons(&mut params, account)?;
+                    Ok(restored || tagged)
+                });
+            match checked {
+                Ok(false) => {}
+                Ok(true) => {
+                    body = Bytes::from(Value::Object(params.clone()).to_string());
+                    content_type = Some("application/json".to_owned());
+                }
                 Err(refusal) => {
                     tracing::warn!(%method, account = %crds::naming::Redacted(account), %refusal, "gateway refused a call");
                     gateway.count(&method, "refused");
                     return refuse(&refusal);
-                }
-            }
-            let is_json = headers
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.starts_with("application/json"));
-            if is_json {
-                match policy::tag_buttons(&mut params, account) {
-                    Ok(true) => body = Bytes::from(Value::Object(params.clone()).to_string()),
-                    Ok(false) => {}
-                    Err(refusal) => {
-                        gateway.count(&method, "refused");
-                        return refuse(&refusal);
-                    }
                 }
             }
             *owner
@@ -254,10 +256,7 @@ async fn method(
     };
     let call = Call {
         method: method.clone(),
-        content_type: headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
+        content_type,
         body,
     };
     let answer = match gateway.inner.scheduler.submit(chat, kind, call).await {
@@ -276,9 +275,10 @@ async fn method(
             return respond(Answer::error(503, "Service Unavailable"));
         }
     };
-    if let (Caller::Tenant { account, .. }, "getFile") = (&caller, method.as_str()) {
-        grant_path(&gateway, &answer, account);
-    }
+    let answer = match (&caller, method.as_str()) {
+        (Caller::Tenant { account, .. }, "getFile") => grant_path(&gateway, answer, account),
+        _ => answer,
+    };
     gateway.count(&method, if answer.status < 400 { "ok" } else { "error" });
     gateway
         .inner
@@ -288,44 +288,46 @@ async fn method(
     respond(answer)
 }
 
-/// Checks a tenant's call against its grants and its owner's chat.
+/// Checks a tenant's call against its grants and its owner's chat, and
+/// restores the granted id Telegram knows; whether `params` changed.
 fn check(
     gateway: &Gateway,
     target: Target,
-    params: &Map<String, Value>,
+    params: &mut Map<String, Value>,
     account: &str,
     owner: i64,
-) -> Result<(), Refusal> {
+) -> Result<bool, Refusal> {
     policy::check_chat(target, params, owner)?;
-    let grants = &gateway.inner.grants;
     let (kind, name) = match target {
         Target::Callback => (grants::Kind::Callback, "callback_query_id"),
         Target::File => (grants::Kind::File, "file_id"),
-        Target::OwnChat | Target::Nothing => return Ok(()),
+        Target::OwnChat | Target::Nothing => return Ok(false),
     };
-    let key = policy::string(params, name).ok_or(Refusal::Missing(name))?;
-    if grants.holds(kind, key, account) {
-        Ok(())
-    } else {
-        Err(Refusal::NotGranted)
-    }
+    let signed = policy::string(params, name).ok_or(Refusal::Missing(name))?;
+    let original = gateway
+        .inner
+        .grants
+        .verify(kind, signed, account)
+        .ok_or(Refusal::NotGranted)?
+        .to_owned();
+    params.insert(name.to_owned(), Value::String(original));
+    Ok(true)
 }
 
-/// A path `getFile` gave a tenant may then be downloaded by it.
-fn grant_path(gateway: &Gateway, answer: &Answer, account: &str) {
-    let path = serde_json::from_slice::<Value>(&answer.body)
-        .ok()
-        .and_then(|v| {
-            v.get("result")?
-                .get("file_path")?
-                .as_str()
-                .map(str::to_owned)
-        });
-    if let Some(path) = path {
-        gateway
-            .inner
-            .grants
-            .grant(grants::Kind::Path, &path, account);
+/// The path `getFile` gives a tenant comes back signed, so that tenant,
+/// and only it, may then download the file.
+fn grant_path(gateway: &Gateway, answer: Answer, account: &str) -> Answer {
+    let Ok(mut body) = serde_json::from_slice::<Value>(&answer.body) else {
+        return answer;
+    };
+    let Some(path) = body["result"]["file_path"].as_str() else {
+        return answer;
+    };
+    let signed = gateway.inner.grants.sign(grants::Kind::Path, path, account);
+    body["result"]["file_path"] = Value::String(signed);
+    Answer {
+        status: answer.status,
+        body: Bytes::from(body.to_string()),
     }
 }
 
@@ -340,16 +342,23 @@ async fn file(
         gateway.count("file", "unauthorized");
         return unauthorized();
     };
-    if let Caller::Tenant { account, .. } = &caller
-        && !gateway
-            .inner
-            .grants
-            .holds(grants::Kind::Path, &path, account)
-    {
-        gateway.count("file", "refused");
-        return refuse(&Refusal::NotGranted);
-    }
-    let answer = gateway.inner.telegram.download(&path).await;
+    let path = match &caller {
+        Caller::FrontDoor => path.as_str(),
+        Caller::Tenant { account, .. } => {
+            match gateway
+                .inner
+                .grants
+                .verify(grants::Kind::Path, &path, account)
+            {
+                Some(path) => path,
+                None => {
+                    gateway.count("file", "refused");
+                    return refuse(&Refusal::NotGranted);
+                }
+            }
+        }
+    };
+    let answer = gateway.inner.telegram.download(path).await;
     gateway.count("file", if answer.status < 400 { "ok" } else { "error" });
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
     (status, answer.body).into_response()
