@@ -899,3 +899,39 @@ async fn a_tenant_that_is_not_running_gets_the_user_an_answer() {
         })
         .await;
 }
+
+#[tokio::test]
+async fn the_front_door_may_manage_accounts_and_nothing_else() {
+    let env = env("fd-rbac").await;
+    front_door::identity(&env.client, &env.ns).await;
+    let me = format!("system:serviceaccount:{}:pawang-front-door", env.ns);
+    let can_i = |args: &[&str]| {
+        let output = Cluster::shared()
+            .command("kubectl")
+            .args(["auth", "can-i", "--namespace", &env.ns, "--as", &me])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    let accounts = "whatsappaccounts.pawang.dev";
+    let table: [(&[&str], &str); 14] = [
+        (&["create", accounts], "yes"),
+        (&["get", accounts], "yes"),
+        (&["list", accounts], "yes"),
+        (&["watch", accounts], "yes"),
+        (&["patch", accounts], "yes"),
+        (&["delete", accounts], "yes"),
+        (&["update", accounts], "no"),
+        (&["patch", accounts, "--subresource=status"], "no"),
+        (&["get", "secrets"], "no"),
+        (&["list", "pods"], "no"),
+        (&["create", "pods"], "no"),
+        (&["get", "statefulsets.apps"], "no"),
+        (&["create", "roles.rbac.authorization.k8s.io"], "no"),
+        (&["list", accounts, "--all-namespaces"], "no"),
+    ];
+    for (args, want) in table {
+        assert_eq!(can_i(args), want, "can-i {args:?}");
+    }
+}
