@@ -258,3 +258,17 @@ fn build_controlplane() -> std::result::Result<PathBuf, String> {
         .map(PathBuf::from)
         .ok_or_else(|| "build.sh printed no directory".to_owned())
 }
+
+/// Writes to `path` a copy of the kubeconfig at `admin` that authenticates
+/// with `token` (a ServiceAccount's) instead, and returns `path`.
+pub fn kubeconfig_with_token(admin: &Path, token: &str, path: PathBuf) -> PathBuf {
+    let mut kubeconfig = kube::config::Kubeconfig::read_from(admin).expect("admin kubeconfig");
+    let auth: kube::config::AuthInfo =
+        serde_json::from_value(serde_json::json!({ "token": token })).expect("auth info");
+    for named in &mut kubeconfig.auth_infos {
+        named.auth_info = Some(auth.clone());
+    }
+    let yaml = serde_yaml::to_string(&kubeconfig).expect("kubeconfig YAML");
+    std::fs::write(&path, yaml).expect("write a kubeconfig");
+    path
+}

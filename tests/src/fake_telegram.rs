@@ -132,25 +132,8 @@ impl FakeTelegram {
 
     /// Waits until a call of `method` satisfies `check`, and returns it.
     pub async fn wait_for(&self, method: &str, check: impl Fn(&Call) -> bool) -> Call {
-        let wait = async {
-            loop {
-                let notified = self.changed.notified();
-                if let Some(call) = self.calls_of(method).into_iter().find(|c| check(c)) {
-                    return call;
-                }
-                notified.await;
-            }
-        };
-        tokio::time::timeout(DEADLINE, wait)
+        self.wait_for_call(method, 0, |c| c.method == method && check(c))
             .await
-            .unwrap_or_else(|_| {
-                let seen: Vec<_> = self
-                    .calls()
-                    .into_iter()
-                    .map(|c| (c.method, c.params))
-                    .collect();
-                panic!("no matching {method} call within {DEADLINE:?}; calls: {seen:#?}")
-            })
     }
 
     /// Queues an update for `getUpdates`; its `update_id` is filled in.

@@ -9,9 +9,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use k8s_openapi::api::core::v1::ServiceAccount;
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use kube::api::{ObjectMeta, PostParams};
-use kube::config::{AuthInfo, Kubeconfig};
 use kube::{Api, Client};
-use serde_json::json;
 
 use crate::Cluster;
 use crate::operator::INSTALL_KEY;
@@ -97,14 +95,8 @@ pub async fn identity(client: &Client, namespace: &str) -> PathBuf {
         String::from_utf8_lossy(&output.stderr)
     );
     let token = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-    let mut kubeconfig = Kubeconfig::read_from(Cluster::shared().kubeconfig()).expect("kubeconfig");
-    let auth: AuthInfo = serde_json::from_value(json!({ "token": token })).expect("auth");
-    for named in &mut kubeconfig.auth_infos {
-        named.auth_info = Some(auth.clone());
-    }
     let path = std::env::temp_dir().join(format!("pawang-front-door-{namespace}.kubeconfig"));
-    std::fs::write(&path, serde_yaml::to_string(&kubeconfig).expect("YAML")).expect("write");
-    path
+    crate::cluster::kubeconfig_with_token(Cluster::shared().kubeconfig(), &token, path)
 }
 
 /// How a test front door is started.

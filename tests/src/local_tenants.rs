@@ -27,7 +27,6 @@ use futures::StreamExt;
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
 use kube::api::{Patch, PatchParams, PostParams};
-use kube::config::{AuthInfo, Kubeconfig};
 use kube::runtime::watcher;
 use kube::{Api, Client, ResourceExt};
 use serde_json::json;
@@ -187,18 +186,11 @@ async fn tenant_kubeconfig(client: &Client, options: &Options, account: &str) ->
             .create_token_request(account, &PostParams::default(), &request)
             .await
             .ok()?;
-        response.status.map(|s| s.token)
+        response.status.and_then(|s| s.token)
     })
     .await;
-    let mut kubeconfig = Kubeconfig::read_from(&options.kubeconfig).expect("admin kubeconfig");
-    let auth: AuthInfo = serde_json::from_value(json!({ "token": token })).expect("auth info");
-    for named in &mut kubeconfig.auth_infos {
-        named.auth_info = Some(auth.clone());
-    }
     let path = options.dir.join(format!("{account}.kubeconfig"));
-    let yaml = serde_yaml::to_string(&kubeconfig).expect("kubeconfig YAML");
-    std::fs::write(&path, yaml).expect("write the tenant kubeconfig");
-    path
+    crate::cluster::kubeconfig_with_token(&options.kubeconfig, &token, path)
 }
 
 async fn launch(

@@ -111,6 +111,13 @@ impl Accounts {
             .filter(|a| a.metadata.deletion_timestamp.is_none())
     }
 
+    /// One account by name, also while it is being deleted: its tenant
+    /// still runs then (it logs out and says goodbye) and may speak for it.
+    pub fn known(&self, name: &str) -> Option<Arc<WhatsAppAccount>> {
+        self.store
+            .get(&ObjectRef::new(name).within(self.api_namespace()))
+    }
+
     fn api_namespace(&self) -> &str {
         self.api.namespace().unwrap_or_default()
     }

@@ -115,15 +115,9 @@ impl FrontDoor {
                 .await
                 .map(|()| "admin-resumed"),
             "del" => {
-                let text = self.text(language, "delete-confirm", &[("phone", &phone)]);
-                let buttons = vec![vec![
-                    Button::new(
-                        self.text(language, "button-yes", &[]),
-                        format!("fd:adm:delyes:{name}"),
-                    ),
-                    Button::new(self.text(language, "button-no", &[]), "fd:adm:list:"),
-                ]];
-                self.ui.show(user, message, text, buttons).await;
+                let yes = format!("fd:adm:delyes:{name}");
+                self.confirm_delete(user, language, message, &phone, yes, "fd:adm:list:")
+                    .await;
                 self.ui.answer(&query.id, None).await;
                 return;
             }

@@ -126,15 +126,9 @@ impl FrontDoor {
                         }
                     },
                     "del" => {
-                        let text = self.text(language, "delete-confirm", &[("phone", &phone)]);
-                        let buttons = vec![vec![
-                            Button::new(
-                                self.text(language, "button-yes", &[]),
-                                format!("fd:delyes:{name}"),
-                            ),
-                            Button::new(self.text(language, "button-no", &[]), "fd:accounts"),
-                        ]];
-                        self.ui.show(user, message, text, buttons).await;
+                        let yes = format!("fd:delyes:{name}");
+                        self.confirm_delete(user, language, message, &phone, yes, "fd:accounts")
+                            .await;
                     }
                     _ => match self.accounts.delete(name).await {
                         Ok(()) => {

@@ -218,6 +218,25 @@ impl FrontDoor {
         }
     }
 
+    /// Asks to confirm deleting the account with `phone`; `yes` and `no`
+    /// are the buttons' data.
+    async fn confirm_delete(
+        &self,
+        user: i64,
+        language: Language,
+        message: Option<i32>,
+        phone: &str,
+        yes: String,
+        no: &str,
+    ) {
+        let text = self.text(language, "delete-confirm", &[("phone", phone)]);
+        let buttons = vec![vec![
+            Button::new(self.text(language, "button-yes", &[]), yes),
+            Button::new(self.text(language, "button-no", &[]), no),
+        ]];
+        self.ui.show(user, message, text, buttons).await;
+    }
+
     async fn welcome(&self, user: i64, language: Language) {
         let buttons = vec![
             vec![Button::new(

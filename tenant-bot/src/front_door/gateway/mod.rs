@@ -105,9 +105,9 @@ impl Gateway {
         if name == policy::FRONT_DOOR {
             return Some(Caller::FrontDoor);
         }
-        // A deleted account's tenant may still run for a moment; it speaks
-        // for no one any more.
-        let account = self.inner.accounts.get(name)?;
+        // A tenant speaks for its account until the account is gone, also
+        // while it is being deleted (it logs out and says so).
+        let account = self.inner.accounts.known(name)?;
         Some(Caller::Tenant {
             account: name.to_owned(),
             owner: account.owner_id(),

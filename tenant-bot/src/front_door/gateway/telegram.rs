@@ -78,7 +78,11 @@ impl Telegram {
     /// Downloads a file by the path `getFile` gave.
     pub async fn download(&self, path: &str) -> Answer {
         let url = format!("{}/file/bot{}/{path}", self.base, self.token);
-        let response = match self.http.get(url).timeout(TIMEOUT).send().await {
+        self.answer(self.http.get(url).timeout(TIMEOUT)).await
+    }
+
+    async fn answer(&self, request: reqwest::RequestBuilder) -> Answer {
+        let response = match request.send().await {
             Ok(response) => response,
             Err(error) => return self.unreachable(error),
         };
@@ -102,15 +106,7 @@ impl Telegram {
         if let Some(content_type) = &call.content_type {
             request = request.header(reqwest::header::CONTENT_TYPE, content_type);
         }
-        let response = match request.send().await {
-            Ok(response) => response,
-            Err(error) => return self.unreachable(error),
-        };
-        let status = response.status().as_u16();
-        match response.bytes().await {
-            Ok(body) => Answer { status, body },
-            Err(error) => self.unreachable(error),
-        }
+        self.answer(request).await
     }
 }
 
