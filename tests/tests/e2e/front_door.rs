@@ -935,3 +935,45 @@ async fn the_front_door_may_manage_accounts_and_nothing_else() {
         assert_eq!(can_i(args), want, "can-i {args:?}");
     }
 }
+
+#[tokio::test]
+async fn an_account_logged_out_from_the_phone_is_linked_again_with_pair() {
+    let stack = stack("fd-relink", &[]).await;
+    let owner = 7_701;
+    let account = "wa-6281200000701";
+    link(&stack, owner, "081200000701", account).await;
+
+    let url = format!("{}/fake/log-out", stack.tenants.url(account));
+    let response = reqwest::Client::new()
+        .post(&url)
+        .header(crds::secret::HEADER, secret(account))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    said(&stack.telegram, owner, "was logged out from the phone").await;
+    status_where(
+        &stack.env,
+        account,
+        "logged out",
+        phase_is(Phase::LoggedOut),
+    )
+    .await;
+
+    let before = stack.telegram.calls().len();
+    stack.telegram.push_update(text(owner, "/pair"));
+    stack
+        .telegram
+        .wait_for_call("a new pairing code", before, |c| {
+            c.method == "sendMessage" && to(owner, "Pairing code")(c)
+        })
+        .await;
+    enter_code(&stack, account).await;
+    status_where(
+        &stack.env,
+        account,
+        "connected again",
+        phase_is(Phase::Connected),
+    )
+    .await;
+}

@@ -189,8 +189,15 @@ impl FrontDoor {
         };
         let has_accounts = !self.accounts.of(user).is_empty();
         match parsed.as_ref().map(|(name, args)| (name.as_str(), *args)) {
-            Some(("pair", "")) => self.ask_number(user, language, None).await,
-            Some(("pair", number)) => self.pair(user, language, number).await,
+            Some(("pair", "")) => match self.accounts.active(user) {
+                // Logged out from the phone: link that account again.
+                Some(active) if accounts::phase(&active) == Phase::LoggedOut => {
+                    self.metrics.update("routed");
+                    self.deliver(user, language, &active, &raw, None).await;
+                }
+                _ => self.ask_number(user, language, None).await,
+            },
+            Some(("pair", number)) => self.pair(user, language, number, &raw).await,
             Some(("accounts", _)) => self.accounts_menu(user, language, None).await,
             Some(("admin", _)) if self.settings.is_admin(user) => {
                 self.admin_menu(user, language, None).await
@@ -200,7 +207,7 @@ impl FrontDoor {
             }
             None if awaiting && !text.is_empty() => {
                 self.memory().awaiting_number.remove(&user);
-                self.pair(user, language, text).await;
+                self.pair(user, language, text, &raw).await;
             }
             Some(("start" | "menu", _)) if !has_accounts => self.welcome(user, language).await,
             Some(("help", _)) if !has_accounts => {

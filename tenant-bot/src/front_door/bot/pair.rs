@@ -5,6 +5,7 @@
 use crds::naming::Redacted;
 use crds::{Language, Phase, PhoneNumber, WhatsAppAccount};
 use kube::ResourceExt;
+use serde_json::Value;
 
 use super::{FrontDoor, Progress};
 use crate::front_door::accounts::{self, Error};
@@ -23,7 +24,9 @@ impl FrontDoor {
     }
 
     /// Links the number `input` to `user`, if everything allows it.
-    pub(super) async fn pair(&self, user: i64, language: Language, input: &str) {
+    /// `raw` is the update that asked, handed on as `/pair` to the user's
+    /// own logged-out account when the number is that account's.
+    pub(super) async fn pair(&self, user: i64, language: Language, input: &str, raw: &Value) {
         let digits = match phone::normalize(input) {
             Ok(digits) => digits,
             Err(error) => {
@@ -39,12 +42,23 @@ impl FrontDoor {
         let masked = phone.masked();
         let name = crds::naming::account_name(&phone);
         if let Some(existing) = self.accounts.get(&name) {
-            let id = if existing.owner_id() == user {
-                "pair-yours-already"
-            } else {
-                "pair-taken"
-            };
-            self.say(user, language, id, &[("phone", &masked)]).await;
+            if existing.owner_id() != user {
+                self.say(user, language, "pair-taken", &[]).await;
+                return;
+            }
+            if accounts::phase(&existing) != Phase::LoggedOut {
+                self.say(user, language, "pair-yours-already", &[("phone", &masked)])
+                    .await;
+                return;
+            }
+            // The owner links a logged-out account again: its tenant pairs.
+            if let Err(error) = self.accounts.activate(&name).await {
+                tracing::warn!(error = %Redacted(&error), "cannot activate an account");
+            }
+            let mut again = raw.clone();
+            again["message"]["text"] = Value::String("/pair".to_owned());
+            self.metrics.update("routed");
+            self.deliver(user, language, &existing, &again, None).await;
             return;
         }
         let limit = self.settings.max_accounts_per_user;
