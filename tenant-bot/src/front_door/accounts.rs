@@ -84,24 +84,26 @@ impl Accounts {
         self.store.wait_until_ready().await.is_ok()
     }
 
-    /// Every account that is not being deleted.
+    /// Every account that is not being deleted, by name.
     pub fn all(&self) -> Vec<Arc<WhatsAppAccount>> {
-        let mut all: Vec<_> = self
+        self.matching(|_| true)
+    }
+
+    /// `owner`'s accounts, by name. Every update asks, so only the owner's
+    /// few are sorted, never the whole install.
+    pub fn of(&self, owner: i64) -> Vec<Arc<WhatsAppAccount>> {
+        self.matching(|a| a.owner_id() == owner)
+    }
+
+    fn matching(&self, keep: impl Fn(&WhatsAppAccount) -> bool) -> Vec<Arc<WhatsAppAccount>> {
+        let mut found: Vec<_> = self
             .store
             .state()
             .into_iter()
-            .filter(|a| a.metadata.deletion_timestamp.is_none())
+            .filter(|a| a.metadata.deletion_timestamp.is_none() && keep(a))
             .collect();
-        all.sort_by_key(|a| a.name_any());
-        all
-    }
-
-    /// `owner`'s accounts, by name.
-    pub fn of(&self, owner: i64) -> Vec<Arc<WhatsAppAccount>> {
-        self.all()
-            .into_iter()
-            .filter(|a| a.owner_id() == owner)
-            .collect()
+        found.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+        found
     }
 
     /// One account by name.
