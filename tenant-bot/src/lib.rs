@@ -2,6 +2,7 @@
 //! tenant that runs one WhatsApp account.
 
 pub mod front_door;
+pub mod phone;
 pub mod shutdown;
 pub mod store;
 pub mod telegram;

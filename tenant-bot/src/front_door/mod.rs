@@ -10,7 +10,6 @@ pub mod callback;
 pub mod gateway;
 pub mod intake;
 pub mod metrics;
-pub mod phone;
 pub mod routing;
 pub mod run;
 pub mod schedule;

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::{FrontDoor, Progress};
 use crate::front_door::accounts::{self, Error};
-use crate::front_door::phone;
+use crate::phone;
 
 impl FrontDoor {
     /// Asks for the number to link.
