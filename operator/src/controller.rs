@@ -236,6 +236,7 @@ pub async fn run(
         .modify(slim),
     );
     let account_stream = tracker.track(account_events).applied_objects();
+    metrics.count_phases_of(accounts.clone());
     let t = &tracker;
     let (stateful_sets, sts_stream) = watch_children::<StatefulSet>(&client, &namespace, t);
     let (claims, pvc_stream) = watch_children::<PersistentVolumeClaim>(&client, &namespace, t);
@@ -329,12 +330,6 @@ async fn reconcile(account: Arc<WhatsAppAccount>, ctx: Arc<Context>) -> Result<A
     }
     ctx.metrics
         .reconciled(started.elapsed(), result.as_ref().err().map(Error::reason));
-    ctx.metrics.set_phases(
-        ctx.accounts
-            .state()
-            .iter()
-            .map(|a| a.status.as_ref().and_then(|s| s.phase)),
-    );
     result
 }
 

@@ -1,8 +1,10 @@
 //! Prometheus metrics of the operator.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use crds::Phase;
+use crds::{Phase, WhatsAppAccount};
+use kube::runtime::reflector::Store;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
@@ -28,6 +30,9 @@ pub struct Metrics {
     duration: HistogramVec,
     writes: IntCounterVec,
     accounts: IntGaugeVec,
+    /// Where the accounts-by-phase gauges are counted from, on each
+    /// scrape rather than on each reconcile.
+    phase_source: Arc<OnceLock<Store<WhatsAppAccount>>>,
 }
 
 impl Metrics {
@@ -81,6 +86,7 @@ impl Metrics {
             duration,
             writes,
             accounts,
+            phase_source: Arc::default(),
         })
     }
 
@@ -99,6 +105,12 @@ impl Metrics {
     /// Counts one write request for an object kind.
     pub fn wrote(&self, kind: &str) {
         self.writes.with_label_values(&[kind]).inc();
+    }
+
+    /// Counts the accounts-by-phase gauges from `store` at every scrape.
+    pub fn count_phases_of(&self, store: Store<WhatsAppAccount>) {
+        // One controller runs per process; a second call keeps the first.
+        let _ = self.phase_source.set(store);
     }
 
     /// Sets the accounts-by-phase gauges; accounts without a phase yet
@@ -120,6 +132,14 @@ impl Metrics {
 
     /// The text exposition of every metric.
     pub fn render(&self) -> String {
+        if let Some(store) = self.phase_source.get() {
+            self.set_phases(
+                store
+                    .state()
+                    .iter()
+                    .map(|a| a.status.as_ref().and_then(|s| s.phase)),
+            );
+        }
         let mut buffer = Vec::new();
         // Encoding into a Vec cannot fail for well-formed metrics.
         if let Err(error) = TextEncoder::new().encode(&self.registry.gather(), &mut buffer) {
