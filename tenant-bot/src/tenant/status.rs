@@ -164,7 +164,10 @@ impl Reporter {
     }
 }
 
-/// Every field of `want` is in `have` with the same value.
+/// Every field of `want` is in `have` with the same value. Unlike the
+/// operator's positional comparison of its own children, lists match as
+/// sets here: `conditions` is a list-map keyed by type that the operator
+/// and the tenant both write, so the tenant's entries may sit anywhere.
 fn contains(have: &Value, want: &Value) -> bool {
     match (have, want) {
         (Value::Object(h), Value::Object(w)) => w
