@@ -124,3 +124,11 @@ command-accounts = Your accounts
 command-lang = Language
 command-help = Help
 command-logout = Log the active account out
+
+# Group features: input in English.
+
+selection-empty = Nothing selected. Type group numbers, e.g. 1-3,7, or all.
+selection-malformed = "{ $token }" is not a number, a range or all.
+selection-out-of-range = There is no number { $number }; choose 1 to { $max }.
+selection-reversed = The range { $from }-{ $to } is backwards; write { $to }-{ $from }.
+selection-no-match = No group matched.

@@ -124,3 +124,11 @@ command-accounts = Akun Anda
 command-lang = Bahasa
 command-help = Bantuan
 command-logout = Logout akun aktif
+
+# Fitur grup: masukan dalam bahasa Indonesia.
+
+selection-empty = Belum ada yang dipilih. Ketik nomor grup, misalnya 1-3,7, atau all.
+selection-malformed = "{ $token }" bukan nomor, rentang, atau all.
+selection-out-of-range = Nomor { $number } tidak ada; pilih 1 sampai { $max }.
+selection-reversed = Rentang { $from }-{ $to } terbalik; tulis { $to }-{ $from }.
+selection-no-match = Tidak ada grup yang cocok.

@@ -118,6 +118,10 @@ mod tests {
             ("total", "9"),
             ("user", "42"),
             ("accounts", "a, b"),
+            ("token", "x"),
+            ("number", "51"),
+            ("from", "5"),
+            ("to", "3"),
         ];
         for language in [Language::Id, Language::En] {
             for id in Catalog::ids(language) {

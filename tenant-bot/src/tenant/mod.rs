@@ -2,6 +2,7 @@
 
 pub mod fake_control;
 pub mod http;
+pub mod input;
 pub mod metrics;
 pub mod pairing;
 pub mod run;
