@@ -2,4 +2,8 @@
 //! data or a clear reason: group selections, files, numbers, vCards and
 //! invite links. Pure functions, tested without a server.
 
+pub mod file;
+pub mod links;
+pub mod numbers;
 pub mod selection;
+pub mod vcf;
