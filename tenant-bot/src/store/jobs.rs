@@ -36,6 +36,9 @@ impl JobState {
 pub enum ItemState {
     /// Not tried yet.
     Pending,
+    /// Being tried: the work may or may not have happened, so a resumed
+    /// job checks before trying again.
+    Started,
     /// Succeeded; never tried again.
     Done,
     /// Failed with a reason.
@@ -46,6 +49,7 @@ impl ItemState {
     fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
+            Self::Started => "started",
             Self::Done => "done",
             Self::Failed => "failed",
         }
@@ -110,16 +114,39 @@ impl Store {
         .await
     }
 
-    /// The first item not tried yet: its sequence number and target.
-    pub async fn next_item(&self, job: JobId) -> Result<Option<(u32, String)>> {
+    /// The first item not decided yet: its sequence number, its target,
+    /// and whether it was started before (by a process that then stopped).
+    pub async fn next_item(&self, job: JobId) -> Result<Option<(u32, String, bool)>> {
         self.call(move |c| {
             Ok(c.query_row(
-                "SELECT seq, target FROM job_items WHERE job_id = ?1 AND state = ?2
+                "SELECT seq, target, state = ?3 FROM job_items
+                 WHERE job_id = ?1 AND state IN (?2, ?3)
                  ORDER BY seq LIMIT 1",
-                params![job.0, ItemState::Pending.as_str()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                params![
+                    job.0,
+                    ItemState::Pending.as_str(),
+                    ItemState::Started.as_str()
+                ],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?)
+        })
+        .await
+    }
+
+    /// Marks an item as being tried, before its work is done.
+    pub async fn start_item(&self, job: JobId, seq: u32) -> Result<()> {
+        self.call(move |c| {
+            c.execute(
+                "UPDATE job_items SET state = ?1 WHERE job_id = ?2 AND seq = ?3 AND state = ?4",
+                params![
+                    ItemState::Started.as_str(),
+                    job.0,
+                    seq,
+                    ItemState::Pending.as_str()
+                ],
+            )?;
+            Ok(())
         })
         .await
     }
@@ -140,14 +167,15 @@ impl Store {
         self.call(move |c| {
             let changed = c.execute(
                 "UPDATE job_items SET state = ?1, result = ?2, error = ?3
-                 WHERE job_id = ?4 AND seq = ?5 AND state = ?6",
+                 WHERE job_id = ?4 AND seq = ?5 AND state IN (?6, ?7)",
                 params![
                     state.as_str(),
                     result,
                     error,
                     job.0,
                     seq,
-                    ItemState::Pending.as_str()
+                    ItemState::Pending.as_str(),
+                    ItemState::Started.as_str()
                 ],
             )?;
             Ok(changed == 1)
@@ -216,7 +244,7 @@ mod tests {
         assert_eq!(store.running_job().await.unwrap(), Some(job));
         assert_eq!(
             store.next_item(job).await.unwrap(),
-            Some((0, "Grup 1".into()))
+            Some((0, "Grup 1".into(), false))
         );
         assert!(
             store
@@ -234,7 +262,7 @@ mod tests {
         );
         assert_eq!(
             store.next_item(job).await.unwrap(),
-            Some((2, "Grup 3".into()))
+            Some((2, "Grup 3".into(), false))
         );
         assert_eq!(
             store.job_progress(job).await.unwrap(),
@@ -257,13 +285,20 @@ mod tests {
             .unwrap();
         store.finish_item(job, 0, Ok(None)).await.unwrap();
         store.finish_item(job, 1, Ok(None)).await.unwrap();
+        store.start_item(job, 2).await.unwrap();
         drop(store);
 
         let store = Store::open(&path).await.unwrap();
         assert_eq!(store.running_job().await.unwrap(), Some(job));
         assert_eq!(
             store.next_item(job).await.unwrap(),
-            Some((2, "Grup 3".into()))
+            Some((2, "Grup 3".into(), true)),
+            "the item being tried when the process stopped comes first, marked"
+        );
+        assert!(store.finish_item(job, 2, Ok(None)).await.unwrap());
+        assert_eq!(
+            store.next_item(job).await.unwrap(),
+            Some((3, "Grup 4".into(), false))
         );
     }
 

@@ -3,6 +3,7 @@
 pub mod fake_control;
 pub mod http;
 pub mod input;
+pub mod jobs;
 pub mod metrics;
 pub mod pairing;
 pub mod run;

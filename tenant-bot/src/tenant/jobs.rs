@@ -1,0 +1,207 @@
+//! Runs one bulk job to its end: item after item from the store, a pause
+//! between items, backoff when WhatsApp asks to slow down, progress at
+//! most every couple of seconds, a cancel that stops at the next item, and
+//! a resume after a restart that never repeats an item that succeeded.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::store::{self, JobId, JobState, Progress, Store};
+use crate::whatsapp;
+
+/// One kind of item work: leave a group, create one, fetch a link…
+#[async_trait]
+pub trait Work: Send + Sync {
+    /// Does the work for `target`; a result to keep (a link…) on success.
+    async fn run(&self, target: &str) -> whatsapp::Result<Option<String>>;
+
+    /// For an item that was being worked on when the tenant stopped:
+    /// whether its work happened after all, and its result. The default
+    /// says no, so the item is tried again; work that must not happen
+    /// twice (creating a group) looks.
+    async fn happened(&self, _target: &str) -> whatsapp::Result<Option<Option<String>>> {
+        Ok(None)
+    }
+}
+
+/// What the owner is told while the job runs.
+#[async_trait]
+pub trait Report: Send + Sync {
+    /// Progress so far, and the expected time left.
+    async fn progress(&self, progress: Progress, left: Option<Duration>);
+}
+
+/// The job's pace.
+#[derive(Debug, Clone, Copy)]
+pub struct Pacing {
+    /// The owner's pause between items.
+    pub delay: Duration,
+    /// Least time between two progress reports.
+    pub progress_every: Duration,
+    /// Tries of one item while WhatsApp answers with retryable errors.
+    pub attempts: u32,
+    /// First backoff when WhatsApp gives no time; it doubles.
+    pub backoff: Duration,
+    /// Longest backoff.
+    pub max_backoff: Duration,
+}
+
+impl Default for Pacing {
+    fn default() -> Self {
+        Self {
+            delay: Duration::from_secs(2),
+            progress_every: Duration::from_secs(2),
+            attempts: 5,
+            backoff: Duration::from_secs(5),
+            max_backoff: Duration::from_secs(300),
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// Every item was tried.
+    Finished(Progress),
+    /// The owner cancelled; the remaining items are never tried.
+    Cancelled(Progress),
+    /// The tenant is stopping; the job resumes at its next start.
+    Interrupted,
+}
+
+/// Why a job could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The store failed.
+    #[error("the job store failed")]
+    Store(#[from] store::Error),
+}
+
+/// Runs `job` until it ends, is cancelled (`cancel` turns true) or the
+/// tenant stops (`stop` turns true).
+pub async fn run(
+    store: &Store,
+    job: JobId,
+    work: &dyn Work,
+    report: &dyn Report,
+    pacing: Pacing,
+    mut cancel: watch::Receiver<bool>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<End, Error> {
+    let started = Instant::now();
+    let mut tried = 0u32;
+    let mut last_report: Option<Instant> = None;
+    loop {
+        if *cancel.borrow_and_update() {
+            store.set_job_state(job, JobState::Cancelled, now()).await?;
+            return Ok(End::Cancelled(store.job_progress(job).await?));
+        }
+        if *stop.borrow_and_update() {
+            return Ok(End::Interrupted);
+        }
+        let Some((seq, target, resumed)) = store.next_item(job).await? else {
+            store.set_job_state(job, JobState::Finished, now()).await?;
+            let progress = store.job_progress(job).await?;
+            report.progress(progress, Some(Duration::ZERO)).await;
+            return Ok(End::Finished(progress));
+        };
+        if tried > 0 && !pacing.delay.is_zero() && pause(pacing.delay, &mut cancel, &mut stop).await
+        {
+            continue;
+        }
+        let outcome = if resumed {
+            match work.happened(&target).await {
+                Ok(Some(result)) => Some(Ok(result)),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        let outcome = match outcome {
+            Some(outcome) => outcome,
+            None => {
+                store.start_item(job, seq).await?;
+                match attempt(work, &target, pacing, &mut cancel, &mut stop).await {
+                    Some(outcome) => outcome,
+                    // Stopped or cancelled while waiting out a backoff:
+                    // the item stays started and is checked on resume.
+                    None => continue,
+                }
+            }
+        };
+        store
+            .finish_item(job, seq, outcome.map_err(|e| e.to_string()))
+            .await?;
+        tried += 1;
+        let due = last_report.is_none_or(|at| at.elapsed() >= pacing.progress_every);
+        if due {
+            let progress = store.job_progress(job).await?;
+            let decided = progress.done + progress.failed;
+            let left = progress.total.saturating_sub(decided);
+            let per_item = started.elapsed() / tried;
+            report.progress(progress, Some(per_item * left)).await;
+            last_report = Some(Instant::now());
+        }
+    }
+}
+
+/// Tries one item, backing off on retryable errors; `None` when cancelled
+/// or stopped meanwhile.
+async fn attempt(
+    work: &dyn Work,
+    target: &str,
+    pacing: Pacing,
+    cancel: &mut watch::Receiver<bool>,
+    stop: &mut watch::Receiver<bool>,
+) -> Option<whatsapp::Result<Option<String>>> {
+    let mut backoff = pacing.backoff;
+    for attempt in 1..=pacing.attempts.max(1) {
+        let result = work.run(target).await;
+        let error = match result {
+            Err(error) if error.is_retryable() && attempt < pacing.attempts => error,
+            other => return Some(other),
+        };
+        let wait = match error {
+            whatsapp::Error::RateLimited { retry_after } => retry_after,
+            _ => backoff,
+        };
+        backoff = (backoff * 2).min(pacing.max_backoff);
+        tracing::info!(?wait, attempt, "WhatsApp asks to slow down; waiting");
+        if pause(wait.min(pacing.max_backoff), cancel, stop).await {
+            return None;
+        }
+    }
+    None
+}
+
+/// Waits `wait`; true when cancel or stop came first.
+async fn pause(
+    wait: Duration,
+    cancel: &mut watch::Receiver<bool>,
+    stop: &mut watch::Receiver<bool>,
+) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(wait) => false,
+        () = raised(cancel) => true,
+        () = raised(stop) => true,
+    }
+}
+
+/// Resolves when `flag` turns true; never, when its sender is gone.
+async fn raised(flag: &mut watch::Receiver<bool>) {
+    if flag.wait_for(|f| *f).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests;
