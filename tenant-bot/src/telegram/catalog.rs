@@ -122,6 +122,10 @@ mod tests {
             ("number", "51"),
             ("from", "5"),
             ("to", "3"),
+            ("page", "1"),
+            ("pages", "2"),
+            ("members", "12"),
+            ("text", "toko"),
         ];
         for language in [Language::Id, Language::En] {
             for id in Catalog::ids(language) {

@@ -1,6 +1,7 @@
 //! One WhatsApp account's runtime.
 
 pub mod fake_control;
+pub mod groups;
 pub mod http;
 pub mod input;
 pub mod jobs;
