@@ -39,6 +39,7 @@ button-logout = 🚪 Log out
 help =
     Commands:
     /menu – account dashboard
+    /groups – your WhatsApp groups: list, search, export
     /lang – change language
     /logout – log this WhatsApp account out
     /help – this help
@@ -151,3 +152,4 @@ button-refresh = 🔄 Refresh
 button-search = 🔎 Search
 button-export-txt = 📄 Export TXT
 button-export-csv = 📊 Export CSV
+command-groups = Your WhatsApp groups

@@ -39,6 +39,7 @@ button-logout = 🚪 Keluar
 help =
     Perintah:
     /menu – dasbor akun
+    /groups – grup WhatsApp Anda: daftar, cari, ekspor
     /lang – ganti bahasa
     /logout – keluarkan akun WhatsApp ini
     /help – bantuan ini
@@ -151,3 +152,4 @@ button-refresh = 🔄 Perbarui
 button-search = 🔎 Cari
 button-export-txt = 📄 Ekspor TXT
 button-export-csv = 📊 Ekspor CSV
+command-groups = Grup WhatsApp Anda

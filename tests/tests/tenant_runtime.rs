@@ -229,3 +229,85 @@ async fn a_restart_logs_in_without_pairing() {
     tenant.stop.send(true).unwrap();
     tenant.task.await.unwrap();
 }
+
+#[tokio::test]
+async fn the_owner_lists_searches_and_exports_the_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let telegram = FakeTelegram::start(&[CREDENTIAL]).await;
+    let fake = Arc::new(Fake::new());
+    let mut tenant = start(&telegram, fake.clone(), dir.path()).await;
+    telegram
+        .wait_for("sendMessage", |c| text_of(c).contains("FAKE-"))
+        .await;
+    fake.enter_code().unwrap();
+    tenant
+        .session
+        .wait_for(|s| matches!(s, Session::Connected { .. }))
+        .await
+        .unwrap();
+    // The account is in these groups once it is linked (and counts as a
+    // member of each).
+    for n in [10, 2, 1] {
+        fake.add_group(&format!("Grup {n}"), &["6281200000001"], n == 2);
+    }
+    fake.add_group("Toko Sembako", &["6281200000001", "6281200000002"], true);
+
+    tenant
+        .updates
+        .send(text_update("/groups").to_string())
+        .await
+        .unwrap();
+    let list = telegram
+        .wait_for("sendMessage", |c| text_of(c).contains("halaman 1 dari 1"))
+        .await;
+    let lines: Vec<String> = text_of(&list).lines().skip(1).map(str::to_owned).collect();
+    assert_eq!(
+        lines,
+        [
+            "1. Grup 1 (2 anggota)",
+            "2. Grup 2 (2 anggota) 👑",
+            "3. Grup 10 (2 anggota)",
+            "4. Toko Sembako (3 anggota) 👑",
+        ]
+    );
+
+    tenant
+        .updates
+        .send(callback_update("groups:search", 9).to_string())
+        .await
+        .unwrap();
+    telegram
+        .wait_for("sendMessage", |c| text_of(c).contains("sebagian nama grup"))
+        .await;
+    tenant
+        .updates
+        .send(text_update("toko").to_string())
+        .await
+        .unwrap();
+    let found = telegram
+        .wait_for("sendMessage", |c| text_of(c).contains("\"toko\""))
+        .await;
+    assert!(
+        text_of(&found).ends_with("4. Toko Sembako (3 anggota) 👑"),
+        "{}",
+        text_of(&found)
+    );
+
+    tenant
+        .updates
+        .send(callback_update("groups:csv", 9).to_string())
+        .await
+        .unwrap();
+    let export = telegram.wait_for("sendDocument", |_| true).await;
+    // The file travels as a part that `document` names (`attach://<part>`).
+    let part = export.params["document"]
+        .as_str()
+        .and_then(|d| d.strip_prefix("attach://"))
+        .unwrap();
+    assert_eq!(export.params[part]["file_name"], "groups.csv");
+    assert!(export.params[part]["size"].as_u64().unwrap() > 40);
+    assert_eq!(export.params["caption"], "4 grup");
+
+    tenant.stop.send(true).unwrap();
+    tenant.task.await.unwrap();
+}

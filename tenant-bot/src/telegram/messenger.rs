@@ -4,9 +4,9 @@
 use async_trait::async_trait;
 use prometheus::IntCounterVec;
 use teloxide::Bot;
-use teloxide::payloads::{EditMessageTextSetters, SendMessageSetters};
+use teloxide::payloads::{EditMessageTextSetters, SendDocumentSetters, SendMessageSetters};
 use teloxide::prelude::Requester;
-use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
+use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId};
 
 /// An inline button: its label and the callback data it sends back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +45,9 @@ pub trait Messenger: Send + Sync {
         text: String,
         buttons: Vec<Vec<Button>>,
     ) -> Result<(), Error>;
+
+    /// Sends a file made here, with a caption.
+    async fn send_file(&self, name: String, bytes: Vec<u8>, caption: String) -> Result<(), Error>;
 }
 
 /// The owner's chat through a Bot API endpoint (the front door's gateway
@@ -126,6 +129,18 @@ where
 
 #[async_trait]
 impl Messenger for TelegramMessenger {
+    async fn send_file(&self, name: String, bytes: Vec<u8>, caption: String) -> Result<(), Error> {
+        with_retry_after(self.errors.as_ref(), || {
+            let file = InputFile::memory(bytes.clone()).file_name(name.clone());
+            self.bot
+                .send_document(self.chat, file)
+                .caption(caption.clone())
+                .into_future()
+        })
+        .await?;
+        Ok(())
+    }
+
     async fn send(&self, text: String, buttons: Vec<Vec<Button>>) -> Result<i32, Error> {
         let markup = keyboard(buttons);
         let message = with_retry_after(self.errors.as_ref(), || {

@@ -19,6 +19,8 @@ use crate::store::{Activity, Store};
 use crate::telegram::{Button, Catalog, Messenger};
 use crate::whatsapp::{Event, WhatsApp};
 
+mod groups;
+
 /// Commands the tenant understands; texts come from the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, BotCommands)]
 #[command(rename_rule = "lowercase")]
@@ -35,6 +37,8 @@ pub enum Command {
     Pair,
     /// The front door's entry point; the tenant shows its dashboard.
     Start,
+    /// The account's groups.
+    Groups,
 }
 
 /// Everything the runtime works with.
@@ -81,6 +85,15 @@ struct State {
     session: Session,
     push_name: String,
     pairing: Option<Active>,
+    /// What the owner's next text answers.
+    dialog: Option<Dialog>,
+}
+
+/// A question the owner's next text answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialog {
+    /// A fragment of a group name to search for.
+    Search,
 }
 
 impl Runtime {
@@ -97,6 +110,7 @@ impl Runtime {
             session: Session::AwaitingPairing,
             push_name: String::new(),
             pairing: None,
+            dialog: None,
         };
         if self.whatsapp.is_paired().await {
             // A restart logs in from the stored session; no pairing.
@@ -291,7 +305,18 @@ impl Runtime {
             return;
         };
         let command = Command::parse(text, "");
+        // A command ends any question; plain text answers it.
+        if let Some(dialog) = state.dialog.take()
+            && command.is_err()
+            && !text.starts_with('/')
+        {
+            match dialog {
+                Dialog::Search => self.search_groups(state, text).await,
+            }
+            return;
+        }
         match command {
+            Ok(Command::Groups) => self.groups_page(state, None, 0).await,
             Ok(Command::Menu | Command::Start) => self.dashboard(state).await,
             Ok(Command::Help) => {
                 let help = self.text(state, "help", &[]);
@@ -421,7 +446,11 @@ impl Runtime {
                 self.replace(message_id, self.text(state, "logout-kept", &[]))
                     .await
             }
-            _ => answer = Some(self.text(state, "stale-button", &[])),
+            other => {
+                if !self.on_groups_button(other, state, message_id).await {
+                    answer = Some(self.text(state, "stale-button", &[]));
+                }
+            }
         }
         let mut request = self.bot.answer_callback_query(query.id);
         if let Some(text) = answer {

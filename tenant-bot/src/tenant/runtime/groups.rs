@@ -1,0 +1,128 @@
+//! The groups menu in the runtime: the list from the cache (fetched from
+//! WhatsApp when empty or on Refresh), its pages, search and exports.
+
+use std::sync::Arc;
+
+use super::{Dialog, Runtime, State};
+use crate::store::Group;
+use crate::tenant::groups::{self, data};
+
+impl Runtime {
+    /// The cached groups; fetched from WhatsApp first when the cache is
+    /// empty.
+    async fn cached_groups(&self, state: &State) -> Vec<Group> {
+        match self.store.groups().await {
+            Ok(groups) if !groups.is_empty() => groups,
+            _ => self.refresh_groups(state).await.unwrap_or_default(),
+        }
+    }
+
+    /// Fetches the groups from WhatsApp into the cache; `None` (after
+    /// telling the owner) when WhatsApp fails.
+    async fn refresh_groups(&self, state: &State) -> Option<Vec<Group>> {
+        let fetched = match self.whatsapp.groups().await {
+            Ok(fetched) => fetched,
+            Err(error) => {
+                let reason = error.to_string();
+                let text = self.text(state, "groups-refresh-failed", &[("reason", &reason)]);
+                self.say(text, vec![]).await;
+                return None;
+            }
+        };
+        let groups: Vec<Group> = fetched
+            .into_iter()
+            .map(|g| Group {
+                member_count: u32::try_from(g.members.len()).unwrap_or(u32::MAX),
+                jid: g.jid,
+                name: g.name,
+                is_admin: g.is_admin,
+                invite_link: None,
+            })
+            .collect();
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        if let Err(error) = self.store.replace_groups(groups.clone(), at).await {
+            tracing::warn!(%error, "cannot cache the groups");
+        }
+        Some(groups)
+    }
+
+    /// Shows page `page` of the list in `message` (or a new message).
+    pub(super) async fn groups_page(&self, state: &State, message: Option<i32>, page: usize) {
+        let list = self.cached_groups(state).await;
+        let (text, buttons) = groups::page(&self.catalog, state.language, &list, page);
+        match message {
+            Some(id) => {
+                if let Err(error) = self.messenger.edit(id, text, buttons).await {
+                    tracing::warn!(%error, "cannot show the groups");
+                }
+            }
+            None => self.say(text, buttons).await,
+        }
+    }
+
+    /// Handles a groups button; false when `data` is not one.
+    pub(super) async fn on_groups_button(
+        self: &Arc<Self>,
+        data: &str,
+        state: &mut State,
+        message: Option<i32>,
+    ) -> bool {
+        match data {
+            data::MENU => self.groups_page(state, message, 0).await,
+            data::REFRESH => {
+                if let Some(list) = self.refresh_groups(state).await {
+                    let count = list.len().to_string();
+                    let text = self.text(state, "groups-refreshed", &[("count", &count)]);
+                    self.say(text, vec![]).await;
+                    self.groups_page(state, None, 0).await;
+                }
+            }
+            data::SEARCH => {
+                state.dialog = Some(Dialog::Search);
+                let text = self.text(state, "groups-search-ask", &[]);
+                self.say(text, vec![]).await;
+            }
+            data::TXT | data::CSV => {
+                let list = self.cached_groups(state).await;
+                let (name, body) = if data == data::TXT {
+                    ("groups.txt", Ok(groups::to_txt(&list)))
+                } else {
+                    ("groups.csv", groups::to_csv(&list))
+                };
+                let body = match body {
+                    Ok(body) => body,
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot write the export");
+                        return true;
+                    }
+                };
+                let count = list.len().to_string();
+                let caption = self.text(state, "groups-export-caption", &[("count", &count)]);
+                let sent = self
+                    .messenger
+                    .send_file(name.to_owned(), body.into_bytes(), caption)
+                    .await;
+                if let Err(error) = sent {
+                    tracing::warn!(%error, "cannot send the export");
+                }
+            }
+            other => match other
+                .strip_prefix(data::PAGE)
+                .and_then(|n| n.parse::<usize>().ok())
+            {
+                Some(page) => self.groups_page(state, message, page).await,
+                None => return false,
+            },
+        }
+        true
+    }
+
+    /// A search answered with the text the owner sent.
+    pub(super) async fn search_groups(&self, state: &State, fragment: &str) {
+        let list = self.cached_groups(state).await;
+        let text = groups::search(&self.catalog, state.language, &list, fragment);
+        self.say(text, vec![]).await;
+    }
+}
