@@ -83,13 +83,8 @@ fn text_of(call: &tests::fake_telegram::Call) -> String {
     call.params["text"].as_str().unwrap_or_default().to_owned()
 }
 
-#[tokio::test]
-async fn a_first_start_pairs_then_serves_the_owner() {
-    let dir = tempfile::tempdir().unwrap();
-    let telegram = FakeTelegram::start(&[CREDENTIAL]).await;
-    let fake = Arc::new(Fake::new());
-    let mut tenant = start(&telegram, fake.clone(), dir.path()).await;
-
+/// Waits for the pairing code, enters it and waits until connected.
+async fn pair(telegram: &FakeTelegram, fake: &Fake, tenant: &mut Tenant) {
     telegram
         .wait_for("sendMessage", |c| text_of(c).contains("FAKE-"))
         .await;
@@ -99,6 +94,15 @@ async fn a_first_start_pairs_then_serves_the_owner() {
         .wait_for(|s| matches!(s, Session::Connected { .. }))
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_first_start_pairs_then_serves_the_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let telegram = FakeTelegram::start(&[CREDENTIAL]).await;
+    let fake = Arc::new(Fake::new());
+    let mut tenant = start(&telegram, fake.clone(), dir.path()).await;
+    pair(&telegram, &fake, &mut tenant).await;
 
     tenant
         .updates
@@ -236,15 +240,7 @@ async fn the_owner_lists_searches_and_exports_the_groups() {
     let telegram = FakeTelegram::start(&[CREDENTIAL]).await;
     let fake = Arc::new(Fake::new());
     let mut tenant = start(&telegram, fake.clone(), dir.path()).await;
-    telegram
-        .wait_for("sendMessage", |c| text_of(c).contains("FAKE-"))
-        .await;
-    fake.enter_code().unwrap();
-    tenant
-        .session
-        .wait_for(|s| matches!(s, Session::Connected { .. }))
-        .await
-        .unwrap();
+    pair(&telegram, &fake, &mut tenant).await;
     // The account is in these groups once it is linked (and counts as a
     // member of each).
     for n in [10, 2, 1] {
