@@ -307,3 +307,68 @@ async fn the_owner_lists_searches_and_exports_the_groups() {
     tenant.stop.send(true).unwrap();
     tenant.task.await.unwrap();
 }
+
+#[tokio::test]
+async fn invite_links_run_as_a_job_with_progress_and_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let telegram = FakeTelegram::start(&[CREDENTIAL]).await;
+    let fake = Arc::new(Fake::new());
+    let mut tenant = start(&telegram, fake.clone(), dir.path()).await;
+    pair(&telegram, &fake, &mut tenant).await;
+    fake.add_group("Grup 1", &["6281200000001"], true);
+    fake.add_group("Grup 2", &["6281200000001"], false);
+    fake.add_group("Grup 3", &["6281200000001"], true);
+
+    let send = |update: Value| {
+        let updates = tenant.updates.clone();
+        async move { updates.send(update.to_string()).await.unwrap() }
+    };
+    send(callback_update("job:links", 9)).await;
+    telegram
+        .wait_for("sendMessage", |c| text_of(c).contains("Grup yang mana"))
+        .await;
+    send(text_update("5")).await;
+    telegram
+        .wait_for("sendMessage", |c| text_of(c).contains("Nomor 5 tidak ada"))
+        .await;
+    send(text_update("1-3")).await;
+    let confirm = telegram
+        .wait_for("sendMessage", |c| text_of(c).contains("untuk 3 grup"))
+        .await;
+    assert!(
+        text_of(&confirm).contains("• Grup 1\n• Grup 2\n• Grup 3"),
+        "{}",
+        text_of(&confirm)
+    );
+    send(callback_update("job:start", 9)).await;
+
+    let done = telegram
+        .wait_for("editMessageText", |c| text_of(c).contains("2 berhasil"))
+        .await;
+    assert_eq!(
+        text_of(&done),
+        "Link undangan: ✅ 2 berhasil, ❌ 1 gagal, 0 tidak dicoba."
+    );
+    let results = telegram
+        .wait_for("sendMessage", |c| {
+            text_of(c).contains("✅ Grup 1: https://chat.whatsapp.com/")
+        })
+        .await;
+    let lines: Vec<String> = text_of(&results).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(lines[1].starts_with("❌ Grup 2: "), "{lines:?}");
+    assert!(
+        lines[2].starts_with("✅ Grup 3: https://chat.whatsapp.com/"),
+        "{lines:?}"
+    );
+
+    // A second press of Start finds nothing pending.
+    send(callback_update("job:start", 9)).await;
+    telegram
+        .wait_for("answerCallbackQuery", |c| {
+            c.params["callback_query_id"] == "cb1"
+        })
+        .await;
+    tenant.stop.send(true).unwrap();
+    tenant.task.await.unwrap();
+}

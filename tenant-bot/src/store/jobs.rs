@@ -183,6 +183,48 @@ impl Store {
         .await
     }
 
+    /// A job's kind and the owner's pause between items, in milliseconds.
+    pub async fn job_kind(&self, job: JobId) -> Result<Option<(String, u32)>> {
+        self.call(move |c| {
+            Ok(c.query_row(
+                "SELECT kind, delay_ms FROM jobs WHERE id = ?1",
+                [job.0],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    /// Every decided item of a job, in order: target, and its result or
+    /// the reason it failed.
+    pub async fn job_outcomes(
+        &self,
+        job: JobId,
+    ) -> Result<Vec<(String, std::result::Result<Option<String>, String>)>> {
+        self.call(move |c| {
+            let mut query = c.prepare(
+                "SELECT target, state, result, error FROM job_items
+                 WHERE job_id = ?1 AND state IN (?2, ?3) ORDER BY seq",
+            )?;
+            let rows = query.query_map(
+                params![job.0, ItemState::Done.as_str(), ItemState::Failed.as_str()],
+                |r| {
+                    let target: String = r.get(0)?;
+                    let state: String = r.get(1)?;
+                    let outcome = if state == ItemState::Done.as_str() {
+                        Ok(r.get(2)?)
+                    } else {
+                        Err(r.get::<_, Option<String>>(3)?.unwrap_or_default())
+                    };
+                    Ok((target, outcome))
+                },
+            )?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
     /// Moves a job to `state`.
     pub async fn set_job_state(&self, job: JobId, state: JobState, at: i64) -> Result<()> {
         self.call(move |c| {
@@ -271,6 +313,17 @@ mod tests {
                 done: 1,
                 failed: 1
             }
+        );
+        assert_eq!(
+            store.job_outcomes(job).await.unwrap(),
+            [
+                ("Grup 1".to_owned(), Ok(Some("link".to_owned()))),
+                ("Grup 2".to_owned(), Err("rate-overlimit".to_owned())),
+            ]
+        );
+        assert_eq!(
+            store.job_kind(job).await.unwrap(),
+            Some(("create_groups".to_owned(), 2000))
         );
     }
 

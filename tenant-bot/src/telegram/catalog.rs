@@ -126,6 +126,14 @@ mod tests {
             ("pages", "2"),
             ("members", "12"),
             ("text", "toko"),
+            ("names", "Toko"),
+            ("title", "Link"),
+            ("decided", "3"),
+            ("ok", "2"),
+            ("failed", "1"),
+            ("bar", "▓░"),
+            ("left", "0:10"),
+            ("skipped", "0"),
         ];
         for language in [Language::Id, Language::En] {
             for id in Catalog::ids(language) {

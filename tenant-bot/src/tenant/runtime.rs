@@ -19,6 +19,7 @@ use crate::store::{Activity, Store};
 use crate::telegram::{Button, Catalog, Messenger};
 use crate::whatsapp::{Event, WhatsApp};
 
+mod bulk;
 mod groups;
 
 /// Commands the tenant understands; texts come from the catalog.
@@ -87,6 +88,12 @@ struct State {
     pairing: Option<Active>,
     /// What the owner's next text answers.
     dialog: Option<Dialog>,
+    /// A selection waiting for confirmation.
+    pending: Option<bulk::Pending>,
+    /// The job this process runs.
+    job: Option<bulk::Running>,
+    /// Turns true when the tenant stops; jobs stop then and resume later.
+    stop: watch::Receiver<bool>,
 }
 
 /// A question the owner's next text answers.
@@ -94,6 +101,8 @@ struct State {
 enum Dialog {
     /// A fragment of a group name to search for.
     Search,
+    /// The groups a bulk feature works on.
+    Select(bulk::Feature),
 }
 
 impl Runtime {
@@ -111,6 +120,9 @@ impl Runtime {
             push_name: String::new(),
             pairing: None,
             dialog: None,
+            pending: None,
+            job: None,
+            stop: shutdown.clone(),
         };
         if self.whatsapp.is_paired().await {
             // A restart logs in from the stored session; no pairing.
@@ -119,6 +131,8 @@ impl Runtime {
                 self.set(&mut state, Session::Disconnected, &session_tx)
                     .await;
             }
+            // A job the last process left running goes on where it was.
+            self.resume_job(&mut state).await;
         } else {
             self.start_pairing(&mut state).await;
             self.set(&mut state, Session::AwaitingPairing, &session_tx)
@@ -156,6 +170,16 @@ impl Runtime {
         if let Some(active) = state.pairing.take() {
             let _ = active.cancel.send(true);
             let _ = active.task.await;
+        }
+        if let Some(job) = state.job.take() {
+            // On shutdown the job records its current item and stops;
+            // otherwise it is dropped, and a started item is checked when
+            // the job resumes.
+            if *shutdown.borrow() {
+                let _ = job.task.await;
+            } else {
+                job.task.abort();
+            }
         }
         if let Err(error) = self.store.flush().await {
             warn!(%error, "cannot flush the bot data");
@@ -312,6 +336,7 @@ impl Runtime {
         {
             match dialog {
                 Dialog::Search => self.search_groups(state, text).await,
+                Dialog::Select(feature) => self.selected(state, feature, text).await,
             }
             return;
         }
@@ -447,7 +472,9 @@ impl Runtime {
                     .await
             }
             other => {
-                if !self.on_groups_button(other, state, message_id).await {
+                if !self.on_groups_button(other, state, message_id).await
+                    && !self.on_bulk_button(other, state).await
+                {
                     answer = Some(self.text(state, "stale-button", &[]));
                 }
             }
