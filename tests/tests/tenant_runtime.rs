@@ -372,3 +372,44 @@ async fn invite_links_run_as_a_job_with_progress_and_a_summary() {
     tenant.stop.send(true).unwrap();
     tenant.task.await.unwrap();
 }
+
+#[tokio::test]
+async fn a_cancelled_job_stops_at_the_next_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let telegram = FakeTelegram::start(&[CREDENTIAL]).await;
+    let fake = Arc::new(Fake::new());
+    let mut tenant = start(&telegram, fake.clone(), dir.path()).await;
+    pair(&telegram, &fake, &mut tenant).await;
+    for n in 1..=5 {
+        fake.add_group(&format!("Grup {n}"), &["6281200000001"], true);
+    }
+    for update in [
+        callback_update("job:links", 9),
+        text_update("all"),
+        callback_update("job:start", 9),
+    ] {
+        tenant.updates.send(update.to_string()).await.unwrap();
+    }
+    // The first group is done at once; the next waits two seconds.
+    telegram
+        .wait_for("sendMessage", |c| text_of(c).contains("dimulai"))
+        .await;
+    tenant
+        .updates
+        .send(callback_update("job:cancel", 9).to_string())
+        .await
+        .unwrap();
+    let done = telegram
+        .wait_for("editMessageText", |c| text_of(c).contains("tidak dicoba"))
+        .await;
+    let text = text_of(&done);
+    let skipped: u32 = text
+        .split(", ")
+        .last()
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(skipped >= 3, "{text}");
+    tenant.stop.send(true).unwrap();
+    tenant.task.await.unwrap();
+}
