@@ -127,6 +127,27 @@ fn phone(user: i64) -> String {
     format!("62813{user:08}")
 }
 
+/// Posts `user`'s update `sequence` to `url` (its `{name}` filled with
+/// the user's account); returns when it was sent.
+async fn send_update(
+    http: &reqwest::Client,
+    url: &str,
+    secret: Option<&str>,
+    user: i64,
+    sequence: i64,
+) -> Instant {
+    let id = user * (PER_USER + PACED) + sequence;
+    let target = url.replace("{name}", &format!("wa-{}", phone(user)));
+    let mut request = http.post(&target).json(&update(id, user, sequence));
+    if let Some(secret) = secret {
+        request = request.header(crds::secret::HEADER, secret);
+    }
+    let at = Instant::now();
+    let response = request.send().await.unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    at
+}
+
 /// Sends every user's updates, each user's one at a time, `SENDERS` users
 /// at once; returns the send instants by (user, sequence).
 async fn drive(url: String, secret: Option<&'static str>) -> HashMap<(i64, i64), Instant> {
@@ -137,15 +158,7 @@ async fn drive(url: String, secret: Option<&'static str>) -> HashMap<(i64, i64),
             let (http, url, sent) = (http.clone(), url.clone(), sent.clone());
             async move {
                 for sequence in 0..PER_USER {
-                    let id = user * PER_USER + sequence;
-                    let target = url.replace("{name}", &format!("wa-{}", phone(user)));
-                    let mut request = http.post(&target).json(&update(id, user, sequence));
-                    if let Some(secret) = secret {
-                        request = request.header(crds::secret::HEADER, secret);
-                    }
-                    let at = Instant::now();
-                    let response = request.send().await.unwrap();
-                    assert!(response.status().is_success(), "{}", response.status());
+                    let at = send_update(&http, &url, secret, user, sequence).await;
                     sent.lock().unwrap().insert((user, sequence), at);
                 }
             }
@@ -164,15 +177,7 @@ async fn paced(url: String, secret: Option<&'static str>, arrivals: &Arrivals) -
             let (http, url, latencies) = (http.clone(), url.clone(), latencies.clone());
             async move {
                 for sequence in PER_USER..PER_USER + PACED {
-                    let id = user * (PER_USER + PACED) + sequence;
-                    let target = url.replace("{name}", &format!("wa-{}", phone(user)));
-                    let mut request = http.post(&target).json(&update(id, user, sequence));
-                    if let Some(secret) = secret {
-                        request = request.header(crds::secret::HEADER, secret);
-                    }
-                    let at = Instant::now();
-                    let response = request.send().await.unwrap();
-                    assert!(response.status().is_success(), "{}", response.status());
+                    let at = send_update(&http, &url, secret, user, sequence).await;
                     let arrived = arrivals.arrival(user, sequence).await;
                     latencies.lock().unwrap().push(arrived.duration_since(at));
                 }

@@ -14,7 +14,6 @@ use kube::{Api, Client};
 use crate::Cluster;
 use crate::operator::INSTALL_KEY;
 use crate::process::{free_address, workspace_binary};
-use crate::wait::wait_until;
 
 /// The bot token the fake Telegram server accepts in tests.
 pub const BOT_TOKEN: &str = "123456:TEST-TOKEN-not-a-real-one";
@@ -177,16 +176,7 @@ impl FrontDoor {
             log,
             token,
         };
-        let http = reqwest::Client::new();
-        wait_until("the front door ready", || async {
-            let response = http
-                .get(format!("http://{address}/readyz"))
-                .send()
-                .await
-                .ok()?;
-            response.status().is_success().then_some(())
-        })
-        .await;
+        crate::wait::ready("the front door ready", address).await;
         door
     }
 

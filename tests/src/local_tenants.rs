@@ -241,16 +241,7 @@ async fn launch(
             .running
             .insert(name.clone(), Running { child, address });
     }
-    let http = reqwest::Client::new();
-    crate::wait::wait_until("the tenant ready", || async {
-        let response = http
-            .get(format!("http://{address}/readyz"))
-            .send()
-            .await
-            .ok()?;
-        response.status().is_success().then_some(())
-    })
-    .await;
+    crate::wait::ready("the tenant ready", address).await;
     mark_ready(&client, &options.namespace, &name).await;
 }
 

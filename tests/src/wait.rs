@@ -36,3 +36,17 @@ where
         Err(_) => panic!("{what}: not within {deadline:?}"),
     }
 }
+
+/// Waits until `GET http://<address>/readyz` answers success.
+pub async fn ready(what: &str, address: std::net::SocketAddr) {
+    let http = reqwest::Client::new();
+    wait_until(what, || async {
+        let response = http
+            .get(format!("http://{address}/readyz"))
+            .send()
+            .await
+            .ok()?;
+        response.status().is_success().then_some(())
+    })
+    .await;
+}
