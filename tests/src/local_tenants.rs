@@ -241,7 +241,23 @@ async fn launch(
             .running
             .insert(name.clone(), Running { child, address });
     }
-    crate::wait::ready("the tenant ready", address).await;
+    // Ready, or stopped meanwhile (its account went away).
+    let http = reqwest::Client::new();
+    let ready = crate::wait::wait_until("the tenant ready or stopped", || async {
+        if !lock(&tenants).running.contains_key(&name) {
+            return Some(false);
+        }
+        let response = http
+            .get(format!("http://{address}/readyz"))
+            .send()
+            .await
+            .ok()?;
+        response.status().is_success().then_some(true)
+    })
+    .await;
+    if !ready {
+        return;
+    }
     mark_ready(&client, &options.namespace, &name).await;
 }
 

@@ -117,6 +117,21 @@ async fn a_first_start_pairs_then_serves_the_owner() {
         text.contains("tersambung") && text.contains("44770****123"),
         "{text}"
     );
+
+    // The dashboard's buttons work: the activity log shows the pairing.
+    tenant
+        .updates
+        .send(callback_update("menu:activity", 7).to_string())
+        .await
+        .unwrap();
+    let activity = telegram
+        .wait_for("sendMessage", |c| text_of(c).contains("Aktivitas terbaru"))
+        .await;
+    assert!(
+        text_of(&activity).ends_with("· WhatsApp terhubung"),
+        "{}",
+        text_of(&activity)
+    );
     assert!(!text.contains("447700900123"), "{text}");
 
     tenant

@@ -343,26 +343,9 @@ impl Runtime {
         match command {
             Ok(Command::Groups) => self.groups_page(state, None, 0).await,
             Ok(Command::Menu | Command::Start) => self.dashboard(state).await,
-            Ok(Command::Help) => {
-                let help = self.text(state, "help", &[]);
-                self.say(help, vec![]).await;
-            }
-            Ok(Command::Lang) => {
-                let text = self.text(state, "lang-choose", &[]);
-                let buttons = vec![vec![
-                    Button::new("🇮🇩 Bahasa Indonesia", "lang:id"),
-                    Button::new("🇬🇧 English", "lang:en"),
-                ]];
-                self.say(text, buttons).await;
-            }
-            Ok(Command::Logout) => {
-                let text = self.text(state, "logout-confirm", &[("phone", &self.phone.masked())]);
-                let buttons = vec![vec![
-                    Button::new(self.text(state, "button-yes", &[]), "logout:yes"),
-                    Button::new(self.text(state, "button-no", &[]), "logout:no"),
-                ]];
-                self.say(text, buttons).await;
-            }
+            Ok(Command::Help) => self.help(state).await,
+            Ok(Command::Lang) => self.choose_language(state).await,
+            Ok(Command::Logout) => self.confirm_logout(state).await,
             Ok(Command::Pair) => {
                 if !matches!(
                     state.session,
@@ -376,6 +359,50 @@ impl Runtime {
                 self.say(text, vec![]).await;
             }
         }
+    }
+
+    async fn help(&self, state: &State) {
+        let help = self.text(state, "help", &[]);
+        self.say(help, vec![]).await;
+    }
+
+    async fn choose_language(&self, state: &State) {
+        let text = self.text(state, "lang-choose", &[]);
+        let buttons = vec![vec![
+            Button::new("🇮🇩 Bahasa Indonesia", "lang:id"),
+            Button::new("🇬🇧 English", "lang:en"),
+        ]];
+        self.say(text, buttons).await;
+    }
+
+    async fn confirm_logout(&self, state: &State) {
+        let text = self.text(state, "logout-confirm", &[("phone", &self.phone.masked())]);
+        let buttons = vec![vec![
+            Button::new(self.text(state, "button-yes", &[]), "logout:yes"),
+            Button::new(self.text(state, "button-no", &[]), "logout:no"),
+        ]];
+        self.say(text, buttons).await;
+    }
+
+    /// The latest entries of the activity log.
+    async fn activity(&self, state: &State) {
+        let entries = self.store.recent_activity(10).await.unwrap_or_default();
+        let mut lines = vec![self.text(state, "activity-title", &[])];
+        if entries.is_empty() {
+            lines.push(self.text(state, "activity-none", &[]));
+        }
+        for entry in entries {
+            let when = k8s_openapi::jiff::Timestamp::from_second(entry.at)
+                .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_default();
+            let what = self.text(
+                state,
+                &format!("activity-{}", entry.kind.replace('_', "-")),
+                &[],
+            );
+            lines.push(format!("{when} · {what}"));
+        }
+        self.say(lines.join("\n"), vec![]).await;
     }
 
     async fn dashboard(&self, state: &State) {
@@ -467,6 +494,10 @@ impl Runtime {
                     self.replace(message_id, text).await;
                 }
             },
+            "menu:help" => self.help(state).await,
+            "menu:lang" => self.choose_language(state).await,
+            "menu:logout" => self.confirm_logout(state).await,
+            "menu:activity" => self.activity(state).await,
             "logout:no" => {
                 self.replace(message_id, self.text(state, "logout-kept", &[]))
                     .await
