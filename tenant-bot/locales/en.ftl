@@ -169,3 +169,6 @@ activity-none = Nothing yet.
 activity-paired = WhatsApp linked
 activity-logged-out = logged out from the phone
 activity-banned = banned by WhatsApp
+bulk-title-leave = Leave groups
+bulk-farewell-ask = Send a farewell message to post before leaving, or /skip.
+button-leave = 🚪 Leave groups

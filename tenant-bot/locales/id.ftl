@@ -169,3 +169,6 @@ activity-none = Belum ada.
 activity-paired = WhatsApp terhubung
 activity-logged-out = logout dari ponsel
 activity-banned = diblokir WhatsApp
+bulk-title-leave = Keluar dari grup
+bulk-farewell-ask = Kirim pesan perpisahan untuk dikirim sebelum keluar, atau /skip.
+button-leave = 🚪 Keluar dari grup

@@ -428,3 +428,62 @@ async fn a_cancelled_job_stops_at_the_next_group() {
     tenant.stop.send(true).unwrap();
     tenant.task.await.unwrap();
 }
+
+#[tokio::test]
+async fn leaving_groups_says_farewell_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let telegram = FakeTelegram::start(&[CREDENTIAL]).await;
+    let fake = Arc::new(Fake::new());
+    let mut tenant = start(&telegram, fake.clone(), dir.path()).await;
+    pair(&telegram, &fake, &mut tenant).await;
+    let jids: Vec<String> = (1..=3)
+        .map(|n| fake.add_group(&format!("Grup {n}"), &["6281200000001"], false))
+        .collect();
+    for update in [
+        callback_update("job:leave", 9),
+        text_update("Grup 1\nGrup 3"),
+    ] {
+        tenant.updates.send(update.to_string()).await.unwrap();
+    }
+    telegram
+        .wait_for("sendMessage", |c| text_of(c).contains("pesan perpisahan"))
+        .await;
+    tenant
+        .updates
+        .send(text_update("Terima kasih semua!").to_string())
+        .await
+        .unwrap();
+    telegram
+        .wait_for("sendMessage", |c| {
+            text_of(c).contains("Keluar dari grup untuk 2 grup")
+        })
+        .await;
+    tenant
+        .updates
+        .send(callback_update("job:start", 9).to_string())
+        .await
+        .unwrap();
+    telegram
+        .wait_for("editMessageText", |c| {
+            text_of(c) == "Keluar dari grup: ✅ 2 berhasil, ❌ 0 gagal, 0 tidak dicoba."
+        })
+        .await;
+    assert_eq!(
+        fake.sent(),
+        [
+            (jids[0].clone(), "Terima kasih semua!".to_owned()),
+            (jids[2].clone(), "Terima kasih semua!".to_owned()),
+        ]
+    );
+    use tenant_bot::whatsapp::WhatsApp as _;
+    let left: Vec<String> = fake
+        .groups()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| g.name)
+        .collect();
+    assert_eq!(left, ["Grup 2"]);
+    tenant.stop.send(true).unwrap();
+    tenant.task.await.unwrap();
+}

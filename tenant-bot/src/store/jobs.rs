@@ -196,6 +196,21 @@ impl Store {
         .await
     }
 
+    /// The parameters a job was created with.
+    pub async fn job_params(&self, job: JobId) -> Result<Option<serde_json::Value>> {
+        let text: Option<String> = self
+            .call(move |c| {
+                Ok(
+                    c.query_row("SELECT params FROM jobs WHERE id = ?1", [job.0], |r| {
+                        r.get(0)
+                    })
+                    .optional()?,
+                )
+            })
+            .await?;
+        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+    }
+
     /// Every decided item of a job, in order: target, and its result or
     /// the reason it failed.
     pub async fn job_outcomes(

@@ -111,7 +111,10 @@ pub fn menu_buttons(catalog: &Catalog, language: Language) -> Vec<Vec<Button>> {
             button("button-export-txt", data::TXT),
             button("button-export-csv", data::CSV),
         ],
-        vec![button("button-invite-links", "job:links")],
+        vec![
+            button("button-invite-links", "job:links"),
+            button("button-leave", "job:leave"),
+        ],
     ]
 }
 

@@ -97,12 +97,14 @@ struct State {
 }
 
 /// A question the owner's next text answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Dialog {
     /// A fragment of a group name to search for.
     Search,
     /// The groups a bulk feature works on.
     Select(bulk::Feature),
+    /// A farewell before leaving; holds the confirmation to show next.
+    Farewell(String),
 }
 
 impl Runtime {
@@ -330,13 +332,15 @@ impl Runtime {
         };
         let command = Command::parse(text, "");
         // A command ends any question; plain text answers it.
+        // `/skip` answers the farewell question too.
         if let Some(dialog) = state.dialog.take()
             && command.is_err()
-            && !text.starts_with('/')
+            && (!text.starts_with('/') || text.trim() == "/skip")
         {
             match dialog {
                 Dialog::Search => self.search_groups(state, text).await,
                 Dialog::Select(feature) => self.selected(state, feature, text).await,
+                Dialog::Farewell(confirm) => self.farewell(state, confirm, text).await,
             }
             return;
         }

@@ -22,6 +22,8 @@ use crate::whatsapp::{self, WhatsApp};
 pub mod data {
     /// Start picking groups for invite links.
     pub const LINKS: &str = "job:links";
+    /// Start picking groups to leave.
+    pub const LEAVE: &str = "job:leave";
     /// Run the confirmed job.
     pub const START: &str = "job:start";
     /// Drop the confirmation.
@@ -38,22 +40,30 @@ const FILE_ABOVE: usize = 50;
 pub(super) enum Feature {
     /// Each selected group's invite link.
     InviteLinks,
+    /// Leave each selected group, after an optional farewell message.
+    Leave,
 }
 
 impl Feature {
     fn kind(self) -> &'static str {
         match self {
             Self::InviteLinks => "invite_links",
+            Self::Leave => "leave",
         }
     }
 
     fn from_kind(kind: &str) -> Option<Self> {
-        (kind == "invite_links").then_some(Self::InviteLinks)
+        match kind {
+            "invite_links" => Some(Self::InviteLinks),
+            "leave" => Some(Self::Leave),
+            _ => None,
+        }
     }
 
     fn title(self) -> &'static str {
         match self {
             Self::InviteLinks => "bulk-title-invite-links",
+            Self::Leave => "bulk-title-leave",
         }
     }
 }
@@ -63,6 +73,8 @@ impl Feature {
 pub(super) struct Pending {
     feature: Feature,
     jids: Vec<String>,
+    /// Parameters kept with the job (a farewell message…).
+    params: serde_json::Value,
 }
 
 /// The job this runtime runs.
@@ -73,6 +85,29 @@ pub(super) struct Running {
 }
 
 struct InviteLinks(Arc<dyn WhatsApp>);
+
+/// Leaves groups, saying `farewell` first when there is one.
+struct Leave {
+    whatsapp: Arc<dyn WhatsApp>,
+    farewell: Option<String>,
+}
+
+#[async_trait]
+impl Work for Leave {
+    async fn run(&self, group: &str) -> whatsapp::Result<Option<String>> {
+        if let Some(text) = &self.farewell {
+            self.whatsapp.send_text(group, text).await?;
+        }
+        self.whatsapp.leave(group).await.map(|()| None)
+    }
+
+    /// Left already when the account is no longer in the group, so a
+    /// resumed job neither says goodbye twice nor fails on it.
+    async fn happened(&self, group: &str) -> whatsapp::Result<Option<Option<String>>> {
+        let groups = self.whatsapp.groups().await?;
+        Ok((!groups.iter().any(|g| g.jid == group)).then_some(None))
+    }
+}
 
 #[async_trait]
 impl Work for InviteLinks {
@@ -203,14 +238,37 @@ impl Runtime {
         state.pending = Some(Pending {
             feature,
             jids: chosen.iter().map(|i| groups[*i].jid.clone()).collect(),
+            params: json!({}),
         });
+        if feature == Feature::Leave {
+            // The confirmation waits for the farewell (or /skip).
+            state.dialog = Some(Dialog::Farewell(text));
+            let ask = self.text(state, "bulk-farewell-ask", &[]);
+            self.say(ask, vec![]).await;
+            return;
+        }
         self.say(text, buttons).await;
+    }
+
+    /// The farewell for leaving (none after `/skip`), then the confirmation.
+    pub(super) async fn farewell(&self, state: &mut State, confirm: String, text: &str) {
+        if let Some(pending) = state.pending.as_mut()
+            && text.trim() != "/skip"
+        {
+            pending.params = json!({"farewell": text});
+        }
+        let buttons = vec![vec![
+            Button::new(self.text(state, "button-start", &[]), data::START),
+            Button::new(self.text(state, "button-cancel", &[]), data::ABORT),
+        ]];
+        self.say(confirm, buttons).await;
     }
 
     /// Handles a bulk button; false when `data` is not one.
     pub(super) async fn on_bulk_button(self: &Arc<Self>, data: &str, state: &mut State) -> bool {
         match data {
             data::LINKS => self.ask_selection(state, Feature::InviteLinks).await,
+            data::LEAVE => self.ask_selection(state, Feature::Leave).await,
             data::ABORT => {
                 state.pending = None;
                 let text = self.text(state, "bulk-aborted", &[]);
@@ -240,7 +298,13 @@ impl Runtime {
                 }
                 let created = self
                     .store
-                    .create_job(pending.feature.kind(), json!({}), 2000, pending.jids, now())
+                    .create_job(
+                        pending.feature.kind(),
+                        pending.params,
+                        2000,
+                        pending.jids,
+                        now(),
+                    )
                     .await;
                 match created {
                     Ok(job) => {
@@ -302,14 +366,27 @@ impl Runtime {
                 title,
                 language,
             };
-            let work = match feature {
-                Feature::InviteLinks => InviteLinks(runtime.whatsapp.clone()),
+            let work: Box<dyn Work> = match feature {
+                Feature::InviteLinks => Box::new(InviteLinks(runtime.whatsapp.clone())),
+                Feature::Leave => Box::new(Leave {
+                    whatsapp: runtime.whatsapp.clone(),
+                    farewell: runtime.job_param(job, "farewell").await,
+                }),
             };
             let pacing = Pacing {
                 delay,
                 ..Pacing::default()
             };
-            let end = jobs::run(&runtime.store, job, &work, &report, pacing, cancelled, stop).await;
+            let end = jobs::run(
+                &runtime.store,
+                job,
+                work.as_ref(),
+                &report,
+                pacing,
+                cancelled,
+                stop,
+            )
+            .await;
             match end {
                 Ok(End::Finished(progress) | End::Cancelled(progress)) => {
                     runtime.summarize(job, progress, &report).await;
@@ -319,6 +396,12 @@ impl Runtime {
             }
         });
         state.job = Some(Running { cancel, task });
+    }
+
+    /// A string parameter the job was created with.
+    async fn job_param(&self, job: JobId, name: &str) -> Option<String> {
+        let params = self.store.job_params(job).await.ok()??;
+        params.get(name)?.as_str().map(str::to_owned)
     }
 
     /// The final summary: the outcome of every item, in a file when long.
