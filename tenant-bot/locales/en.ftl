@@ -172,3 +172,7 @@ activity-banned = banned by WhatsApp
 bulk-title-leave = Leave groups
 bulk-farewell-ask = Send a farewell message to post before leaving, or /skip.
 button-leave = 🚪 Leave groups
+bulk-title-description = New description
+bulk-description-ask = Send the new description (at most 512 characters).
+bulk-description-too-long = That description has { $length } characters; WhatsApp allows { $max }. Send a shorter one.
+button-description = 📝 Description

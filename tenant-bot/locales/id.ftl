@@ -172,3 +172,7 @@ activity-banned = diblokir WhatsApp
 bulk-title-leave = Keluar dari grup
 bulk-farewell-ask = Kirim pesan perpisahan untuk dikirim sebelum keluar, atau /skip.
 button-leave = 🚪 Keluar dari grup
+bulk-title-description = Deskripsi baru
+bulk-description-ask = Kirim deskripsi baru (paling banyak 512 karakter).
+bulk-description-too-long = Deskripsi itu { $length } karakter; WhatsApp membolehkan { $max }. Kirim yang lebih pendek.
+button-description = 📝 Deskripsi

@@ -487,3 +487,58 @@ async fn leaving_groups_says_farewell_first() {
     tenant.stop.send(true).unwrap();
     tenant.task.await.unwrap();
 }
+
+#[tokio::test]
+async fn a_description_too_long_is_refused_before_anything_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let telegram = FakeTelegram::start(&[CREDENTIAL]).await;
+    let fake = Arc::new(Fake::new());
+    let mut tenant = start(&telegram, fake.clone(), dir.path()).await;
+    pair(&telegram, &fake, &mut tenant).await;
+    let jids: Vec<String> = (1..=2)
+        .map(|n| fake.add_group(&format!("Grup {n}"), &["6281200000001"], true))
+        .collect();
+    for update in [callback_update("job:description", 9), text_update("all")] {
+        tenant.updates.send(update.to_string()).await.unwrap();
+    }
+    telegram
+        .wait_for("sendMessage", |c| {
+            text_of(c).contains("Kirim deskripsi baru")
+        })
+        .await;
+    let long = "x".repeat(600);
+    tenant
+        .updates
+        .send(text_update(&long).to_string())
+        .await
+        .unwrap();
+    telegram
+        .wait_for("sendMessage", |c| text_of(c).contains("600 karakter"))
+        .await;
+    tenant
+        .updates
+        .send(text_update("Grup jual beli, sopan ya").to_string())
+        .await
+        .unwrap();
+    telegram
+        .wait_for("sendMessage", |c| {
+            text_of(c).contains("Deskripsi baru untuk 2 grup")
+        })
+        .await;
+    tenant
+        .updates
+        .send(callback_update("job:start", 9).to_string())
+        .await
+        .unwrap();
+    telegram
+        .wait_for("editMessageText", |c| text_of(c).contains("✅ 2 berhasil"))
+        .await;
+    for jid in &jids {
+        assert_eq!(
+            fake.description(jid).as_deref(),
+            Some("Grup jual beli, sopan ya")
+        );
+    }
+    tenant.stop.send(true).unwrap();
+    tenant.task.await.unwrap();
+}

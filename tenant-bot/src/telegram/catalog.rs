@@ -134,6 +134,7 @@ mod tests {
             ("bar", "▓░"),
             ("left", "0:10"),
             ("skipped", "0"),
+            ("length", "600"),
         ];
         for language in [Language::Id, Language::En] {
             for id in Catalog::ids(language) {

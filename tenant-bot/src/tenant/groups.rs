@@ -115,6 +115,7 @@ pub fn menu_buttons(catalog: &Catalog, language: Language) -> Vec<Vec<Button>> {
             button("button-invite-links", "job:links"),
             button("button-leave", "job:leave"),
         ],
+        vec![button("button-description", "job:description")],
     ]
 }
 

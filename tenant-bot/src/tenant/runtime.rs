@@ -103,8 +103,9 @@ enum Dialog {
     Search,
     /// The groups a bulk feature works on.
     Select(bulk::Feature),
-    /// A farewell before leaving; holds the confirmation to show next.
-    Farewell(String),
+    /// The text a bulk feature needs (a farewell, a description); holds
+    /// the confirmation to show next.
+    Text(bulk::Feature, String),
 }
 
 impl Runtime {
@@ -332,7 +333,7 @@ impl Runtime {
         };
         let command = Command::parse(text, "");
         // A command ends any question; plain text answers it.
-        // `/skip` answers the farewell question too.
+        // `/skip` answers an optional text too.
         if let Some(dialog) = state.dialog.take()
             && command.is_err()
             && (!text.starts_with('/') || text.trim() == "/skip")
@@ -340,7 +341,9 @@ impl Runtime {
             match dialog {
                 Dialog::Search => self.search_groups(state, text).await,
                 Dialog::Select(feature) => self.selected(state, feature, text).await,
-                Dialog::Farewell(confirm) => self.farewell(state, confirm, text).await,
+                Dialog::Text(feature, confirm) => {
+                    self.feature_text(state, feature, confirm, text).await
+                }
             }
             return;
         }

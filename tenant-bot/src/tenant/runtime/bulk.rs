@@ -24,6 +24,8 @@ pub mod data {
     pub const LINKS: &str = "job:links";
     /// Start picking groups to leave.
     pub const LEAVE: &str = "job:leave";
+    /// Start picking groups for a new description.
+    pub const DESCRIPTION: &str = "job:description";
     /// Run the confirmed job.
     pub const START: &str = "job:start";
     /// Drop the confirmation.
@@ -42,6 +44,8 @@ pub(super) enum Feature {
     InviteLinks,
     /// Leave each selected group, after an optional farewell message.
     Leave,
+    /// Give each selected group the same description.
+    Description,
 }
 
 impl Feature {
@@ -49,6 +53,7 @@ impl Feature {
         match self {
             Self::InviteLinks => "invite_links",
             Self::Leave => "leave",
+            Self::Description => "description",
         }
     }
 
@@ -56,6 +61,7 @@ impl Feature {
         match kind {
             "invite_links" => Some(Self::InviteLinks),
             "leave" => Some(Self::Leave),
+            "description" => Some(Self::Description),
             _ => None,
         }
     }
@@ -64,6 +70,16 @@ impl Feature {
         match self {
             Self::InviteLinks => "bulk-title-invite-links",
             Self::Leave => "bulk-title-leave",
+            Self::Description => "bulk-title-description",
+        }
+    }
+
+    /// The text this feature asks for after the selection, if any.
+    fn asks(self) -> Option<&'static str> {
+        match self {
+            Self::InviteLinks => None,
+            Self::Leave => Some("bulk-farewell-ask"),
+            Self::Description => Some("bulk-description-ask"),
         }
     }
 }
@@ -85,6 +101,26 @@ pub(super) struct Running {
 }
 
 struct InviteLinks(Arc<dyn WhatsApp>);
+
+/// WhatsApp's limit on a group description, in characters; checked before
+/// anything is sent.
+const MAX_DESCRIPTION: usize = 512;
+
+/// Sets one description on groups.
+struct Describe {
+    whatsapp: Arc<dyn WhatsApp>,
+    text: String,
+}
+
+#[async_trait]
+impl Work for Describe {
+    async fn run(&self, group: &str) -> whatsapp::Result<Option<String>> {
+        self.whatsapp
+            .set_description(group, &self.text)
+            .await
+            .map(|()| None)
+    }
+}
 
 /// Leaves groups, saying `farewell` first when there is one.
 struct Leave {
@@ -240,22 +276,55 @@ impl Runtime {
             jids: chosen.iter().map(|i| groups[*i].jid.clone()).collect(),
             params: json!({}),
         });
-        if feature == Feature::Leave {
-            // The confirmation waits for the farewell (or /skip).
-            state.dialog = Some(Dialog::Farewell(text));
-            let ask = self.text(state, "bulk-farewell-ask", &[]);
+        if let Some(ask) = feature.asks() {
+            // The confirmation waits for the feature's text.
+            state.dialog = Some(Dialog::Text(feature, text));
+            let ask = self.text(state, ask, &[]);
             self.say(ask, vec![]).await;
             return;
         }
         self.say(text, buttons).await;
     }
 
-    /// The farewell for leaving (none after `/skip`), then the confirmation.
-    pub(super) async fn farewell(&self, state: &mut State, confirm: String, text: &str) {
-        if let Some(pending) = state.pending.as_mut()
-            && text.trim() != "/skip"
-        {
-            pending.params = json!({"farewell": text});
+    /// The text a feature asked for, then the confirmation: a farewell for
+    /// leaving (none after `/skip`), a description within WhatsApp's limit.
+    pub(super) async fn feature_text(
+        &self,
+        state: &mut State,
+        feature: Feature,
+        confirm: String,
+        text: &str,
+    ) {
+        let params = match feature {
+            Feature::Leave if text.trim() == "/skip" => json!({}),
+            Feature::Leave => json!({"farewell": text}),
+            Feature::Description if text.trim() == "/skip" => {
+                // A description is required; ask again.
+                let ask = self.text(state, "bulk-description-ask", &[]);
+                self.say(ask, vec![]).await;
+                state.dialog = Some(Dialog::Text(feature, confirm));
+                return;
+            }
+            Feature::Description => {
+                let length = text.chars().count();
+                if length > MAX_DESCRIPTION {
+                    let args = [
+                        ("length", length.to_string()),
+                        ("max", MAX_DESCRIPTION.to_string()),
+                    ];
+                    let args: Vec<(&str, &str)> =
+                        args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                    let reason = self.text(state, "bulk-description-too-long", &args);
+                    self.say(reason, vec![]).await;
+                    state.dialog = Some(Dialog::Text(feature, confirm));
+                    return;
+                }
+                json!({"text": text})
+            }
+            Feature::InviteLinks => json!({}),
+        };
+        if let Some(pending) = state.pending.as_mut() {
+            pending.params = params;
         }
         let buttons = vec![vec![
             Button::new(self.text(state, "button-start", &[]), data::START),
@@ -269,6 +338,7 @@ impl Runtime {
         match data {
             data::LINKS => self.ask_selection(state, Feature::InviteLinks).await,
             data::LEAVE => self.ask_selection(state, Feature::Leave).await,
+            data::DESCRIPTION => self.ask_selection(state, Feature::Description).await,
             data::ABORT => {
                 state.pending = None;
                 let text = self.text(state, "bulk-aborted", &[]);
@@ -371,6 +441,10 @@ impl Runtime {
                 Feature::Leave => Box::new(Leave {
                     whatsapp: runtime.whatsapp.clone(),
                     farewell: runtime.job_param(job, "farewell").await,
+                }),
+                Feature::Description => Box::new(Describe {
+                    whatsapp: runtime.whatsapp.clone(),
+                    text: runtime.job_param(job, "text").await.unwrap_or_default(),
                 }),
             };
             let pacing = Pacing {
