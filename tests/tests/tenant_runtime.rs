@@ -96,13 +96,19 @@ async fn pair(telegram: &FakeTelegram, fake: &Fake, tenant: &mut Tenant) {
         .unwrap();
 }
 
-#[tokio::test]
-async fn a_first_start_pairs_then_serves_the_owner() {
+/// A tenant with the fake WhatsApp, linked and connected.
+async fn paired() -> (tempfile::TempDir, FakeTelegram, Arc<Fake>, Tenant) {
     let dir = tempfile::tempdir().unwrap();
     let telegram = FakeTelegram::start(&[CREDENTIAL]).await;
     let fake = Arc::new(Fake::new());
     let mut tenant = start(&telegram, fake.clone(), dir.path()).await;
     pair(&telegram, &fake, &mut tenant).await;
+    (dir, telegram, fake, tenant)
+}
+
+#[tokio::test]
+async fn a_first_start_pairs_then_serves_the_owner() {
+    let (_dir, telegram, fake, mut tenant) = paired().await;
 
     tenant
         .updates
@@ -251,11 +257,7 @@ async fn a_restart_logs_in_without_pairing() {
 
 #[tokio::test]
 async fn the_owner_lists_searches_and_exports_the_groups() {
-    let dir = tempfile::tempdir().unwrap();
-    let telegram = FakeTelegram::start(&[CREDENTIAL]).await;
-    let fake = Arc::new(Fake::new());
-    let mut tenant = start(&telegram, fake.clone(), dir.path()).await;
-    pair(&telegram, &fake, &mut tenant).await;
+    let (_dir, telegram, fake, tenant) = paired().await;
     // The account is in these groups once it is linked (and counts as a
     // member of each).
     for n in [10, 2, 1] {
@@ -325,11 +327,7 @@ async fn the_owner_lists_searches_and_exports_the_groups() {
 
 #[tokio::test]
 async fn invite_links_run_as_a_job_with_progress_and_a_summary() {
-    let dir = tempfile::tempdir().unwrap();
-    let telegram = FakeTelegram::start(&[CREDENTIAL]).await;
-    let fake = Arc::new(Fake::new());
-    let mut tenant = start(&telegram, fake.clone(), dir.path()).await;
-    pair(&telegram, &fake, &mut tenant).await;
+    let (_dir, telegram, fake, tenant) = paired().await;
     fake.add_group("Grup 1", &["6281200000001"], true);
     fake.add_group("Grup 2", &["6281200000001"], false);
     fake.add_group("Grup 3", &["6281200000001"], true);
@@ -390,11 +388,7 @@ async fn invite_links_run_as_a_job_with_progress_and_a_summary() {
 
 #[tokio::test]
 async fn a_cancelled_job_stops_at_the_next_group() {
-    let dir = tempfile::tempdir().unwrap();
-    let telegram = FakeTelegram::start(&[CREDENTIAL]).await;
-    let fake = Arc::new(Fake::new());
-    let mut tenant = start(&telegram, fake.clone(), dir.path()).await;
-    pair(&telegram, &fake, &mut tenant).await;
+    let (_dir, telegram, fake, tenant) = paired().await;
     for n in 1..=5 {
         fake.add_group(&format!("Grup {n}"), &["6281200000001"], true);
     }
@@ -431,11 +425,7 @@ async fn a_cancelled_job_stops_at_the_next_group() {
 
 #[tokio::test]
 async fn leaving_groups_says_farewell_first() {
-    let dir = tempfile::tempdir().unwrap();
-    let telegram = FakeTelegram::start(&[CREDENTIAL]).await;
-    let fake = Arc::new(Fake::new());
-    let mut tenant = start(&telegram, fake.clone(), dir.path()).await;
-    pair(&telegram, &fake, &mut tenant).await;
+    let (_dir, telegram, fake, tenant) = paired().await;
     let jids: Vec<String> = (1..=3)
         .map(|n| fake.add_group(&format!("Grup {n}"), &["6281200000001"], false))
         .collect();
@@ -490,11 +480,7 @@ async fn leaving_groups_says_farewell_first() {
 
 #[tokio::test]
 async fn a_description_too_long_is_refused_before_anything_is_sent() {
-    let dir = tempfile::tempdir().unwrap();
-    let telegram = FakeTelegram::start(&[CREDENTIAL]).await;
-    let fake = Arc::new(Fake::new());
-    let mut tenant = start(&telegram, fake.clone(), dir.path()).await;
-    pair(&telegram, &fake, &mut tenant).await;
+    let (_dir, telegram, fake, tenant) = paired().await;
     let jids: Vec<String> = (1..=2)
         .map(|n| fake.add_group(&format!("Grup {n}"), &["6281200000001"], true))
         .collect();
