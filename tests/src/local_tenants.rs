@@ -60,6 +60,9 @@ struct Running {
 #[derive(Default)]
 struct Tenants {
     running: HashMap<String, Running>,
+    /// Accounts whose tenant is being started: one start at a time, or
+    /// two would share (and overwrite) one kubeconfig and log.
+    launching: std::collections::HashSet<String>,
 }
 
 /// The running stand-in; stops every tenant when dropped.
@@ -148,13 +151,20 @@ async fn supervise(client: Client, options: Options, tenants: Arc<Mutex<Tenants>
                 // A deleted account keeps its tenant until it is gone: the
                 // operator's finalizer asks it to log out first.
                 let wanted = !account.spec.suspend;
-                let running = lock(&tenants).running.contains_key(&name);
-                if wanted && !running {
+                let (running, launching) = {
+                    let guard = lock(&tenants);
+                    (
+                        guard.running.contains_key(&name),
+                        guard.launching.contains(&name),
+                    )
+                };
+                if wanted && !running && !launching {
+                    lock(&tenants).launching.insert(name.clone());
                     let client = client.clone();
                     let options = options.clone();
                     let tenants = tenants.clone();
                     tokio::spawn(async move { launch(client, options, tenants, account).await });
-                } else if !wanted && running {
+                } else if !wanted && (running || launching) {
                     stop(&tenants, &name);
                 }
             }
@@ -165,7 +175,10 @@ async fn supervise(client: Client, options: Options, tenants: Arc<Mutex<Tenants>
 }
 
 fn stop(tenants: &Mutex<Tenants>, name: &str) {
-    if let Some(mut tenant) = lock(tenants).running.remove(name) {
+    let mut guard = lock(tenants);
+    // A start under way sees this and stops its process itself.
+    guard.launching.remove(name);
+    if let Some(mut tenant) = guard.running.remove(name) {
         let _ = tenant.child.kill();
         let _ = tenant.child.wait();
     }
@@ -230,7 +243,8 @@ async fn launch(
         .expect("start a tenant");
     {
         let mut guard = lock(&tenants);
-        if guard.running.contains_key(&name) {
+        if !guard.launching.remove(&name) {
+            // Stopped while starting: its account went away.
             drop(guard);
             let mut child = child;
             let _ = child.kill();
