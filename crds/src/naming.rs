@@ -132,6 +132,15 @@ pub fn account_name(phone: &PhoneNumber) -> String {
     format!("{ACCOUNT_NAME_PREFIX}{}", phone.as_str())
 }
 
+/// A tenant's endpoint from a template holding `{name}` and
+/// `{namespace}`, such as `http://{name}.{namespace}.svc:8080`. The
+/// operator (for logout) and the front door (for updates) share it.
+pub fn tenant_url(template: &str, account: &str, namespace: &str) -> String {
+    template
+        .replace("{name}", account)
+        .replace("{namespace}", namespace)
+}
+
 /// The WhatsApp session store on the tenant's volume.
 pub fn whatsmeow_db_file(owner: i64, phone: &PhoneNumber) -> String {
     format!("whatsmeow-{owner}-{}.db", phone.as_str())
@@ -146,6 +155,18 @@ pub fn bot_data_db_file(owner: i64, phone: &PhoneNumber) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tenant_urls_fill_the_template() {
+        assert_eq!(
+            tenant_url("http://{name}.{namespace}.svc:8080", "wa-1", "pawang"),
+            "http://wa-1.pawang.svc:8080"
+        );
+        assert_eq!(
+            tenant_url("http://127.0.0.1:9/{name}", "wa-1", "pawang"),
+            "http://127.0.0.1:9/wa-1"
+        );
+    }
 
     fn phone(s: &str) -> PhoneNumber {
         s.parse().unwrap()

@@ -432,7 +432,7 @@ async fn cleanup(account: &WhatsAppAccount, ctx: &Context) -> Result<Action> {
         .unwrap_or(0)
         >= 1;
     if ready {
-        let url = logout::tenant_url(
+        let url = crds::naming::tenant_url(
             &ctx.settings.tenant_url_template,
             &tenant.name,
             &tenant.namespace,

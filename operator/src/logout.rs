@@ -14,13 +14,6 @@ pub enum Error {
     Status(reqwest::StatusCode),
 }
 
-/// The tenant's URL from the operator's template.
-pub fn tenant_url(template: &str, name: &str, namespace: &str) -> String {
-    template
-        .replace("{name}", name)
-        .replace("{namespace}", namespace)
-}
-
 /// `POST <tenant>/admin/logout` with the tenant secret.
 pub async fn request(
     http: &reqwest::Client,
@@ -38,17 +31,4 @@ pub async fn request(
         return Err(Error::Status(response.status()));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fills_the_template() {
-        assert_eq!(
-            tenant_url("http://{name}.{namespace}.svc:8080", "wa-1", "pawang"),
-            "http://wa-1.pawang.svc:8080"
-        );
-    }
 }

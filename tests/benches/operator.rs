@@ -46,14 +46,6 @@ async fn all_children(client: &Client, ns: &str) -> usize {
     counts.into_iter().min().unwrap_or(0)
 }
 
-fn peak_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
 #[tokio::main]
 async fn main() {
     let cluster = Cluster::shared();
@@ -109,7 +101,7 @@ async fn main() {
         .filter(|r| r.user == "pawang-operator" && r.namespace == ns && r.is_write())
         .filter(|r| r.resource != "leases")
         .count();
-    let rss_kib = peak_rss_kib(operator.pid()).unwrap_or(0);
+    let rss_kib = tests::process::peak_rss_kib(operator.pid()).unwrap_or(0);
     let per_account = writes as f64 / f64::from(ACCOUNTS);
 
     println!(

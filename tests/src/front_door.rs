@@ -182,15 +182,7 @@ impl FrontDoor {
 
     /// The process's peak resident memory so far, in KiB.
     pub fn peak_rss_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))?
-            .trim()
-            .trim_end_matches("kB")
-            .trim()
-            .parse()
-            .ok()
+        crate::process::peak_rss_kib(self.child.id())
     }
 
     /// Where it logs.

@@ -115,11 +115,6 @@ impl LocalTenants {
         format!("http://{}/{account}", self.proxy)
     }
 
-    /// Whether a tenant process runs for `account`.
-    pub fn is_running(&self, account: &str) -> bool {
-        lock(&self.tenants).running.contains_key(account)
-    }
-
     /// The log of `account`'s tenant so far.
     pub fn log(&self, account: &str) -> String {
         std::fs::read_to_string(self.dir.join(format!("{account}.log"))).unwrap_or_default()

@@ -20,6 +20,15 @@ pub fn workspace_binary(name: &str) -> PathBuf {
     path
 }
 
+/// The peak resident memory of process `pid` so far, in KiB.
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
 /// A loopback address nothing listens on right now.
 pub fn free_address() -> SocketAddr {
     TcpListener::bind("127.0.0.1:0")

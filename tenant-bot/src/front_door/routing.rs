@@ -152,9 +152,7 @@ impl Tenants {
 
     /// The endpoint of `account`'s tenant.
     pub fn url(&self, account: &str) -> String {
-        self.template
-            .replace("{name}", account)
-            .replace("{namespace}", &self.namespace)
+        crds::naming::tenant_url(&self.template, account, &self.namespace)
     }
 
     /// Delivers `update` to `account`'s tenant.

@@ -1,6 +1,5 @@
 //! What the front door is told at start: flags with environment fallbacks.
 
-use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -110,18 +109,6 @@ impl Settings {
     pub fn is_admin(&self, user: i64) -> bool {
         self.admins.contains(&user)
     }
-
-    /// The admins as a set, for logs and checks.
-    pub fn admin_set(&self) -> BTreeSet<i64> {
-        self.admins.iter().copied().collect()
-    }
-
-    /// The endpoint of the tenant serving `account`.
-    pub fn tenant_url(&self, account: &str) -> String {
-        self.tenant_url_template
-            .replace("{name}", account)
-            .replace("{namespace}", &self.namespace)
-    }
 }
 
 #[cfg(test)]
@@ -152,10 +139,7 @@ mod tests {
         assert_eq!(s.max_accounts_per_user, 5);
         assert_eq!(s.max_accounts, 500);
         assert_eq!(s.intake, Intake::Polling);
-        assert_eq!(
-            s.tenant_url("wa-447700900123"),
-            "http://wa-447700900123.pawang.svc:8080"
-        );
+        assert_eq!(s.tenant_url_template, "http://{name}.{namespace}.svc:8080");
         assert!(s.allowed(42), "open registration by default");
         assert!(!s.is_admin(42));
     }
