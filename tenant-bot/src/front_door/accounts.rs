@@ -126,21 +126,17 @@ impl Accounts {
 
     /// The account `owner`'s updates go to.
     pub fn active(&self, owner: i64) -> Option<Arc<WhatsAppAccount>> {
-        let mut mine = self.of(owner);
         let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
-        for account in &mut mine {
-            let name = account.name_any();
-            if let Some(at) = recent.get(&name)
-                && active_at(account).is_none_or(|seen| seen < *at)
-            {
-                let mut newer = (**account).clone();
-                newer
-                    .annotations_mut()
-                    .insert(labels::ACTIVE_AT.to_owned(), at.to_string());
-                *account = Arc::new(newer);
-            }
-        }
-        choose_active(mine)
+        // This process's own activations count until the watch shows them.
+        choose_active_by(self.of(owner), |a| {
+            let mine = a
+                .metadata
+                .name
+                .as_ref()
+                .and_then(|n| recent.get(n))
+                .copied();
+            active_at(a).max(mine)
+        })
     }
 
     /// Creates `owner`'s account for `phone`. It becomes active when it
@@ -212,9 +208,17 @@ pub fn active_at(account: &WhatsAppAccount) -> Option<u128> {
 /// The active account among one owner's accounts: the one activated last;
 /// when none ever was, the oldest (the first one linked).
 pub fn choose_active(accounts: Vec<Arc<WhatsAppAccount>>) -> Option<Arc<WhatsAppAccount>> {
+    choose_active_by(accounts, active_at)
+}
+
+/// [`choose_active`] with the activation time read by `activated_at`.
+fn choose_active_by(
+    accounts: Vec<Arc<WhatsAppAccount>>,
+    activated_at: impl Fn(&WhatsAppAccount) -> Option<u128>,
+) -> Option<Arc<WhatsAppAccount>> {
     let activated = accounts
         .iter()
-        .filter_map(|a| active_at(a).map(|at| (at, a)))
+        .filter_map(|a| activated_at(a).map(|at| (at, a)))
         .max_by_key(|(at, _)| *at)
         .map(|(_, a)| a.clone());
     activated.or_else(|| {

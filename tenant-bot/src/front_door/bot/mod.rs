@@ -117,13 +117,18 @@ impl FrontDoor {
         self.memory.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The language of `user`: their pick, their active account's, or
+    /// The language of `user`: their pick, their `active` account's, or
     /// Telegram's hint.
-    fn language(&self, user: i64, hint: Option<&str>) -> Language {
+    fn language(
+        &self,
+        user: i64,
+        hint: Option<&str>,
+        active: Option<&WhatsAppAccount>,
+    ) -> Language {
         if let Some(language) = self.memory().languages.get(&user) {
             return *language;
         }
-        if let Some(account) = self.accounts.active(user) {
+        if let Some(account) = active {
             return account.spec.language;
         }
         match hint {
@@ -157,20 +162,28 @@ impl FrontDoor {
             due
         };
         if due {
-            let language = self.language(user, hint);
+            let language = self.language(user, hint, self.accounts.active(user).as_deref());
             self.say(user, language, "slow-down", &[]).await;
         }
     }
 
     /// Tells a user whose queue is full to wait.
     pub async fn busy(&self, user: i64, hint: Option<&str>) {
-        let language = self.language(user, hint);
+        let language = self.language(user, hint, self.accounts.active(user).as_deref());
         self.say(user, language, "busy", &[]).await;
     }
 
-    async fn on_message(&self, user: i64, message: Message, raw: Value) {
+    /// `active` is the user's active account, looked up once per update;
+    /// the user has accounts exactly when it is `Some`.
+    async fn on_message(
+        &self,
+        user: i64,
+        message: Message,
+        raw: Value,
+        active: Option<Arc<WhatsAppAccount>>,
+    ) {
         let hint = message.from.as_ref().and_then(|f| f.language_code.clone());
-        let language = self.language(user, hint.as_deref());
+        let language = self.language(user, hint.as_deref(), active.as_deref());
         if !self.settings.allowed(user) {
             self.metrics.update("refused");
             self.say(user, language, "access-not-allowed", &[]).await;
@@ -187,13 +200,13 @@ impl FrontDoor {
                 memory.awaiting_number.contains(&user)
             }
         };
-        let has_accounts = !self.accounts.of(user).is_empty();
+        let has_accounts = active.is_some();
         match parsed.as_ref().map(|(name, args)| (name.as_str(), *args)) {
-            Some(("pair", "")) => match self.accounts.active(user) {
+            Some(("pair", "")) => match &active {
                 // Logged out from the phone: link that account again.
-                Some(active) if accounts::phase(&active) == Phase::LoggedOut => {
+                Some(active) if accounts::phase(active) == Phase::LoggedOut => {
                     self.metrics.update("routed");
-                    self.deliver(user, language, &active, &raw, None).await;
+                    self.deliver(user, language, active, &raw, None).await;
                 }
                 _ => self.ask_number(user, language, None).await,
             },
@@ -220,7 +233,8 @@ impl FrontDoor {
             }
             _ => {
                 self.metrics.update("routed");
-                self.to_active(user, language, raw, None).await;
+                self.to_active(user, language, active.as_deref(), raw, None)
+                    .await;
             }
         }
     }
@@ -268,8 +282,15 @@ impl FrontDoor {
         self.ui.show(user, message, text, buttons).await;
     }
 
-    async fn on_callback(&self, user: i64, query: CallbackQuery, mut raw: Value) {
-        let language = self.language(user, query.from.language_code.as_deref());
+    async fn on_callback(
+        &self,
+        user: i64,
+        query: CallbackQuery,
+        mut raw: Value,
+        active: Option<Arc<WhatsAppAccount>>,
+    ) {
+        let hint = query.from.language_code.as_deref();
+        let language = self.language(user, hint, active.as_deref());
         let data = query.data.clone().unwrap_or_default();
         let message = query.message.as_ref().map(|m| m.id().0);
         if !self.settings.allowed(user) {
@@ -286,7 +307,8 @@ impl FrontDoor {
         let Some((name, inner)) = callback::untag(&data) else {
             // Not a button the gateway tagged: the active account's.
             self.metrics.update("routed");
-            self.to_active(user, language, raw, Some(&query)).await;
+            self.to_active(user, language, active.as_deref(), raw, Some(&query))
+                .await;
             return;
         };
         let Some(account) = self.accounts.get(name).filter(|a| a.owner_id() == user) else {
@@ -320,12 +342,13 @@ impl FrontDoor {
         &self,
         user: i64,
         language: Language,
+        active: Option<&WhatsAppAccount>,
         raw: Value,
         query: Option<&CallbackQuery>,
     ) {
-        match self.accounts.active(user) {
+        match active {
             Some(account) => {
-                self.deliver(user, language, &account, &raw, query).await;
+                self.deliver(user, language, account, &raw, query).await;
             }
             None => {
                 if let Some(query) = query {
@@ -440,15 +463,17 @@ impl Handler for FrontDoor {
                 return;
             }
         };
+        let active = self.accounts.active(user);
         match update.kind {
-            UpdateKind::Message(message) => self.on_message(user, message, raw).await,
-            UpdateKind::CallbackQuery(query) => self.on_callback(user, query, raw).await,
+            UpdateKind::Message(message) => self.on_message(user, message, raw, active).await,
+            UpdateKind::CallbackQuery(query) => self.on_callback(user, query, raw, active).await,
             UpdateKind::Error(_) => {
                 tracing::warn!(update_id = update.id.0, "update not understood");
             }
-            _ if !self.accounts.of(user).is_empty() => {
-                let language = self.language(user, None);
-                self.to_active(user, language, raw, None).await;
+            _ if active.is_some() => {
+                let language = self.language(user, None, active.as_deref());
+                self.to_active(user, language, active.as_deref(), raw, None)
+                    .await;
             }
             _ => {}
         }
