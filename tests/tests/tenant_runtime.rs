@@ -83,11 +83,21 @@ fn text_of(call: &tests::fake_telegram::Call) -> String {
     call.params["text"].as_str().unwrap_or_default().to_owned()
 }
 
+/// Hands `update` to the tenant as the front door would.
+async fn send(tenant: &Tenant, update: Value) {
+    tenant.updates.send(update.to_string()).await.unwrap();
+}
+
+/// Waits for a `method` call whose text contains `needle`.
+async fn sees(telegram: &FakeTelegram, method: &str, needle: &str) -> tests::fake_telegram::Call {
+    telegram
+        .wait_for(method, |c| text_of(c).contains(needle))
+        .await
+}
+
 /// Waits for the pairing code, enters it and waits until connected.
 async fn pair(telegram: &FakeTelegram, fake: &Fake, tenant: &mut Tenant) {
-    telegram
-        .wait_for("sendMessage", |c| text_of(c).contains("FAKE-"))
-        .await;
+    sees(telegram, "sendMessage", "FAKE-").await;
     fake.enter_code().unwrap();
     tenant
         .session
@@ -110,14 +120,8 @@ async fn paired() -> (tempfile::TempDir, FakeTelegram, Arc<Fake>, Tenant) {
 async fn a_first_start_pairs_then_serves_the_owner() {
     let (_dir, telegram, fake, mut tenant) = paired().await;
 
-    tenant
-        .updates
-        .send(text_update("/menu").to_string())
-        .await
-        .unwrap();
-    let menu = telegram
-        .wait_for("sendMessage", |c| text_of(c).contains("Dasbor"))
-        .await;
+    send(&tenant, text_update("/menu")).await;
+    let menu = sees(&telegram, "sendMessage", "Dasbor").await;
     let text = text_of(&menu);
     assert!(
         text.contains("tersambung") && text.contains("44770****123"),
@@ -125,14 +129,8 @@ async fn a_first_start_pairs_then_serves_the_owner() {
     );
 
     // The dashboard's buttons work: the activity log shows the pairing.
-    tenant
-        .updates
-        .send(callback_update("menu:activity", 7).to_string())
-        .await
-        .unwrap();
-    let activity = telegram
-        .wait_for("sendMessage", |c| text_of(c).contains("Aktivitas terbaru"))
-        .await;
+    send(&tenant, callback_update("menu:activity", 7)).await;
+    let activity = sees(&telegram, "sendMessage", "Aktivitas terbaru").await;
     assert!(
         text_of(&activity).ends_with("· WhatsApp terhubung"),
         "{}",
@@ -140,45 +138,21 @@ async fn a_first_start_pairs_then_serves_the_owner() {
     );
     assert!(!text.contains("447700900123"), "{text}");
 
-    tenant
-        .updates
-        .send(text_update("/lang").to_string())
-        .await
-        .unwrap();
-    telegram
-        .wait_for("sendMessage", |c| text_of(c).contains("Pilih bahasa"))
-        .await;
-    tenant
-        .updates
-        .send(callback_update("lang:en", 7).to_string())
-        .await
-        .unwrap();
-    let edited = telegram
-        .wait_for("editMessageText", |c| text_of(c).contains("English"))
-        .await;
+    send(&tenant, text_update("/lang")).await;
+    sees(&telegram, "sendMessage", "Pilih bahasa").await;
+    send(&tenant, callback_update("lang:en", 7)).await;
+    let edited = sees(&telegram, "editMessageText", "English").await;
     assert_eq!(edited.params["message_id"], 7);
     telegram
         .wait_for("answerCallbackQuery", |c| {
             c.params["callback_query_id"] == "cb1"
         })
         .await;
-    tenant
-        .updates
-        .send(text_update("/menu").to_string())
-        .await
-        .unwrap();
-    telegram
-        .wait_for("sendMessage", |c| text_of(c).contains("Dashboard"))
-        .await;
+    send(&tenant, text_update("/menu")).await;
+    sees(&telegram, "sendMessage", "Dashboard").await;
 
-    tenant
-        .updates
-        .send(text_update("/nonsense").to_string())
-        .await
-        .unwrap();
-    telegram
-        .wait_for("sendMessage", |c| text_of(c).contains("Unknown command"))
-        .await;
+    send(&tenant, text_update("/nonsense")).await;
+    sees(&telegram, "sendMessage", "Unknown command").await;
 
     // Logged out from the phone: told once, however often WhatsApp says it.
     fake.log_out_from_phone();
@@ -188,14 +162,8 @@ async fn a_first_start_pairs_then_serves_the_owner() {
         .wait_for(|s| *s == Session::LoggedOut)
         .await
         .unwrap();
-    tenant
-        .updates
-        .send(text_update("/help").to_string())
-        .await
-        .unwrap();
-    telegram
-        .wait_for("sendMessage", |c| text_of(c).contains("/logout"))
-        .await;
+    send(&tenant, text_update("/help")).await;
+    sees(&telegram, "sendMessage", "/logout").await;
     let notices = telegram
         .calls_of("sendMessage")
         .iter()
@@ -215,9 +183,7 @@ async fn a_restart_logs_in_without_pairing() {
     {
         let fake = Arc::new(Fake::persistent(&state).unwrap());
         let mut tenant = start(&telegram, fake.clone(), dir.path()).await;
-        telegram
-            .wait_for("sendMessage", |c| text_of(c).contains("FAKE-"))
-            .await;
+        sees(&telegram, "sendMessage", "FAKE-").await;
         fake.enter_code().unwrap();
         tenant
             .session
@@ -236,14 +202,8 @@ async fn a_restart_logs_in_without_pairing() {
         .wait_for(|s| matches!(s, Session::Connected { .. }))
         .await
         .unwrap();
-    tenant
-        .updates
-        .send(text_update("/menu").to_string())
-        .await
-        .unwrap();
-    telegram
-        .wait_for("sendMessage", |c| text_of(c).contains("Dasbor"))
-        .await;
+    send(&tenant, text_update("/menu")).await;
+    sees(&telegram, "sendMessage", "Dasbor").await;
     let codes_after = telegram
         .calls_of("sendMessage")
         .iter()
@@ -265,14 +225,8 @@ async fn the_owner_lists_searches_and_exports_the_groups() {
     }
     fake.add_group("Toko Sembako", &["6281200000001", "6281200000002"], true);
 
-    tenant
-        .updates
-        .send(text_update("/groups").to_string())
-        .await
-        .unwrap();
-    let list = telegram
-        .wait_for("sendMessage", |c| text_of(c).contains("halaman 1 dari 1"))
-        .await;
+    send(&tenant, text_update("/groups")).await;
+    let list = sees(&telegram, "sendMessage", "halaman 1 dari 1").await;
     let lines: Vec<String> = text_of(&list).lines().skip(1).map(str::to_owned).collect();
     assert_eq!(
         lines,
@@ -284,33 +238,17 @@ async fn the_owner_lists_searches_and_exports_the_groups() {
         ]
     );
 
-    tenant
-        .updates
-        .send(callback_update("groups:search", 9).to_string())
-        .await
-        .unwrap();
-    telegram
-        .wait_for("sendMessage", |c| text_of(c).contains("sebagian nama grup"))
-        .await;
-    tenant
-        .updates
-        .send(text_update("toko").to_string())
-        .await
-        .unwrap();
-    let found = telegram
-        .wait_for("sendMessage", |c| text_of(c).contains("\"toko\""))
-        .await;
+    send(&tenant, callback_update("groups:search", 9)).await;
+    sees(&telegram, "sendMessage", "sebagian nama grup").await;
+    send(&tenant, text_update("toko")).await;
+    let found = sees(&telegram, "sendMessage", "\"toko\"").await;
     assert!(
         text_of(&found).ends_with("4. Toko Sembako (3 anggota) 👑"),
         "{}",
         text_of(&found)
     );
 
-    tenant
-        .updates
-        .send(callback_update("groups:csv", 9).to_string())
-        .await
-        .unwrap();
+    send(&tenant, callback_update("groups:csv", 9)).await;
     let export = telegram.wait_for("sendDocument", |_| true).await;
     // The file travels as a part that `document` names (`attach://<part>`).
     let part = export.params["document"]
@@ -332,32 +270,20 @@ async fn invite_links_run_as_a_job_with_progress_and_a_summary() {
     fake.add_group("Grup 2", &["6281200000001"], false);
     fake.add_group("Grup 3", &["6281200000001"], true);
 
-    let send = |update: Value| {
-        let updates = tenant.updates.clone();
-        async move { updates.send(update.to_string()).await.unwrap() }
-    };
-    send(callback_update("job:links", 9)).await;
-    telegram
-        .wait_for("sendMessage", |c| text_of(c).contains("Grup yang mana"))
-        .await;
-    send(text_update("5")).await;
-    telegram
-        .wait_for("sendMessage", |c| text_of(c).contains("Nomor 5 tidak ada"))
-        .await;
-    send(text_update("1-3")).await;
-    let confirm = telegram
-        .wait_for("sendMessage", |c| text_of(c).contains("untuk 3 grup"))
-        .await;
+    send(&tenant, callback_update("job:links", 9)).await;
+    sees(&telegram, "sendMessage", "Grup yang mana").await;
+    send(&tenant, text_update("5")).await;
+    sees(&telegram, "sendMessage", "Nomor 5 tidak ada").await;
+    send(&tenant, text_update("1-3")).await;
+    let confirm = sees(&telegram, "sendMessage", "untuk 3 grup").await;
     assert!(
         text_of(&confirm).contains("• Grup 1\n• Grup 2\n• Grup 3"),
         "{}",
         text_of(&confirm)
     );
-    send(callback_update("job:start", 9)).await;
+    send(&tenant, callback_update("job:start", 9)).await;
 
-    let done = telegram
-        .wait_for("editMessageText", |c| text_of(c).contains("2 berhasil"))
-        .await;
+    let done = sees(&telegram, "editMessageText", "2 berhasil").await;
     assert_eq!(
         text_of(&done),
         "Link undangan: ✅ 2 berhasil, ❌ 1 gagal, 0 tidak dicoba."
@@ -376,7 +302,7 @@ async fn invite_links_run_as_a_job_with_progress_and_a_summary() {
     );
 
     // A second press of Start finds nothing pending.
-    send(callback_update("job:start", 9)).await;
+    send(&tenant, callback_update("job:start", 9)).await;
     telegram
         .wait_for("answerCallbackQuery", |c| {
             c.params["callback_query_id"] == "cb1"
@@ -397,20 +323,12 @@ async fn a_cancelled_job_stops_at_the_next_group() {
         text_update("all"),
         callback_update("job:start", 9),
     ] {
-        tenant.updates.send(update.to_string()).await.unwrap();
+        send(&tenant, update).await;
     }
     // The first group is done at once; the next waits two seconds.
-    telegram
-        .wait_for("sendMessage", |c| text_of(c).contains("dimulai"))
-        .await;
-    tenant
-        .updates
-        .send(callback_update("job:cancel", 9).to_string())
-        .await
-        .unwrap();
-    let done = telegram
-        .wait_for("editMessageText", |c| text_of(c).contains("tidak dicoba"))
-        .await;
+    sees(&telegram, "sendMessage", "dimulai").await;
+    send(&tenant, callback_update("job:cancel", 9)).await;
+    let done = sees(&telegram, "editMessageText", "tidak dicoba").await;
     let text = text_of(&done);
     let skipped: u32 = text
         .split(", ")
@@ -433,26 +351,16 @@ async fn leaving_groups_says_farewell_first() {
         callback_update("job:leave", 9),
         text_update("Grup 1\nGrup 3"),
     ] {
-        tenant.updates.send(update.to_string()).await.unwrap();
+        send(&tenant, update).await;
     }
-    telegram
-        .wait_for("sendMessage", |c| text_of(c).contains("pesan perpisahan"))
-        .await;
-    tenant
-        .updates
-        .send(text_update("Terima kasih semua!").to_string())
-        .await
-        .unwrap();
+    sees(&telegram, "sendMessage", "pesan perpisahan").await;
+    send(&tenant, text_update("Terima kasih semua!")).await;
     telegram
         .wait_for("sendMessage", |c| {
             text_of(c).contains("Keluar dari grup untuk 2 grup")
         })
         .await;
-    tenant
-        .updates
-        .send(callback_update("job:start", 9).to_string())
-        .await
-        .unwrap();
+    send(&tenant, callback_update("job:start", 9)).await;
     telegram
         .wait_for("editMessageText", |c| {
             text_of(c) == "Keluar dari grup: ✅ 2 berhasil, ❌ 0 gagal, 0 tidak dicoba."
@@ -485,7 +393,7 @@ async fn a_description_too_long_is_refused_before_anything_is_sent() {
         .map(|n| fake.add_group(&format!("Grup {n}"), &["6281200000001"], true))
         .collect();
     for update in [callback_update("job:description", 9), text_update("all")] {
-        tenant.updates.send(update.to_string()).await.unwrap();
+        send(&tenant, update).await;
     }
     telegram
         .wait_for("sendMessage", |c| {
@@ -493,32 +401,16 @@ async fn a_description_too_long_is_refused_before_anything_is_sent() {
         })
         .await;
     let long = "x".repeat(600);
-    tenant
-        .updates
-        .send(text_update(&long).to_string())
-        .await
-        .unwrap();
-    telegram
-        .wait_for("sendMessage", |c| text_of(c).contains("600 karakter"))
-        .await;
-    tenant
-        .updates
-        .send(text_update("Grup jual beli, sopan ya").to_string())
-        .await
-        .unwrap();
+    send(&tenant, text_update(&long)).await;
+    sees(&telegram, "sendMessage", "600 karakter").await;
+    send(&tenant, text_update("Grup jual beli, sopan ya")).await;
     telegram
         .wait_for("sendMessage", |c| {
             text_of(c).contains("Deskripsi baru untuk 2 grup")
         })
         .await;
-    tenant
-        .updates
-        .send(callback_update("job:start", 9).to_string())
-        .await
-        .unwrap();
-    telegram
-        .wait_for("editMessageText", |c| text_of(c).contains("✅ 2 berhasil"))
-        .await;
+    send(&tenant, callback_update("job:start", 9)).await;
+    sees(&telegram, "editMessageText", "✅ 2 berhasil").await;
     for jid in &jids {
         assert_eq!(
             fake.description(jid).as_deref(),
