@@ -10,6 +10,7 @@ pub mod fake_telegram;
 pub mod front_door;
 pub mod local_tenants;
 pub mod operator;
+pub mod owner;
 pub mod process;
 pub mod stub_tenant;
 pub mod wait;

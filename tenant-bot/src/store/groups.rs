@@ -48,6 +48,23 @@ impl Store {
         .await
     }
 
+    /// Records known invite links as (JID, link); groups not cached are
+    /// left out.
+    pub async fn set_invite_links(&self, links: Vec<(String, String)>) -> Result<()> {
+        self.call(move |c| {
+            let tx = c.transaction()?;
+            {
+                let mut update = tx.prepare("UPDATE groups SET invite_link = ?2 WHERE jid = ?1")?;
+                for (jid, link) in &links {
+                    update.execute(params![jid, link])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
     /// Every cached group, by name then JID (the selection UI sorts
     /// naturally on top of this).
     pub async fn groups(&self) -> Result<Vec<Group>> {

@@ -135,6 +135,12 @@ mod tests {
             ("left", "0:10"),
             ("skipped", "0"),
             ("length", "600"),
+            ("delay", "2"),
+            ("min", "192"),
+            ("size", "12 MB"),
+            ("limit", "10 MB"),
+            ("width", "100"),
+            ("height", "80"),
         ];
         for language in [Language::Id, Language::En] {
             for id in Catalog::ids(language) {

@@ -113,9 +113,24 @@ pub fn menu_buttons(catalog: &Catalog, language: Language) -> Vec<Vec<Button>> {
         ],
         vec![
             button("button-invite-links", "job:links"),
+            button("button-join", "job:join"),
+            button("button-create", "job:create"),
+        ],
+        vec![
+            button("button-add", "job:add"),
+            button("button-promote", "job:promote"),
+            button("button-demote", "job:demote"),
+        ],
+        vec![
+            button("button-description", "job:description"),
+            button("button-photo", "job:photo"),
+            button("button-settings", "job:settings"),
+        ],
+        vec![
+            button("button-requests", "job:requests"),
+            button("button-broadcast", "job:broadcast"),
             button("button-leave", "job:leave"),
         ],
-        vec![button("button-description", "job:description")],
     ]
 }
 

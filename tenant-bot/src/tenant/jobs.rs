@@ -15,8 +15,9 @@ use crate::whatsapp;
 /// One kind of item work: leave a group, create one, fetch a link…
 #[async_trait]
 pub trait Work: Send + Sync {
-    /// Does the work for `target`; a result to keep (a link…) on success.
-    async fn run(&self, target: &str) -> whatsapp::Result<Option<String>>;
+    /// Does the work for `target`, item `seq` of the job (from 0); a
+    /// result to keep (a link…) on success.
+    async fn run(&self, seq: u32, target: &str) -> whatsapp::Result<Option<String>>;
 
     /// For an item that was being worked on when the tenant stopped:
     /// whether its work happened after all, and its result. The default
@@ -124,7 +125,7 @@ pub async fn run(
             Some(outcome) => outcome,
             None => {
                 store.start_item(job, seq).await?;
-                match attempt(work, &target, pacing, &mut cancel, &mut stop).await {
+                match attempt(work, seq, &target, pacing, &mut cancel, &mut stop).await {
                     Some(outcome) => outcome,
                     // Stopped or cancelled while waiting out a backoff:
                     // the item stays started and is checked on resume.
@@ -152,6 +153,7 @@ pub async fn run(
 /// or stopped meanwhile.
 async fn attempt(
     work: &dyn Work,
+    seq: u32,
     target: &str,
     pacing: Pacing,
     cancel: &mut watch::Receiver<bool>,
@@ -159,7 +161,7 @@ async fn attempt(
 ) -> Option<whatsapp::Result<Option<String>>> {
     let mut backoff = pacing.backoff;
     for attempt in 1..=pacing.attempts.max(1) {
-        let result = work.run(target).await;
+        let result = work.run(seq, target).await;
         let error = match result {
             Err(error) if error.is_retryable() && attempt < pacing.attempts => error,
             other => return Some(other),

@@ -80,6 +80,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         ),
         bot: Bot::new(&credential).set_api_url(api_url),
         reporter,
+        refresh_every: (settings.groups_refresh > 0)
+            .then(|| Duration::from_secs(settings.groups_refresh * 60)),
         timing: Timing {
             timeout: Duration::from_secs(settings.pairing_timeout),
             ..Timing::default()

@@ -20,7 +20,9 @@ use crate::telegram::{Button, Catalog, Messenger};
 use crate::whatsapp::{Event, WhatsApp};
 
 mod bulk;
+mod choices;
 mod groups;
+mod work;
 
 /// Commands the tenant understands; texts come from the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, BotCommands)]
@@ -60,6 +62,8 @@ pub struct Runtime {
     pub bot: Bot,
     /// Writes the session to the resource's status, when in a cluster.
     pub reporter: Option<Reporter>,
+    /// How often the group list is fetched again from WhatsApp, if at all.
+    pub refresh_every: Option<std::time::Duration>,
     /// Pairing timing.
     pub timing: Timing,
     /// The tenant's metrics.
@@ -103,9 +107,11 @@ enum Dialog {
     Search,
     /// The groups a bulk feature works on.
     Select(bulk::Feature),
-    /// The text a bulk feature needs (a farewell, a description); holds
-    /// the confirmation to show next.
-    Text(bulk::Feature, String),
+    /// The answer to the prepared job's current question (a farewell,
+    /// numbers, a photo…).
+    Step,
+    /// The pause between a job's items, typed in seconds.
+    Delay,
 }
 
 impl Runtime {
@@ -142,7 +148,18 @@ impl Runtime {
                 .await;
         }
 
+        let mut refresh = self.refresh_every.map(|every| {
+            let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            interval
+        });
         loop {
+            let refresh_due = async {
+                match refresh.as_mut() {
+                    Some(interval) => interval.tick().await,
+                    None => std::future::pending().await,
+                }
+            };
             let pairing_done = async {
                 match state.pairing.as_mut() {
                     Some(active) => Some((&mut active.task).await),
@@ -165,6 +182,11 @@ impl Runtime {
                     state.pairing = None;
                     if let Some(done) = done {
                         self.ended(done);
+                    }
+                }
+                _ = refresh_due => {
+                    if matches!(state.session, Session::Connected { .. }) {
+                        self.refresh_quietly().await;
                     }
                 }
                 () = stop_asked(&mut shutdown) => break,
@@ -328,22 +350,26 @@ impl Runtime {
     }
 
     async fn on_message(self: &Arc<Self>, message: Message, state: &mut State) {
+        if message.document().is_some() || message.photo().is_some() {
+            self.on_upload(&message, state).await;
+            return;
+        }
         let Some(text) = message.text() else {
             return;
         };
         let command = Command::parse(text, "");
-        // A command ends any question; plain text answers it.
-        // `/skip` answers an optional text too.
+        // A command ends any question; plain text answers it, and so do
+        // `/skip` (an optional answer) and `/done` (the last of several).
         if let Some(dialog) = state.dialog.take()
             && command.is_err()
-            && (!text.starts_with('/') || text.trim() == "/skip")
+            && (!text.starts_with('/') || ["/skip", "/done"].contains(&text.trim()))
         {
+            let answer = bulk::Answer::Text(text.to_owned());
             match dialog {
                 Dialog::Search => self.search_groups(state, text).await,
-                Dialog::Select(feature) => self.selected(state, feature, text).await,
-                Dialog::Text(feature, confirm) => {
-                    self.feature_text(state, feature, confirm, text).await
-                }
+                Dialog::Select(feature) => self.selected(state, feature, answer).await,
+                Dialog::Step => self.step_answer(state, answer).await,
+                Dialog::Delay => self.delay_typed(state, text).await,
             }
             return;
         }
@@ -366,6 +392,65 @@ impl Runtime {
                 self.say(text, vec![]).await;
             }
         }
+    }
+
+    /// A file or photo: the answer to a question that takes one, else
+    /// explained.
+    async fn on_upload(&self, message: &Message, state: &mut State) {
+        let feature = match state.dialog {
+            Some(Dialog::Select(feature)) => Some(feature),
+            Some(Dialog::Step) => None,
+            _ => {
+                let text = self.text(state, "upload-unexpected", &[]);
+                self.say(text, vec![]).await;
+                return;
+            }
+        };
+        let answer = self.download(message).await;
+        if matches!(answer, bulk::Answer::Unreadable) {
+            let text = self.text(state, "input-file-unreadable", &[]);
+            self.say(text, vec![]).await;
+            return;
+        }
+        state.dialog = None;
+        match feature {
+            Some(feature) => self.selected(state, feature, answer).await,
+            None => self.step_answer(state, answer).await,
+        }
+    }
+
+    /// Fetches an uploaded document or the largest size of a photo,
+    /// refusing what is larger than any question reads.
+    async fn download(&self, message: &Message) -> bulk::Answer {
+        use teloxide::net::Download;
+        let (meta, name) = if let Some(document) = message.document() {
+            let name = document.file_name.clone().unwrap_or_default();
+            (document.file.clone(), name)
+        } else if let Some(largest) = message.photo().and_then(|sizes| {
+            sizes
+                .iter()
+                .max_by_key(|p| u64::from(p.width) * u64::from(p.height))
+        }) {
+            (largest.file.clone(), "photo.jpg".to_owned())
+        } else {
+            return bulk::Answer::Unreadable;
+        };
+        if u64::from(meta.size) > bulk::MAX_PHOTO_FILE as u64 {
+            return bulk::Answer::TooLarge(u64::from(meta.size));
+        }
+        let file = match self.bot.get_file(meta.id).await {
+            Ok(file) => file,
+            Err(error) => {
+                warn!(%error, "cannot look up an upload");
+                return bulk::Answer::Unreadable;
+            }
+        };
+        let mut bytes = Vec::new();
+        if let Err(error) = self.bot.download_file(&file.path, &mut bytes).await {
+            warn!(%error, "cannot download an upload");
+            return bulk::Answer::Unreadable;
+        }
+        bulk::Answer::File { name, bytes }
     }
 
     async fn help(&self, state: &State) {
@@ -511,7 +596,7 @@ impl Runtime {
             }
             other => {
                 if !self.on_groups_button(other, state, message_id).await
-                    && !self.on_bulk_button(other, state).await
+                    && !self.on_bulk_button(other, state, message_id).await
                 {
                     answer = Some(self.text(state, "stale-button", &[]));
                 }

@@ -73,6 +73,11 @@ pub struct Settings {
     /// Seconds the owner has to enter a pairing code.
     #[arg(long, env = "PAWANG_PAIRING_TIMEOUT", default_value_t = 180, value_parser = clap::value_parser!(u64).range(5..=600))]
     pub pairing_timeout: u64,
+
+    /// Minutes between refreshes of the group list from WhatsApp (0: only
+    /// when the owner asks).
+    #[arg(long, env = "PAWANG_GROUPS_REFRESH", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=10_080))]
+    pub groups_refresh: u64,
 }
 
 impl Settings {

@@ -8,8 +8,9 @@
 //! way a real session does.
 //!
 //! Numbers follow fixed rules so tests can predict outcomes: numbers
-//! starting with `999` are not on WhatsApp, numbers starting with `888`
-//! only accept invites (privacy settings).
+//! ending in `999` are not on WhatsApp, numbers ending in `888` only
+//! accept invites (privacy settings). Such numbers are still valid phone
+//! numbers, so they pass the tenant's checks as real ones would.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -226,6 +227,15 @@ impl Fake {
     pub fn description(&self, group: &str) -> Option<String> {
         let state = self.state.lock().ok()?;
         state.groups.get(group).map(|g| g.description.clone())
+    }
+
+    /// The size of the group's photo in bytes; 0 when it has none.
+    pub fn photo_bytes(&self, group: &str) -> usize {
+        self.state
+            .lock()
+            .ok()
+            .and_then(|s| s.groups.get(group).map(|g| g.photo_bytes))
+            .unwrap_or_default()
     }
 
     /// The settings applied to a group, in order.

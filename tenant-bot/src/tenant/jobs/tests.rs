@@ -17,7 +17,7 @@ struct Scripted {
 
 #[async_trait]
 impl Work for Scripted {
-    async fn run(&self, target: &str) -> whatsapp::Result<Option<String>> {
+    async fn run(&self, _seq: u32, target: &str) -> whatsapp::Result<Option<String>> {
         let count = {
             let mut runs = self.runs.lock().unwrap();
             runs.push((target.to_owned(), Instant::now()));

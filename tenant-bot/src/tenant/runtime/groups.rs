@@ -20,23 +20,45 @@ impl Runtime {
     /// Fetches the groups from WhatsApp into the cache; `None` (after
     /// telling the owner) when WhatsApp fails.
     async fn refresh_groups(&self, state: &State) -> Option<Vec<Group>> {
-        let fetched = match self.whatsapp.groups().await {
-            Ok(fetched) => fetched,
+        match self.fetch_groups().await {
+            Ok(groups) => Some(groups),
             Err(error) => {
                 let reason = error.to_string();
                 let text = self.text(state, "groups-refresh-failed", &[("reason", &reason)]);
                 self.say(text, vec![]).await;
-                return None;
+                None
             }
-        };
+        }
+    }
+
+    /// Fetches the groups into the cache without a word to the owner (on
+    /// a timer, after a job that changed the list).
+    pub(super) async fn refresh_quietly(&self) {
+        if let Err(error) = self.fetch_groups().await {
+            tracing::info!(%error, "cannot refresh the groups");
+        }
+    }
+
+    /// Fetches the groups from WhatsApp and replaces the cache, keeping
+    /// the invite links already known.
+    async fn fetch_groups(&self) -> crate::whatsapp::Result<Vec<Group>> {
+        let fetched = self.whatsapp.groups().await?;
+        let links: std::collections::HashMap<String, String> = self
+            .store
+            .groups()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|g| Some((g.jid, g.invite_link?)))
+            .collect();
         let groups: Vec<Group> = fetched
             .into_iter()
             .map(|g| Group {
                 member_count: u32::try_from(g.members.len()).unwrap_or(u32::MAX),
-                jid: g.jid,
                 name: g.name,
                 is_admin: g.is_admin,
-                invite_link: None,
+                invite_link: links.get(&g.jid).cloned(),
+                jid: g.jid,
             })
             .collect();
         let at = std::time::SystemTime::now()
@@ -45,7 +67,7 @@ impl Runtime {
         if let Err(error) = self.store.replace_groups(groups.clone(), at).await {
             tracing::warn!(%error, "cannot cache the groups");
         }
-        Some(groups)
+        Ok(groups)
     }
 
     /// Shows page `page` of the list in `message` (or a new message).

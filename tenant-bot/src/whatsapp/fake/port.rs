@@ -101,7 +101,7 @@ impl WhatsApp for Fake {
             let jid = s.new_group_jid();
             let mut all: Vec<String> = members
                 .iter()
-                .filter(|m| !m.starts_with("999") && !m.starts_with("888"))
+                .filter(|m| !m.ends_with("999") && !m.ends_with("888"))
                 .cloned()
                 .collect();
             all.push(own.clone());
@@ -175,13 +175,11 @@ impl WhatsApp for Fake {
                     let member = g.members.contains(n);
                     let admin = g.admins.contains(n);
                     let outcome = match change {
-                        _ if n.starts_with("999") => {
-                            MemberOutcome::Failed("not on WhatsApp".into())
-                        }
+                        _ if n.ends_with("999") => MemberOutcome::Failed("not on WhatsApp".into()),
                         Membership::Add if member => {
                             MemberOutcome::Failed("already a member".into())
                         }
-                        Membership::Add if n.starts_with("888") => MemberOutcome::Invited,
+                        Membership::Add if n.ends_with("888") => MemberOutcome::Invited,
                         Membership::Add => {
                             g.members.push(n.clone());
                             MemberOutcome::Ok

@@ -102,8 +102,8 @@ async fn members_follow_the_documented_number_rules() {
     let group = fake.add_group("Grup A", &["447700900001"], true);
     let numbers: Vec<String> = [
         "447700900002",
-        "888000000001",
-        "999000000001",
+        "100000000888",
+        "100000000999",
         "447700900001",
     ]
     .map(String::from)
@@ -116,9 +116,9 @@ async fn members_follow_the_documented_number_rules() {
         outcomes,
         [
             ("447700900002".into(), MemberOutcome::Ok),
-            ("888000000001".into(), MemberOutcome::Invited),
+            ("100000000888".into(), MemberOutcome::Invited),
             (
-                "999000000001".into(),
+                "100000000999".into(),
                 MemberOutcome::Failed("not on WhatsApp".into())
             ),
             (
