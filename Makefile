@@ -15,7 +15,7 @@ endif
 CARGO ?= cargo
 CONTROLPLANE := tests/controlplane
 
-.PHONY: test fmt-check clippy unit e2e controlplane cluster crds fmt help run bench-operator bench-front-door
+.PHONY: test fmt-check clippy unit e2e controlplane cluster crds fmt help run bench-operator bench-front-door bench-jobs
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -49,6 +49,9 @@ bench-operator: controlplane ## Benchmark: 1,000 accounts at once; prints time t
 bench-front-door: controlplane ## Benchmark: 1,000 users, 50,000 updates through the front door; throughput, added latency, order.
 	$(CARGO) build --locked --release -p tenant-bot
 	PAWANG_BENCH_OUT=$(CARGO_TARGET_DIR)/bench-front-door.json $(CARGO) bench --locked -p tests --bench front_door
+
+bench-jobs: ## Benchmark: invite links for 100 and 1,000 groups at a 0 s pause, 5 ms per WhatsApp call; time against the ideal, Telegram edits.
+	PAWANG_BENCH_OUT=$(CARGO_TARGET_DIR)/bench-jobs.json $(CARGO) bench --locked -p tests --bench jobs
 
 controlplane: ## Build (or find cached) kube-apiserver, controller-manager, kubectl, etcd, helm.
 	@$(CONTROLPLANE)/build.sh >/dev/null

@@ -3,8 +3,10 @@
 //! API server: it offers pairing, refuses forged and foreign updates,
 //! serves its owner, pairs, times out, retries, explains rate limits,
 //! cancels, tells a logout once, restarts without pairing, stops cleanly
-//! and keeps its files under the established names. Its log holds no
-//! secret and no full number.
+//! and keeps its files under the established names; a group job reads an
+//! uploaded file through the Bot API and survives a restart of the
+//! process without repeating an item. Its log holds no secret and no
+//! full number.
 #![allow(clippy::unwrap_used)]
 
 use std::net::SocketAddr;
@@ -89,6 +91,17 @@ impl Tenant {
 
     async fn update(&self, body: String) {
         assert_eq!(self.post("/telegram/update", Some(SECRET), body).await, 200);
+    }
+
+    async fn fake_groups(&self) -> Vec<serde_json::Value> {
+        let response = self
+            .http
+            .get(format!("http://{}/fake/groups", self.address))
+            .header(crds::secret::HEADER, SECRET)
+            .send()
+            .await
+            .unwrap();
+        response.json().await.unwrap()
     }
 
     async fn control(&self, path: &str) {
@@ -336,4 +349,88 @@ async fn timeout_retry_rate_limit_and_cancel() {
         409
     );
     tenant.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_job_reads_an_upload_and_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let credential = format!("{ACCOUNT}:{SECRET}");
+    let telegram = FakeTelegram::start(&[&credential]).await;
+    let mut tenant = Tenant::start(dir.path(), &telegram, &[]).await;
+    telegram
+        .wait_for("sendMessage", |c| text_of(c).contains("FAKE-"))
+        .await;
+    tenant.control("/fake/enter-code").await;
+    telegram
+        .wait_for("editMessageText", |c| text_of(c).contains("tersambung"))
+        .await;
+
+    // Members for the new groups come from a vCard the owner uploads.
+    let card = "BEGIN:VCARD\nVERSION:3.0\nFN:Ani\nTEL:+62 812-0000-0002\nEND:VCARD\n";
+    telegram.add_file("kontak", card.as_bytes().to_vec());
+    let upload = json!({
+        "update_id": 12,
+        "message": {
+            "message_id": 2, "date": 1_700_000_000,
+            "chat": {"id": OWNER, "type": "private", "first_name": "U"},
+            "from": {"id": OWNER, "is_bot": false, "first_name": "U"},
+            "document": {"file_id": "kontak", "file_unique_id": "kontak",
+                         "file_name": "kontak.vcf", "file_size": card.len()},
+        }
+    });
+    tenant.update(callback("job:create")).await;
+    tenant.update(message(OWNER, "Kue x 3")).await;
+    telegram
+        .wait_for("sendMessage", |c| {
+            text_of(c).contains("ke setiap grup baru")
+        })
+        .await;
+    tenant.update(upload.to_string()).await;
+    telegram
+        .wait_for("sendMessage", |c| {
+            text_of(c).contains("Pengaturan untuk grup baru")
+        })
+        .await;
+    tenant.update(callback("job:set:ok")).await;
+    let confirm = telegram
+        .wait_for("sendMessage", |c| {
+            text_of(c).contains("Buat grup untuk 3 grup")
+        })
+        .await;
+    assert!(
+        text_of(&confirm).contains("Nomor: 1"),
+        "{}",
+        text_of(&confirm)
+    );
+    tenant.update(callback("job:start")).await;
+    // The first group is made at once; the stop comes in the 2 s pause.
+    telegram
+        .wait_for("editMessageText", |c| text_of(c).contains("Buat grup: 1/3"))
+        .await;
+    tenant.stop();
+
+    let mut tenant = Tenant::start(dir.path(), &telegram, &[]).await;
+    telegram
+        .wait_for("editMessageText", |c| {
+            text_of(c) == "Buat grup: ✅ 3 berhasil, ❌ 0 gagal, 0 tidak dicoba."
+        })
+        .await;
+    let groups = tenant.fake_groups().await;
+    let mut names: Vec<&str> = groups.iter().filter_map(|g| g["name"].as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["Kue 1", "Kue 2", "Kue 3"]);
+    for group in &groups {
+        let members = group["members"].as_array().unwrap();
+        assert!(members.contains(&json!("6281200000002")), "{group}");
+    }
+    // The file went through the tenant's own credential.
+    let fetch = telegram.calls_of("getFile");
+    assert_eq!(fetch.len(), 1);
+    assert_eq!(fetch[0].token, credential);
+    tenant.stop();
+    let log = tenant.log();
+    assert!(
+        !log.contains("6281200000002"),
+        "full number in the log:\n{log}"
+    );
 }

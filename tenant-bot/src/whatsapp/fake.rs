@@ -229,6 +229,21 @@ impl Fake {
         state.groups.get(group).map(|g| g.description.clone())
     }
 
+    /// The groups the account is in, as WhatsApp would list them, read
+    /// without latency or injected failures.
+    pub fn all_groups(&self) -> Vec<GroupInfo> {
+        let Ok(state) = self.state.lock() else {
+            return Vec::new();
+        };
+        let own = state.own.clone().unwrap_or_default();
+        state
+            .groups
+            .iter()
+            .filter(|(_, g)| g.members.contains(&own))
+            .map(|(jid, g)| state.info(jid, g))
+            .collect()
+    }
+
     /// The size of the group's photo in bytes; 0 when it has none.
     pub fn photo_bytes(&self, group: &str) -> usize {
         self.state
