@@ -126,7 +126,9 @@ async fn groups_are_joined_by_links_each_once() {
         results.contains(&format!("✅ chat.whatsapp.com/{a}: Komunitas A")),
         "{results}"
     );
-    assert!(results.contains("❌ chat.whatsapp.com/AAAAAAAAAAAAAAAAAAAAAA: invalid"));
+    assert!(
+        results.contains("❌ chat.whatsapp.com/AAAAAAAAAAAAAAAAAAAAAA: link undangan tidak valid")
+    );
     let names: Vec<String> = groups(&fake).await.into_iter().map(|g| g.name).collect();
     assert_eq!(names, ["Komunitas A", "Komunitas B"]);
     tenant.shut_down().await;
@@ -171,9 +173,9 @@ async fn members_are_added_from_a_vcard_and_bad_files_are_explained() {
     let results = owner.is_told("Grup 1").await;
     assert_eq!(
         results,
-        "✅ Grup 1: added +6281200000002; invited (privacy) +6281200000888; \
-         failed +6281200000999 (not on WhatsApp)\n\
-         ❌ Grup 2: the account is not an admin of this group"
+        "✅ Grup 1: ditambahkan +6281200000002; diundang (privasi) +6281200000888; \
+         gagal +6281200000999 (not on WhatsApp)\n\
+         ❌ Grup 2: akun ini bukan admin grup ini"
     );
     let group = groups(&fake)
         .await
@@ -196,7 +198,7 @@ async fn promotions_and_demotions_are_verified() {
     owner.is_told("Jadikan admin untuk 1 grup").await;
     owner.presses("job:start").await;
     owner
-        .is_told("✅ Grup 1: promoted +6281200000001; failed +6281200000003 (not a member)")
+        .is_told("✅ Grup 1: dijadikan admin +6281200000001; gagal +6281200000003 (not a member)")
         .await;
     let admins = |all: Vec<GroupInfo>| all.into_iter().find(|g| g.jid == jid).unwrap().admins;
     assert!(admins(groups(&fake).await).contains(&"6281200000001".to_owned()));
@@ -207,7 +209,9 @@ async fn promotions_and_demotions_are_verified() {
     owner.types("+62 812 0000 0001").await;
     owner.is_told("Copot admin untuk 1 grup").await;
     owner.presses("job:start").await;
-    owner.is_told("✅ Grup 1: demoted +6281200000001").await;
+    owner
+        .is_told("✅ Grup 1: dicopot dari admin +6281200000001")
+        .await;
     assert!(!admins(groups(&fake).await).contains(&"6281200000001".to_owned()));
     tenant.shut_down().await;
 }

@@ -33,6 +33,11 @@ pub trait Work: Send + Sync {
 pub trait Report: Send + Sync {
     /// Progress so far, and the expected time left.
     async fn progress(&self, progress: Progress, left: Option<Duration>);
+
+    /// Why an item failed, in the owner's words; kept with the item.
+    fn reason(&self, error: &whatsapp::Error) -> String {
+        error.to_string()
+    }
 }
 
 /// The job's pace.
@@ -134,7 +139,7 @@ pub async fn run(
             }
         };
         store
-            .finish_item(job, seq, outcome.map_err(|e| e.to_string()))
+            .finish_item(job, seq, outcome.map_err(|e| report.reason(&e)))
             .await?;
         tried += 1;
         let due = last_report.is_none_or(|at| at.elapsed() >= pacing.progress_every);

@@ -19,7 +19,7 @@ use crate::telegram::Button;
 use crate::tenant::input::{file, links, names, numbers, photo, selection, vcf};
 use crate::tenant::jobs::{self, End, Pacing, Report, Work};
 use crate::tenant::pairing::format_remaining;
-use crate::whatsapp::{Membership, Setting};
+use crate::whatsapp::{self, Membership, Setting};
 
 /// Callback data of the bulk buttons.
 pub mod data {
@@ -341,6 +341,22 @@ impl Report for Edits {
             tracing::warn!(%error, "cannot show the job's progress");
         }
     }
+
+    fn reason(&self, error: &whatsapp::Error) -> String {
+        let (id, detail) = match error {
+            whatsapp::Error::RateLimited { .. } => ("whatsapp-error-rate-limited", ""),
+            whatsapp::Error::Transient(detail) => ("whatsapp-error-transient", detail.as_str()),
+            whatsapp::Error::NotPaired => ("whatsapp-error-not-paired", ""),
+            whatsapp::Error::Banned => ("whatsapp-error-banned", ""),
+            whatsapp::Error::GroupNotFound => ("whatsapp-error-group-not-found", ""),
+            whatsapp::Error::NotAdmin => ("whatsapp-error-not-admin", ""),
+            whatsapp::Error::InvalidInvite => ("whatsapp-error-invalid-invite", ""),
+            whatsapp::Error::Rejected(detail) => ("whatsapp-error-rejected", detail.as_str()),
+        };
+        self.runtime
+            .catalog
+            .text(self.language, id, &[("reason", detail)])
+    }
 }
 
 /// The owner's text as a selection: numbers as shown, a pattern, or
@@ -428,19 +444,34 @@ fn settings_of(params: &Value, name: &str) -> Vec<Setting> {
         .unwrap_or_default()
 }
 
-/// The work of `feature` with the job's `params`.
+/// The work of `feature` with the job's `params`, its results in
+/// `language`.
 fn work_for(
     runtime: &Runtime,
     feature: Feature,
     params: &Value,
+    language: crds::Language,
 ) -> Result<Box<dyn Work>, &'static str> {
     let whatsapp = runtime.whatsapp.clone();
+    let word = |id: &str| runtime.catalog.text(language, id, &[]);
     let text = |name: &str| params.get(name).and_then(Value::as_str).map(str::to_owned);
     let members = |change| -> Box<dyn Work> {
+        let done = match change {
+            Membership::Add => "result-added",
+            Membership::Remove => "result-removed",
+            Membership::Promote => "result-promoted",
+            Membership::Demote => "result-demoted",
+        };
         Box::new(work::Members {
             whatsapp: whatsapp.clone(),
             change,
             numbers: strings(params, "numbers"),
+            words: work::Words {
+                done: word(done),
+                invited: word("result-invited"),
+                failed: word("result-failed"),
+                unchanged: word("result-unchanged"),
+            },
         })
     };
     Ok(match feature {
@@ -1141,7 +1172,7 @@ impl Runtime {
                 return;
             }
         };
-        let work = match work_for(self, feature, &params) {
+        let work = match work_for(self, feature, &params, state.language) {
             Ok(work) => work,
             Err(reason) => {
                 tracing::warn!(reason, "the job cannot run");

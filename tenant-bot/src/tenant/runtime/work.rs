@@ -77,15 +77,30 @@ impl Work for Leave {
     }
 }
 
+/// The owner's words for what happened to numbers.
+#[derive(Debug, Clone)]
+pub(super) struct Words {
+    /// Added, promoted or demoted.
+    pub done: String,
+    /// Invited because of their privacy settings.
+    pub invited: String,
+    /// Failed.
+    pub failed: String,
+    /// Reported done by WhatsApp, not so when checked.
+    pub unchanged: String,
+}
+
 /// Adds, promotes or demotes the same numbers in each group.
 pub(super) struct Members {
     pub whatsapp: Arc<dyn WhatsApp>,
     pub change: Membership,
     pub numbers: Vec<String>,
+    pub words: Words,
 }
 
 impl Members {
-    /// One line per outcome kind: `+ added`, `✉ invited`, `✗ failed (why)`.
+    /// One part per outcome kind (done, invited, failed with the reason),
+    /// and whether anything was done.
     fn describe(&self, outcomes: &[(String, MemberOutcome)]) -> (String, bool) {
         let mut ok = Vec::new();
         let mut invited = Vec::new();
@@ -97,21 +112,16 @@ impl Members {
                 MemberOutcome::Failed(why) => failed.push(format!("+{number} ({why})")),
             }
         }
-        let verb = match self.change {
-            Membership::Add => "added",
-            Membership::Remove => "removed",
-            Membership::Promote => "promoted",
-            Membership::Demote => "demoted",
-        };
+        let words = &self.words;
         let mut parts = Vec::new();
         if !ok.is_empty() {
-            parts.push(format!("{verb} {}", ok.join(", ")));
+            parts.push(format!("{} {}", words.done, ok.join(", ")));
         }
         if !invited.is_empty() {
-            parts.push(format!("invited (privacy) {}", invited.join(", ")));
+            parts.push(format!("{} {}", words.invited, invited.join(", ")));
         }
         if !failed.is_empty() {
-            parts.push(format!("failed {}", failed.join(", ")));
+            parts.push(format!("{} {}", words.failed, failed.join(", ")));
         }
         (parts.join("; "), !ok.is_empty() || !invited.is_empty())
     }
@@ -136,7 +146,7 @@ impl Work for Members {
                 .unwrap_or_default();
             for (number, outcome) in &mut outcomes {
                 if *outcome == MemberOutcome::Ok && admins.contains(number) != want_admin {
-                    *outcome = MemberOutcome::Failed("not changed when checked".into());
+                    *outcome = MemberOutcome::Failed(self.words.unchanged.clone());
                 }
             }
         }

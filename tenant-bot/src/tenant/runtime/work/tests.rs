@@ -17,6 +17,18 @@ fn members(fake: &Arc<Fake>, change: Membership, numbers: &[&str]) -> Members {
         whatsapp: fake.clone(),
         change,
         numbers: numbers.iter().map(|n| (*n).to_owned()).collect(),
+        words: Words {
+            done: match change {
+                Membership::Add => "added",
+                Membership::Remove => "removed",
+                Membership::Promote => "promoted",
+                Membership::Demote => "demoted",
+            }
+            .into(),
+            invited: "invited (privacy)".into(),
+            failed: "failed".into(),
+            unchanged: "not changed when checked".into(),
+        },
     }
 }
 
