@@ -100,4 +100,24 @@ mod tests {
         assert_eq!(numbers.valid, ["6281200000001", "6281200000002"]);
         assert_eq!(numbers.duplicates, 1);
     }
+
+    proptest::proptest! {
+        /// Every piece of any text is accounted for once: a valid number
+        /// (E.164 digits, each once), a repeat, or refused with a reason.
+        #[test]
+        fn every_piece_is_kept_repeated_or_refused(text in "[0-9+()\\- .,;\na-z]{0,200}") {
+            let numbers = from_text(&text);
+            let pieces = text.split(['\n', ',', ';']).filter(|p| !p.trim().is_empty()).count();
+            proptest::prop_assert_eq!(
+                numbers.valid.len() + numbers.duplicates + numbers.invalid.len(),
+                pieces
+            );
+            let unique: std::collections::HashSet<_> = numbers.valid.iter().collect();
+            proptest::prop_assert_eq!(unique.len(), numbers.valid.len());
+            for digits in &numbers.valid {
+                proptest::prop_assert!((8..=15).contains(&digits.len()), "{}", digits);
+                proptest::prop_assert!(digits.bytes().all(|b| b.is_ascii_digit()));
+            }
+        }
+    }
 }
