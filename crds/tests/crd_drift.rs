@@ -1,12 +1,14 @@
 //! The committed CRD must be what the types generate.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 #[test]
 fn committed_crd_matches_the_types() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../deploy/crds")
-        .join(crds::CRD_FILE);
+    // Read where Cargo runs the test from, not where it was compiled: a
+    // cached build may come from a checkout elsewhere.
+    let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    let path = crate_dir.join("../deploy/crds").join(crds::CRD_FILE);
     let committed = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}; run `make crds`", path.display()));
     let generated = crds::crd_yaml().unwrap();

@@ -67,8 +67,13 @@ pub struct Cluster {
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
 static NAMESPACES: AtomicU32 = AtomicU32::new(0);
 
+/// The control plane scripts of this checkout: where Cargo runs the tests
+/// from, not where they were compiled (a cached build may come from a
+/// checkout elsewhere).
 fn controlplane_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("controlplane")
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+        .join("controlplane")
 }
 
 impl Cluster {
