@@ -126,7 +126,9 @@ pub struct FrontDoor {
     /// How it was started, for a restart.
     pub options: Options,
     log: PathBuf,
-    token: PathBuf,
+    /// Its token, install key and log; removed when dropped, unless a
+    /// test is failing (the log then tells why).
+    dir: PathBuf,
 }
 
 impl FrontDoor {
@@ -174,7 +176,7 @@ impl FrontDoor {
             address,
             options,
             log,
-            token,
+            dir,
         };
         crate::wait::ready("the front door ready", address).await;
         door
@@ -219,6 +221,9 @@ impl Drop for FrontDoor {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.token);
+        let _ = std::fs::remove_file(self.dir.join("token"));
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }

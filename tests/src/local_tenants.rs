@@ -128,6 +128,10 @@ impl Drop for LocalTenants {
             let _ = tenant.child.kill();
             let _ = tenant.child.wait();
         }
+        // Logs stay for a failing test to be understood.
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 

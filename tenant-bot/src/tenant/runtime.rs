@@ -561,7 +561,17 @@ impl Runtime {
                     answer = Some(self.text(state, "stale-button", &[]));
                 }
             }
-            pairing::RETRY => self.start_pairing(state).await,
+            pairing::RETRY => {
+                // Retry is offered once a pairing ended; one that is still
+                // finishing (its last message sent, its task not yet done)
+                // is stopped and awaited rather than raced, so the press is
+                // never lost.
+                if let Some(active) = state.pairing.take() {
+                    let _ = active.cancel.send(true);
+                    self.ended(active.task.await);
+                }
+                self.start_pairing(state).await
+            }
             "lang:id" | "lang:en" => {
                 let language = if data == "lang:id" {
                     Language::Id
