@@ -77,6 +77,21 @@ impl Metrics {
         registry.register(Box::new(gateway_seconds.clone()))?;
         registry.register(Box::new(telegram_errors.clone()))?;
         registry.register(Box::new(active_users.clone()))?;
+        // The series alerts and dashboards watch exist from the start, at
+        // zero.
+        for kind in ["rate_limited", "other"] {
+            telegram_errors.with_label_values(&[kind]);
+        }
+        for outcome in [
+            "handled",
+            "routed",
+            "refused",
+            "rate_limited",
+            "queue_full",
+            "tenant_unavailable",
+        ] {
+            updates.with_label_values(&[outcome]);
+        }
         Ok(Self {
             registry,
             updates,

@@ -38,6 +38,9 @@ pub trait Report: Send + Sync {
     fn reason(&self, error: &whatsapp::Error) -> String {
         error.to_string()
     }
+
+    /// An item was decided: succeeded or failed.
+    fn decided(&self, _ok: bool) {}
 }
 
 /// The job's pace.
@@ -138,6 +141,7 @@ pub async fn run(
                 }
             }
         };
+        report.decided(outcome.is_ok());
         store
             .finish_item(job, seq, outcome.map_err(|e| report.reason(&e)))
             .await?;

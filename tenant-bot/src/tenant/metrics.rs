@@ -1,5 +1,7 @@
 //! The tenant's Prometheus metrics: connection state, pairing outcomes,
-//! Telegram API errors and WhatsApp operation latency.
+//! job items, Telegram API errors, WhatsApp operation latency, and when
+//! the process started (so restarts show between scrapes). Every labelled
+//! series that alerts rely on exists from the start, at zero.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -23,8 +25,14 @@ pub struct Metrics {
     pub pairings: IntCounterVec,
     /// Failed Telegram requests by kind (`rate_limited`, `other`).
     pub telegram_errors: IntCounterVec,
+    /// Job items decided, by result (`ok`, `failed`).
+    pub job_items: IntCounterVec,
     whatsapp_seconds: HistogramVec,
 }
+
+/// Pairing outcomes, as counted.
+pub const PAIRING_OUTCOMES: [&str; 5] =
+    ["paired", "timed_out", "cancelled", "rate_limited", "failed"];
 
 impl Metrics {
     /// Creates and registers every metric.
@@ -45,6 +53,22 @@ impl Metrics {
             ),
             &["kind"],
         )?;
+        let job_items = IntCounterVec::new(
+            Opts::new(
+                "pawang_tenant_job_items_total",
+                "Items of bulk jobs decided, by result.",
+            ),
+            &["result"],
+        )?;
+        let started = prometheus::Gauge::new(
+            "pawang_tenant_start_time_seconds",
+            "When this tenant process started, in Unix seconds.",
+        )?;
+        started.set(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64()),
+        );
         let whatsapp_seconds = HistogramVec::new(
             HistogramOpts::new(
                 "pawang_tenant_whatsapp_operation_seconds",
@@ -57,11 +81,23 @@ impl Metrics {
         registry.register(Box::new(pairings.clone()))?;
         registry.register(Box::new(telegram_errors.clone()))?;
         registry.register(Box::new(whatsapp_seconds.clone()))?;
+        registry.register(Box::new(job_items.clone()))?;
+        registry.register(Box::new(started))?;
+        for outcome in PAIRING_OUTCOMES {
+            pairings.with_label_values(&[outcome]);
+        }
+        for kind in ["rate_limited", "other"] {
+            telegram_errors.with_label_values(&[kind]);
+        }
+        for result in ["ok", "failed"] {
+            job_items.with_label_values(&[result]);
+        }
         Ok(Self {
             registry,
             connected,
             pairings,
             telegram_errors,
+            job_items,
             whatsapp_seconds,
         })
     }

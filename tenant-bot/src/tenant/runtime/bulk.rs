@@ -342,6 +342,15 @@ impl Report for Edits {
         }
     }
 
+    fn decided(&self, ok: bool) {
+        let result = if ok { "ok" } else { "failed" };
+        self.runtime
+            .metrics
+            .job_items
+            .with_label_values(&[result])
+            .inc();
+    }
+
     fn reason(&self, error: &whatsapp::Error) -> String {
         let (id, detail) = match error {
             whatsapp::Error::RateLimited { .. } => ("whatsapp-error-rate-limited", ""),
