@@ -15,7 +15,7 @@ endif
 CARGO ?= cargo
 CONTROLPLANE := tests/controlplane
 
-.PHONY: test fmt-check clippy unit e2e controlplane cluster crds fmt help run bench-operator bench-front-door bench-jobs
+.PHONY: test fmt-check clippy unit e2e controlplane cluster crds fmt help run bench-operator bench-front-door bench-jobs manifests
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -56,8 +56,11 @@ bench-jobs: ## Benchmark: invite links for 100 and 1,000 groups at a 0 s pause, 
 controlplane: ## Build (or find cached) kube-apiserver, controller-manager, kubectl, etcd, helm.
 	@$(CONTROLPLANE)/build.sh >/dev/null
 
-crds: ## Regenerate deploy/crds from the Rust types.
-	$(CARGO) run --locked -q -p crds --bin crdgen -- deploy/crds
+crds: ## Regenerate deploy/crds and the chart's copy of the CRD from the Rust types.
+	$(CARGO) run --locked -q -p crds --bin crdgen -- deploy/crds charts/pawang/files
+
+manifests: controlplane ## Regenerate deploy/manifests from the chart.
+	HELM="$$($(CONTROLPLANE)/build.sh)/helm" charts/render-manifests.sh > deploy/manifests/pawang.yaml
 
 cluster: controlplane crds ## Start a local control plane with the CRD applied; Ctrl-C stops it.
 	@state=$$(mktemp -u "$${TMPDIR:-/tmp}/pawang-cluster.XXXXXX"); \

@@ -1,4 +1,4 @@
-//! The committed CRD must be what the types generate.
+//! The committed CRDs must be what the types generate.
 
 use std::path::PathBuf;
 

@@ -175,6 +175,11 @@ impl Cluster {
         Ok(Client::try_from(config)?)
     }
 
+    /// Where the control plane's binaries (`kubectl`, `helm`, …) are.
+    pub fn bin_dir(&self) -> &Path {
+        &self.bin_dir
+    }
+
     /// A command for one of the control plane's binaries (`kubectl`,
     /// `helm`, …) that talks to this cluster.
     pub fn command(&self, binary: &str) -> Command {

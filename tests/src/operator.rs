@@ -3,7 +3,7 @@
 
 use std::io::Write as _;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -31,6 +31,12 @@ impl Operator {
     /// Starts an operator serving `namespace` with the test cluster's
     /// operator identity; `extra` flags are appended.
     pub fn start(cluster: &Cluster, namespace: &str, extra: &[&str]) -> Self {
+        Self::start_as(&cluster.operator_kubeconfig(), namespace, extra)
+    }
+
+    /// Starts an operator serving `namespace` as whoever `kubeconfig`
+    /// authenticates (a ServiceAccount with the chart's rules, say).
+    pub fn start_as(kubeconfig: &Path, namespace: &str, extra: &[&str]) -> Self {
         let n = STARTED.fetch_add(1, Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("pawang-operator-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("operator dir");
@@ -41,7 +47,7 @@ impl Operator {
         let address = free_address();
         let log = std::fs::File::create(dir.join("operator.log")).expect("log file");
         let child = Command::new(workspace_binary("operator"))
-            .env("KUBECONFIG", cluster.operator_kubeconfig())
+            .env("KUBECONFIG", kubeconfig)
             .env("RUST_LOG", "info,kube=warn")
             .env_remove("POD_NAME")
             .args(["--namespace", namespace])

@@ -8,21 +8,23 @@ use clap::Parser;
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
-    /// Directory to write the CRD file into; `-` prints it instead.
+    /// Directories to write the CRD file into; `-` prints it instead.
     #[arg(default_value = "deploy/crds")]
-    out_dir: PathBuf,
+    out_dirs: Vec<PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let yaml = crds::crd_yaml()?;
-    if args.out_dir.as_os_str() == "-" {
-        print!("{yaml}");
-        return Ok(());
+    for dir in &args.out_dirs {
+        if dir.as_os_str() == "-" {
+            print!("{yaml}");
+            continue;
+        }
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(crds::CRD_FILE);
+        std::fs::write(&path, &yaml)?;
+        eprintln!("wrote {}", path.display());
     }
-    std::fs::create_dir_all(&args.out_dir)?;
-    let path = args.out_dir.join(crds::CRD_FILE);
-    std::fs::write(&path, yaml)?;
-    eprintln!("wrote {}", path.display());
     Ok(())
 }

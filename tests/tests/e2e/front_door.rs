@@ -21,16 +21,16 @@ use tests::{Cluster, Operator};
 
 use crate::operator::{Env, env, phase_is, status_where};
 
-struct Stack {
-    env: Env,
-    telegram: FakeTelegram,
-    tenants: LocalTenants,
-    door: FrontDoor,
+pub(crate) struct Stack {
+    pub(crate) env: Env,
+    pub(crate) telegram: FakeTelegram,
+    pub(crate) tenants: LocalTenants,
+    pub(crate) door: FrontDoor,
     gateway: SocketAddr,
-    _operator: Operator,
+    pub(crate) operator: Operator,
 }
 
-async fn stack(test: &str, extra: &[&str]) -> Stack {
+pub(crate) async fn stack(test: &str, extra: &[&str]) -> Stack {
     let env = env(test).await;
     let telegram = FakeTelegram::start(&[BOT_TOKEN]).await;
     let gateway = free_address();
@@ -70,7 +70,7 @@ async fn stack(test: &str, extra: &[&str]) -> Stack {
         tenants,
         door,
         gateway,
-        _operator: operator,
+        operator,
     }
 }
 
@@ -81,7 +81,7 @@ fn user(id: i64) -> Value {
 }
 
 /// A text message from `from` in their private chat.
-fn text(from: i64, text: &str) -> Value {
+pub(crate) fn text(from: i64, text: &str) -> Value {
     let id = MESSAGE_IDS.fetch_add(1, Ordering::Relaxed);
     json!({"message": {
         "message_id": id, "date": 1_700_000_000,

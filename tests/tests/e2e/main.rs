@@ -6,6 +6,7 @@
 
 mod control_plane;
 mod front_door;
+mod monitoring;
 mod operator;
 mod tenant_status;
 mod whatsapp_account;

@@ -16,7 +16,7 @@ use tests::operator::INSTALL_KEY;
 use tests::wait::{wait_until, wait_until_for};
 use tests::{Cluster, Object, Operator, audit, stub_tenant};
 
-const OWNER: i64 = 555_000_111;
+pub(crate) const OWNER: i64 = 555_000_111;
 
 /// A fresh namespace with the CRD and an operator serving it.
 pub(crate) struct Env {
