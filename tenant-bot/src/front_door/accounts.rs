@@ -36,6 +36,8 @@ pub struct Accounts {
     /// Activations this process made that the cache may not show yet, so
     /// the next update already goes to the new choice.
     recent: Arc<Mutex<HashMap<String, u128>>>,
+    /// Whether new accounts keep their volume when deleted.
+    retain_volumes: bool,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -73,6 +75,7 @@ impl Accounts {
             Self {
                 api,
                 store,
+                retain_volumes: false,
                 recent: Arc::default(),
             },
             changes,
@@ -124,6 +127,13 @@ impl Accounts {
         self.api.namespace().unwrap_or_default()
     }
 
+    /// New accounts keep their volume (and so their WhatsApp session and
+    /// bot data) when they are deleted.
+    pub fn retaining_volumes(mut self, retain: bool) -> Self {
+        self.retain_volumes = retain;
+        self
+    }
+
     /// The account `owner`'s updates go to.
     pub fn active(&self, owner: i64) -> Option<Arc<WhatsAppAccount>> {
         let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
@@ -142,7 +152,8 @@ impl Accounts {
     /// Creates `owner`'s account for `phone`. It becomes active when it
     /// first connects, or at once when it is the owner's only account.
     pub async fn create(&self, phone: &PhoneNumber, owner: i64, language: Language) -> Result<()> {
-        let account = WhatsAppAccount::for_phone(phone, owner, language);
+        let mut account = WhatsAppAccount::for_phone(phone, owner, language);
+        account.spec.storage.retain_on_delete = self.retain_volumes;
         match self.api.create(&PostParams::default(), &account).await {
             Ok(_) => Ok(()),
             Err(kube::Error::Api(status)) if status.code == 409 => Err(Error::Taken),

@@ -76,6 +76,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .await
         .context("cannot reach the API server")?;
     let (accounts, changes) = Accounts::watch(client, &settings.namespace);
+    let accounts = accounts.retaining_volumes(settings.retain_volumes);
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(shutdown::signals(stop.clone()));
 

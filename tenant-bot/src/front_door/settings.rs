@@ -95,6 +95,12 @@ pub struct Settings {
     #[arg(long, env = "PAWANG_USER_RATE", default_value_t = 30,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub user_rate_per_minute: u32,
+
+    /// Accounts made by `/pair` keep their volume when deleted
+    /// (`spec.storage.retainOnDelete`), so a removed account can come back
+    /// without pairing again.
+    #[arg(long, env = "PAWANG_RETAIN_VOLUMES", default_value_t = false, action = clap::ArgAction::Set)]
+    pub retain_volumes: bool,
 }
 
 impl Settings {

@@ -17,6 +17,7 @@ use tests::front_door::{self, BOT_TOKEN, FrontDoor};
 use tests::local_tenants::{self, LocalTenants};
 use tests::operator::INSTALL_KEY;
 use tests::process::free_address;
+use tests::wait::wait_until;
 use tests::{Cluster, Operator};
 
 use crate::operator::{Env, env, phase_is, status_where};
@@ -188,6 +189,7 @@ async fn pair_then_the_tenant_serves_the_menu() {
     let created = stack.env.accounts.get(account).await.unwrap();
     assert_eq!(created.owner_id(), owner);
     assert_eq!(created.spec.language, crds::Language::En);
+    assert!(!created.spec.storage.retain_on_delete);
     said(
         &stack.telegram,
         owner,
@@ -987,4 +989,19 @@ async fn an_account_logged_out_from_the_phone_is_linked_again_with_pair() {
         phase_is(Phase::Connected),
     )
     .await;
+}
+
+#[tokio::test]
+async fn accounts_keep_their_volume_when_the_install_says_so() {
+    let (env, telegram, _door) = door_only("fd-retain", &["--retain-volumes", "true"]).await;
+    telegram.push_update(text(7_801, "/pair 0812-0000-0801"));
+    let account = wait_until("the account", || async {
+        env.accounts
+            .get_opt("wa-6281200000801")
+            .await
+            .ok()
+            .flatten()
+    })
+    .await;
+    assert!(account.spec.storage.retain_on_delete);
 }
