@@ -62,19 +62,18 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
  && cp "target/${TARGET}/release/operator" "target/${TARGET}/release/tenant-bot" /out/
 
 # ---------------------------------------------------------------------------
-# Run: distroless static, no shell, no package manager.
+# Run: an empty image with the two binaries and the CA bundle; no shell, no
+# package manager, no libc (the binaries are static).
 #
 # TLS roots: every outgoing TLS client carries its own roots. WhatsApp's
 # WebSocket and media HTTP (whatsapp-rust, ureq) and Telegram (teloxide,
 # reqwest with `rustls-tls-webpki-roots`) use the bundled webpki-roots. Inside
 # the cluster, kube trusts the service account's CA file. The one place that
 # reads the system store is kube's fallback when a kubeconfig names no CA
-# (rustls-platform-verifier, Linux native roots). The distroless static image
-# ships /etc/ssl/certs/ca-certificates.crt anyway, so that case works as well
-# and nothing is copied in by hand. It also provides /etc/passwd with the
-# `nonroot` user (65532) and tzdata.
+# (rustls-platform-verifier, Linux native roots), so the build stage's
+# Debian CA bundle is copied in for that case.
 # ---------------------------------------------------------------------------
-FROM gcr.io/distroless/static-debian12:nonroot
+FROM scratch
 
 ARG SOURCE_URL=""
 LABEL org.opencontainers.image.title="pawang" \
@@ -82,7 +81,10 @@ LABEL org.opencontainers.image.title="pawang" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.source="${SOURCE_URL}"
 
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY --from=build /out/operator /out/tenant-bot /usr/local/bin/
+# An empty image has no PATH; the manifests name the binaries bare.
+ENV PATH=/usr/local/bin
 
 # Numeric, so Kubernetes `runAsNonRoot` can check it; the same UID/GID as the
 # tenant pods' securityContext (TENANT_UID = 65532).
@@ -91,6 +93,6 @@ USER 65532:65532
 # No ENTRYPOINT: one image serves the operator and tenant-bot, and the
 # Kubernetes manifests set `command` (`operator`, or `tenant-bot` with
 # `front-door` or `tenant ...` as arguments). The chart and the operator use
-# the bare names `operator` and `tenant-bot`, found through the base image's
-# PATH, which includes /usr/local/bin. The default command only prints help.
+# the bare names `operator` and `tenant-bot`, found through PATH above. The
+# default command only prints help.
 CMD ["/usr/local/bin/tenant-bot", "--help"]
