@@ -1,0 +1,322 @@
+//! The answers to the questions a feature asks before its confirmation:
+//! typed text, uploaded files and photos, turned into the job's
+//! parameters or into a clear reason to ask again.
+
+use base64::Engine as _;
+use serde_json::json;
+
+use super::{MAX_PHOTO_FILE, Pending};
+use crate::tenant::input::{file, links, names, numbers, photo, vcf};
+use crate::tenant::runtime::{Runtime, State};
+
+/// WhatsApp's limit on a group description, in characters; checked before
+/// anything is sent.
+pub(super) const MAX_DESCRIPTION: usize = 512;
+/// Largest text or vCard file read, in bytes.
+pub(super) const MAX_TEXT_FILE: usize = 1024 * 1024;
+/// Numbers in one request; a group holds at most 1,024 members.
+pub(super) const MAX_NUMBERS: usize = 1024;
+/// Invite links in one request.
+pub(super) const MAX_LINKS: usize = 200;
+/// Broadcast variants, and the longest one (Telegram's own limit).
+pub(super) const MAX_VARIANTS: usize = 10;
+pub(super) const MAX_VARIANT_CHARS: usize = 4096;
+
+/// A question a feature asks before its confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Step {
+    /// A farewell message, or `/skip`.
+    Farewell,
+    /// The new description.
+    Description,
+    /// Phone numbers (text, `.txt` or `.vcf`).
+    Numbers,
+    /// Members for new groups, or `/skip`.
+    Members,
+    /// A photo.
+    Photo,
+    /// Settings, at least one.
+    Settings,
+    /// Settings for new groups, maybe none.
+    NewSettings,
+    /// What to do with join requests.
+    Requests,
+    /// Message variants, then `/done`.
+    Variants,
+    /// Names of groups to create.
+    Names,
+    /// Invite links.
+    Links,
+}
+
+impl Step {
+    /// The question's catalog id.
+    pub(super) fn ask(self) -> &'static str {
+        match self {
+            Self::Farewell => "bulk-farewell-ask",
+            Self::Description => "bulk-description-ask",
+            Self::Numbers => "bulk-numbers-ask",
+            Self::Members => "bulk-members-ask",
+            Self::Photo => "bulk-photo-ask",
+            Self::Settings => "settings-ask",
+            Self::NewSettings => "settings-ask-optional",
+            Self::Requests => "bulk-requests-ask",
+            Self::Variants => "bulk-variants-ask",
+            Self::Names => "bulk-names-ask",
+            Self::Links => "bulk-links-ask",
+        }
+    }
+}
+
+/// What the owner sent in answer to a question.
+#[derive(Debug)]
+pub(in crate::tenant::runtime) enum Answer {
+    /// Typed text.
+    Text(String),
+    /// An uploaded file (or photo) and its name.
+    File { name: String, bytes: Vec<u8> },
+    /// An upload over the size the bot reads, in bytes.
+    TooLarge(u64),
+    /// An upload that could not be fetched.
+    Unreadable,
+}
+
+/// The text of an answer: typed, or a text file's content.
+pub(super) fn text_of(answer: &Answer) -> Result<String, file::Error> {
+    match answer {
+        Answer::Text(text) => Ok(text.clone()),
+        Answer::File { bytes, .. } => file::text(bytes, MAX_TEXT_FILE),
+        Answer::TooLarge(size) => Err(file::Error::TooLarge {
+            size: usize::try_from(*size).unwrap_or(usize::MAX),
+            limit: MAX_TEXT_FILE,
+        }),
+        Answer::Unreadable => Err(file::Error::NotText),
+    }
+}
+
+/// Why an answer is refused: a catalog id and the values it shows.
+pub(super) type Refusal = (&'static str, Vec<(&'static str, String)>);
+
+/// Numbers from typed text, a `.txt` or a `.vcf`; the reason when there
+/// are none.
+pub(super) fn numbers_of(answer: &Answer) -> Result<numbers::Numbers, Refusal> {
+    let text = text_of(answer).map_err(|e| (e.message_id(), vec![]))?;
+    let is_vcard = matches!(answer, Answer::File { name, .. } if name.to_lowercase().ends_with(".vcf"))
+        || text.trim_start().to_uppercase().starts_with("BEGIN:VCARD");
+    let found = if is_vcard {
+        let contacts = vcf::contacts(&text).map_err(|e| (e.message_id(), vec![]))?;
+        numbers::from_contacts(&contacts)
+    } else {
+        numbers::from_text(&text)
+    };
+    if found.valid.is_empty() {
+        return Err(("input-numbers-none", vec![]));
+    }
+    if found.valid.len() > MAX_NUMBERS {
+        let args = vec![
+            ("count", found.valid.len().to_string()),
+            ("max", MAX_NUMBERS.to_string()),
+        ];
+        return Err(("input-numbers-too-many", args));
+    }
+    Ok(found)
+}
+
+impl Runtime {
+    /// Takes `answer` for `step` into `pending`: true when the step is
+    /// done, false when it wants more, the reason when the answer is
+    /// refused.
+    pub(super) fn take(
+        &self,
+        state: &State,
+        pending: &mut Pending,
+        step: Step,
+        answer: Answer,
+    ) -> Result<bool, String> {
+        let typed = match &answer {
+            Answer::Text(text) => Some(text.trim().to_owned()),
+            _ => None,
+        };
+        match step {
+            Step::Farewell => match answer {
+                Answer::Text(text) if text.trim() == "/skip" => Ok(true),
+                Answer::Text(text) if !text.starts_with('/') => {
+                    pending.params.insert("farewell".into(), json!(text));
+                    Ok(true)
+                }
+                _ => Err(self.text(state, step.ask(), &[])),
+            },
+            Step::Description => {
+                let Answer::Text(text) = answer else {
+                    return Err(self.say_id(
+                        state,
+                        step.ask(),
+                        &[("max", MAX_DESCRIPTION.to_string())],
+                    ));
+                };
+                if text.trim() == "/skip" {
+                    return Err(self.say_id(
+                        state,
+                        step.ask(),
+                        &[("max", MAX_DESCRIPTION.to_string())],
+                    ));
+                }
+                let length = text.chars().count();
+                if length > MAX_DESCRIPTION {
+                    let args = [
+                        ("length", length.to_string()),
+                        ("max", MAX_DESCRIPTION.to_string()),
+                    ];
+                    return Err(self.say_id(state, "bulk-description-too-long", &args));
+                }
+                pending.params.insert("text".into(), json!(text));
+                Ok(true)
+            }
+            Step::Numbers | Step::Members => {
+                if step == Step::Members && typed.as_deref() == Some("/skip") {
+                    return Ok(true);
+                }
+                let found =
+                    numbers_of(&answer).map_err(|(id, args)| self.say_id(state, id, &args))?;
+                let key = if step == Step::Members {
+                    "members"
+                } else {
+                    "numbers"
+                };
+                pending.params.insert(key.into(), json!(found.valid));
+                let count = found.valid.len().to_string();
+                pending
+                    .notes
+                    .push(self.text(state, "bulk-numbers-found", &[("count", &count)]));
+                if !found.invalid.is_empty() {
+                    let ignored: Vec<String> = found
+                        .invalid
+                        .iter()
+                        .take(10)
+                        .map(|(raw, why)| {
+                            format!("{raw} ({})", self.text(state, why.message_id(), &[]))
+                        })
+                        .collect();
+                    let args = [
+                        ("count", found.invalid.len().to_string()),
+                        ("names", ignored.join("; ")),
+                    ];
+                    pending
+                        .notes
+                        .push(self.say_id(state, "bulk-numbers-ignored", &args));
+                }
+                Ok(true)
+            }
+            Step::Photo => {
+                let bytes = match answer {
+                    Answer::File { bytes, .. } => bytes,
+                    Answer::TooLarge(size) => {
+                        let error = photo::Error::TooLarge {
+                            size: usize::try_from(size).unwrap_or(usize::MAX),
+                            limit: MAX_PHOTO_FILE,
+                        };
+                        return Err(self.say_id(state, error.message_id(), &error.args()));
+                    }
+                    Answer::Text(_) | Answer::Unreadable => {
+                        return Err(self.text(state, step.ask(), &[]));
+                    }
+                };
+                let jpeg = photo::square_jpeg(&bytes, MAX_PHOTO_FILE)
+                    .map_err(|e| self.say_id(state, e.message_id(), &e.args()))?;
+                let encoded = base64::engine::general_purpose::STANDARD.encode(jpeg);
+                pending.params.insert("photo".into(), json!(encoded));
+                Ok(true)
+            }
+            Step::Variants => match answer {
+                Answer::Text(text) if text.trim() == "/done" => {
+                    if pending.variants.is_empty() {
+                        return Err(self.text(state, step.ask(), &[]));
+                    }
+                    pending
+                        .params
+                        .insert("variants".into(), json!(pending.variants));
+                    Ok(true)
+                }
+                Answer::Text(text) if !text.starts_with('/') => {
+                    if text.chars().count() > MAX_VARIANT_CHARS {
+                        let args = [("max", MAX_VARIANT_CHARS.to_string())];
+                        return Err(self.say_id(state, "bulk-variant-too-long", &args));
+                    }
+                    if pending.variants.len() >= MAX_VARIANTS {
+                        let args = [("max", MAX_VARIANTS.to_string())];
+                        return Err(self.say_id(state, "bulk-variants-full", &args));
+                    }
+                    pending.variants.push(text);
+                    Ok(false)
+                }
+                _ => Err(self.text(state, step.ask(), &[])),
+            },
+            Step::Names => {
+                let text = text_of(&answer).map_err(|e| self.text(state, e.message_id(), &[]))?;
+                let parsed = names::parse(&text)
+                    .map_err(|e| self.say_id(state, e.message_id(), &e.args()))?;
+                if parsed.duplicates > 0 {
+                    let count = parsed.duplicates.to_string();
+                    pending.notes.push(self.text(
+                        state,
+                        "bulk-names-duplicates",
+                        &[("count", &count)],
+                    ));
+                }
+                pending.labels = parsed.names.clone();
+                pending.targets = parsed.names;
+                Ok(true)
+            }
+            Step::Links => {
+                let text = text_of(&answer).map_err(|e| self.text(state, e.message_id(), &[]))?;
+                let found = links::invite_links(&text);
+                if found.codes.is_empty() {
+                    let args = [("names", found.invalid.join(", "))];
+                    return Err(self.say_id(state, "input-links-none", &args));
+                }
+                if found.codes.len() > MAX_LINKS {
+                    let args = [
+                        ("count", found.codes.len().to_string()),
+                        ("max", MAX_LINKS.to_string()),
+                    ];
+                    return Err(self.say_id(state, "input-links-too-many", &args));
+                }
+                if !found.invalid.is_empty() {
+                    let args = [
+                        ("count", found.invalid.len().to_string()),
+                        (
+                            "names",
+                            found
+                                .invalid
+                                .iter()
+                                .take(10)
+                                .cloned()
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        ),
+                    ];
+                    pending
+                        .notes
+                        .push(self.say_id(state, "bulk-links-invalid", &args));
+                }
+                if found.duplicates > 0 {
+                    let count = found.duplicates.to_string();
+                    pending.notes.push(self.text(
+                        state,
+                        "bulk-links-duplicates",
+                        &[("count", &count)],
+                    ));
+                }
+                pending.labels = found
+                    .codes
+                    .iter()
+                    .map(|c| format!("chat.whatsapp.com/{c}"))
+                    .collect();
+                pending.targets = found.codes;
+                Ok(true)
+            }
+            // Answered with buttons.
+            Step::Settings | Step::NewSettings | Step::Requests => Ok(false),
+        }
+    }
+}

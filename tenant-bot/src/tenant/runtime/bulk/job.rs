@@ -1,0 +1,429 @@
+//! A confirmed job's life: created in the store, run by the job runner
+//! with its work and a progress message, resumed after a restart, and
+//! summed up at the end.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+use super::{Feature, Running, data};
+use crate::store::{JobId, Progress};
+use crate::telegram::Button;
+use crate::tenant::jobs::{self, End, Pacing, Report, Work};
+use crate::tenant::pairing::format_remaining;
+use crate::tenant::runtime::work::{self, Requests};
+use crate::tenant::runtime::{Runtime, State};
+use crate::whatsapp::{self, Membership, Setting};
+
+/// Results above this many go in a file rather than a message.
+const FILE_ABOVE: usize = 50;
+
+/// Progress edited into one message, with a cancel button.
+struct Edits {
+    runtime: Arc<Runtime>,
+    message: i32,
+    title: String,
+    language: crds::Language,
+}
+
+pub(super) fn bar(progress: Progress) -> String {
+    let decided = progress.done + progress.failed;
+    let filled = (decided * 10).checked_div(progress.total).unwrap_or(10) as usize;
+    format!("{}{}", "▓".repeat(filled), "░".repeat(10 - filled.min(10)))
+}
+
+#[async_trait::async_trait]
+impl Report for Edits {
+    async fn progress(&self, progress: Progress, left: Option<Duration>) {
+        let catalog = &self.runtime.catalog;
+        let text = catalog.text(
+            self.language,
+            "bulk-progress",
+            &[
+                ("title", &self.title),
+                ("decided", &(progress.done + progress.failed).to_string()),
+                ("total", &progress.total.to_string()),
+                ("ok", &progress.done.to_string()),
+                ("failed", &progress.failed.to_string()),
+                ("bar", &bar(progress)),
+                ("left", &format_remaining(left.unwrap_or_default())),
+            ],
+        );
+        let cancel = catalog.text(self.language, "button-cancel", &[]);
+        let buttons = vec![vec![Button::new(cancel, data::CANCEL)]];
+        if let Err(error) = self
+            .runtime
+            .messenger
+            .edit(self.message, text, buttons)
+            .await
+        {
+            tracing::warn!(%error, "cannot show the job's progress");
+        }
+    }
+
+    fn decided(&self, ok: bool) {
+        let result = if ok { "ok" } else { "failed" };
+        self.runtime
+            .metrics
+            .job_items
+            .with_label_values(&[result])
+            .inc();
+    }
+
+    fn reason(&self, error: &whatsapp::Error) -> String {
+        let (id, detail) = match error {
+            whatsapp::Error::RateLimited { .. } => ("whatsapp-error-rate-limited", ""),
+            whatsapp::Error::Transient(detail) => ("whatsapp-error-transient", detail.as_str()),
+            whatsapp::Error::NotPaired => ("whatsapp-error-not-paired", ""),
+            whatsapp::Error::Banned => ("whatsapp-error-banned", ""),
+            whatsapp::Error::GroupNotFound => ("whatsapp-error-group-not-found", ""),
+            whatsapp::Error::NotAdmin => ("whatsapp-error-not-admin", ""),
+            whatsapp::Error::InvalidInvite => ("whatsapp-error-invalid-invite", ""),
+            whatsapp::Error::Rejected(detail) => ("whatsapp-error-rejected", detail.as_str()),
+        };
+        self.runtime
+            .catalog
+            .text(self.language, id, &[("reason", detail)])
+    }
+}
+
+/// A string list kept in the job's parameters.
+fn strings(params: &Value, name: &str) -> Vec<String> {
+    params
+        .get(name)
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub(super) fn settings_of(params: &Value, name: &str) -> Vec<Setting> {
+    params
+        .get(name)
+        .cloned()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default()
+}
+
+/// The work of `feature` with the job's `params`, its results in
+/// `language`.
+fn work_for(
+    runtime: &Runtime,
+    feature: Feature,
+    params: &Value,
+    language: crds::Language,
+) -> Result<Box<dyn Work>, &'static str> {
+    let whatsapp = runtime.whatsapp.clone();
+    let word = |id: &str| runtime.catalog.text(language, id, &[]);
+    let text = |name: &str| params.get(name).and_then(Value::as_str).map(str::to_owned);
+    let members = |change| -> Box<dyn Work> {
+        let done = match change {
+            Membership::Add => "result-added",
+            Membership::Remove => "result-removed",
+            Membership::Promote => "result-promoted",
+            Membership::Demote => "result-demoted",
+        };
+        Box::new(work::Members {
+            whatsapp: whatsapp.clone(),
+            change,
+            numbers: strings(params, "numbers"),
+            words: work::Words {
+                done: word(done),
+                invited: word("result-invited"),
+                failed: word("result-failed"),
+                unchanged: word("result-unchanged"),
+            },
+        })
+    };
+    Ok(match feature {
+        Feature::InviteLinks => Box::new(work::InviteLinks {
+            whatsapp,
+            reset: params.get("reset").and_then(Value::as_bool) == Some(true),
+        }),
+        Feature::Leave => Box::new(work::Leave {
+            whatsapp,
+            farewell: text("farewell"),
+        }),
+        Feature::Description => Box::new(work::Describe {
+            whatsapp,
+            text: text("text").ok_or("no description")?,
+        }),
+        Feature::AddMembers => members(Membership::Add),
+        Feature::Promote => members(Membership::Promote),
+        Feature::Demote => members(Membership::Demote),
+        Feature::Photo => {
+            let jpeg = text("photo")
+                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+                .ok_or("no photo")?;
+            Box::new(work::Photo { whatsapp, jpeg })
+        }
+        Feature::Settings => Box::new(work::Settings {
+            whatsapp,
+            settings: settings_of(params, "settings"),
+        }),
+        Feature::JoinRequests => Box::new(work::JoinRequests {
+            whatsapp,
+            action: match text("action").as_deref() {
+                Some("approve") => Requests::Approve,
+                Some("reject") => Requests::Reject,
+                _ => Requests::List,
+            },
+        }),
+        Feature::Broadcast => Box::new(work::Broadcast {
+            whatsapp,
+            variants: strings(params, "variants"),
+        }),
+        Feature::Create => Box::new(work::Create {
+            whatsapp,
+            members: strings(params, "members"),
+            settings: settings_of(params, "settings"),
+            before: strings(params, "before"),
+        }),
+        Feature::Join => Box::new(work::Join { whatsapp }),
+    })
+}
+
+impl Runtime {
+    /// Creates the confirmed job and starts it.
+    pub(super) async fn start(self: &Arc<Self>, state: &mut State) {
+        let Some(mut pending) = state.pending.take_if(|p| p.current().is_none()) else {
+            let text = self.text(state, "stale-button", &[]);
+            self.say(text, vec![]).await;
+            return;
+        };
+        if self.busy().await {
+            let text = self.text(state, "bulk-busy", &[]);
+            self.say(text, vec![]).await;
+            return;
+        }
+        if pending.feature == Feature::Create {
+            // What exists before, so a resumed job can tell its own new
+            // groups from older ones of the same name.
+            let before: Vec<String> = match self.whatsapp.groups().await {
+                Ok(groups) => groups.into_iter().map(|g| g.jid).collect(),
+                Err(_) => self
+                    .store
+                    .groups()
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|g| g.jid)
+                    .collect(),
+            };
+            pending.params.insert("before".into(), json!(before));
+        }
+        let delay_ms = pending.delay * 1000;
+        let created = self
+            .store
+            .create_job(
+                pending.feature.kind(),
+                Value::Object(pending.params),
+                delay_ms,
+                pending.targets,
+                now(),
+            )
+            .await;
+        match created {
+            Ok(job) => {
+                let delay = Duration::from_millis(u64::from(delay_ms));
+                self.start_job(state, job, pending.feature, delay).await
+            }
+            Err(error) => tracing::warn!(%error, "cannot create a job"),
+        }
+    }
+
+    /// Resumes a job a stopped tenant left running.
+    pub(in crate::tenant::runtime) async fn resume_job(self: &Arc<Self>, state: &mut State) {
+        let Ok(Some(job)) = self.store.running_job().await else {
+            return;
+        };
+        match self.store.job_kind(job).await {
+            Ok(Some((kind, delay_ms))) => match Feature::from_kind(&kind) {
+                Some(feature) => {
+                    let delay = Duration::from_millis(u64::from(delay_ms));
+                    self.start_job(state, job, feature, delay).await;
+                }
+                None => tracing::warn!(%kind, "a running job of an unknown kind"),
+            },
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "cannot read the running job"),
+        }
+    }
+
+    async fn start_job(
+        self: &Arc<Self>,
+        state: &mut State,
+        job: JobId,
+        feature: Feature,
+        delay: Duration,
+    ) {
+        let params = match self.store.job_params(job).await {
+            Ok(Some(params)) => params,
+            Ok(None) => Value::Null,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the job");
+                return;
+            }
+        };
+        let work = match work_for(self, feature, &params, state.language) {
+            Ok(work) => work,
+            Err(reason) => {
+                tracing::warn!(reason, "the job cannot run");
+                return;
+            }
+        };
+        let title = self.text(state, feature.title(), &[]);
+        let text = self.text(state, "bulk-started", &[("title", &title)]);
+        let cancel_label = self.text(state, "button-cancel", &[]);
+        let buttons = vec![vec![Button::new(cancel_label, data::CANCEL)]];
+        let message = match self.messenger.send(text, buttons).await {
+            Ok(id) => id,
+            Err(error) => {
+                tracing::warn!(%error, "cannot start the job's message");
+                return;
+            }
+        };
+        let (cancel, cancelled) = watch::channel(false);
+        let runtime = self.clone();
+        let language = state.language;
+        let stop = state.stop.clone();
+        let task = tokio::spawn(async move {
+            let report = Edits {
+                runtime: runtime.clone(),
+                message,
+                title,
+                language,
+            };
+            let pacing = Pacing {
+                delay,
+                ..Pacing::default()
+            };
+            let end = jobs::run(
+                &runtime.store,
+                job,
+                work.as_ref(),
+                &report,
+                pacing,
+                cancelled,
+                stop,
+            )
+            .await;
+            match end {
+                Ok(End::Finished(progress) | End::Cancelled(progress)) => {
+                    if feature.changes_the_list() {
+                        runtime.refresh_quietly().await;
+                    }
+                    runtime.summarize(job, feature, progress, &report).await;
+                }
+                Ok(End::Interrupted) => {}
+                Err(error) => tracing::warn!(%error, "the job failed"),
+            }
+        });
+        state.job = Some(Running { cancel, task });
+    }
+
+    /// The final summary: the outcome of every item, in a file when long.
+    async fn summarize(&self, job: JobId, feature: Feature, progress: Progress, report: &Edits) {
+        let language = report.language;
+        let outcomes = self.store.job_outcomes(job).await.unwrap_or_default();
+        let names: std::collections::HashMap<String, String> = self
+            .store
+            .groups()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|g| (g.jid, g.name))
+            .collect();
+        if feature == Feature::InviteLinks {
+            let links = outcomes
+                .iter()
+                .filter_map(|(jid, outcome)| Some((jid.clone(), outcome.clone().ok()??)))
+                .collect();
+            if let Err(error) = self.store.set_invite_links(links).await {
+                tracing::warn!(%error, "cannot keep the invite links");
+            }
+        }
+        let name_of = |jid: &str| names.get(jid).cloned().unwrap_or_else(|| jid.to_owned());
+        let lines: Vec<String> = outcomes
+            .iter()
+            .map(|(target, outcome)| {
+                let label = match feature {
+                    Feature::Join => format!("chat.whatsapp.com/{target}"),
+                    _ => name_of(target),
+                };
+                match outcome {
+                    Ok(Some(result)) if feature == Feature::Join => {
+                        format!("✅ {label}: {}", name_of(result))
+                    }
+                    Ok(Some(result)) => format!("✅ {label}: {result}"),
+                    Ok(None) => format!("✅ {label}"),
+                    Err(reason) => format!("❌ {label}: {reason}"),
+                }
+            })
+            .collect();
+        let head = self.catalog.text(
+            language,
+            "bulk-done",
+            &[
+                ("title", &report.title),
+                ("ok", &progress.done.to_string()),
+                ("failed", &progress.failed.to_string()),
+                (
+                    "skipped",
+                    &(progress.total - progress.done - progress.failed).to_string(),
+                ),
+            ],
+        );
+        let _ = self
+            .messenger
+            .edit(report.message, head.clone(), vec![])
+            .await;
+        if lines.len() > FILE_ABOVE {
+            let body = lines.join("\n") + "\n";
+            let sent = self
+                .messenger
+                .send_file(format!("{}.txt", feature.kind()), body.into_bytes(), head)
+                .await;
+            if let Err(error) = sent {
+                tracing::warn!(%error, "cannot send the job's results");
+            }
+        } else if !lines.is_empty() {
+            for chunk in chunks(&lines, 4000) {
+                let _ = self.messenger.send(chunk, vec![]).await;
+            }
+        }
+    }
+}
+
+/// Lines joined into messages of at most `limit` characters each.
+pub(super) fn chunks(lines: &[String], limit: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for line in lines {
+        let line: String = line.chars().take(limit).collect();
+        if !current.is_empty() && current.chars().count() + 1 + line.chars().count() > limit {
+            out.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push('\n');
+        }
+        current.push_str(&line);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}

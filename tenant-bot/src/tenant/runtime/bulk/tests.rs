@@ -1,0 +1,111 @@
+use super::answers::numbers_of;
+use super::job::{bar, chunks};
+use super::*;
+use crate::store::Progress;
+
+fn group(name: &str) -> Group {
+    Group {
+        jid: format!("{name}@g.us"),
+        name: name.to_owned(),
+        member_count: 1,
+        is_admin: true,
+        invite_link: None,
+    }
+}
+
+#[test]
+fn a_selection_by_numbers_patterns_or_names() {
+    let groups: Vec<Group> = ["Grup 10", "Grup 2", "Toko"].map(group).to_vec();
+    // Shown as 1. Grup 2, 2. Grup 10, 3. Toko.
+    assert_eq!(select("1", &groups), Ok(vec![1]));
+    assert_eq!(select("1-2", &groups), Ok(vec![0, 1]));
+    assert_eq!(select("all", &groups), Ok(vec![0, 1, 2]));
+    assert_eq!(select("grup*", &groups), Ok(vec![0, 1]));
+    assert_eq!(select("Toko\ngrup 2", &groups), Ok(vec![1, 2]));
+    assert_eq!(
+        select("Toko\nSekolah", &groups),
+        Err((selection::Error::NoMatch, vec!["Sekolah".to_owned()]))
+    );
+    assert_eq!(
+        select("4", &groups),
+        Err((selection::Error::OutOfRange { number: 4, max: 3 }, vec![]))
+    );
+}
+
+#[test]
+fn the_bar_fills_with_decided_items() {
+    let p = |total, done, failed| Progress {
+        total,
+        done,
+        failed,
+    };
+    assert_eq!(bar(p(10, 0, 0)), "░░░░░░░░░░");
+    assert_eq!(bar(p(10, 3, 2)), "▓▓▓▓▓░░░░░");
+    assert_eq!(bar(p(4, 4, 0)), "▓▓▓▓▓▓▓▓▓▓");
+    assert_eq!(bar(p(0, 0, 0)), "▓▓▓▓▓▓▓▓▓▓");
+}
+
+#[test]
+fn numbers_come_from_text_text_files_and_vcards() {
+    let typed = numbers_of(&Answer::Text("0812-0000-0001, 0812 0000 0002\nabc".into())).unwrap();
+    assert_eq!(typed.valid, ["6281200000001", "6281200000002"]);
+    assert_eq!(typed.invalid.len(), 1);
+    let card = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nTEL:+62 812-0000-0003\r\nEND:VCARD\r\n";
+    let file = Answer::File {
+        name: "kontak.VCF".into(),
+        bytes: card.as_bytes().to_vec(),
+    };
+    assert_eq!(numbers_of(&file).unwrap().valid, ["6281200000003"]);
+    for (answer, reason) in [
+        (Answer::Text("hello".into()), "input-numbers-none"),
+        (
+            Answer::File {
+                name: "a.txt".into(),
+                bytes: vec![],
+            },
+            "input-file-empty",
+        ),
+        (
+            Answer::File {
+                name: "a.txt".into(),
+                bytes: vec![0, 159, 146, 150],
+            },
+            "input-file-not-text",
+        ),
+        (Answer::TooLarge(50_000_000), "input-file-too-large"),
+        (
+            Answer::File {
+                name: "a.vcf".into(),
+                bytes: b"BEGIN:VCARD\nFN:A\nEND:VCARD\n".to_vec(),
+            },
+            "input-vcf-no-numbers",
+        ),
+    ] {
+        assert_eq!(
+            numbers_of(&answer).map_err(|e| e.0).err(),
+            Some(reason),
+            "{answer:?}"
+        );
+    }
+}
+
+#[test]
+fn long_results_are_split_under_the_limit() {
+    let lines: Vec<String> = (0..100)
+        .map(|n| format!("✅ Grup {n}: {}", "x".repeat(90)))
+        .collect();
+    let parts = chunks(&lines, 4000);
+    assert!(parts.len() > 1);
+    assert!(parts.iter().all(|p| p.chars().count() <= 4000));
+    assert_eq!(parts.join("\n"), lines.join("\n"));
+}
+
+#[test]
+fn features_are_found_by_button_and_by_kind() {
+    for (feature, button, kind) in FEATURES {
+        assert_eq!(Feature::from_button(button), Some(feature));
+        assert_eq!(Feature::from_kind(kind), Some(feature));
+        assert_eq!(feature.kind(), kind);
+    }
+    assert_eq!(Feature::from_kind("nope"), None);
+}
