@@ -4,6 +4,7 @@
 
 pub mod adapter;
 pub mod fake;
+pub mod import;
 
 use std::time::Duration;
 
