@@ -47,6 +47,16 @@ impl Tenant {
 
 /// Starts a runtime on the bot data in `dir`.
 pub async fn start(telegram: &FakeTelegram, fake: Arc<Fake>, dir: &std::path::Path) -> Tenant {
+    start_refreshing(telegram, fake, dir, None).await
+}
+
+/// Starts a runtime that fetches the group list every `refresh_every`.
+pub async fn start_refreshing(
+    telegram: &FakeTelegram,
+    fake: Arc<Fake>,
+    dir: &std::path::Path,
+    refresh_every: Option<std::time::Duration>,
+) -> Tenant {
     let url: reqwest::Url = telegram.url().parse().unwrap();
     let runtime = Arc::new(Runtime {
         phone: "447700900123".parse().unwrap(),
@@ -57,7 +67,7 @@ pub async fn start(telegram: &FakeTelegram, fake: Arc<Fake>, dir: &std::path::Pa
         messenger: Arc::new(TelegramMessenger::new(url.clone(), CREDENTIAL, OWNER)),
         bot: Bot::new(CREDENTIAL).set_api_url(url),
         reporter: None,
-        refresh_every: None,
+        refresh_every,
         timing: Timing::default(),
         metrics: Metrics::new().unwrap(),
     });

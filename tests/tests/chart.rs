@@ -436,6 +436,28 @@ async fn install_upgrade_and_uninstall() {
     }
     let cluster_role = format!("clusterrole/pawang-operator-{ns}");
     assert!(exists(&ns, &cluster_role));
+    // The controllers made the pods (there is no kubelet to run them), and
+    // Pod Security "restricted", enforced here, admitted every one.
+    wait_until("the chart's pods admitted", || async {
+        let names = ok(
+            kubectl(
+                &[
+                    "get",
+                    "pods",
+                    "-n",
+                    &ns,
+                    "-l",
+                    "app.kubernetes.io/part-of=pawang",
+                    "-o",
+                    "name",
+                ],
+                None,
+            ),
+            "list pods",
+        );
+        (names.lines().count() == 3).then_some(())
+    })
+    .await;
 
     // Each identity may do what it needs and nothing more.
     let operator = format!("system:serviceaccount:{ns}:pawang-operator");

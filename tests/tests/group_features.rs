@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use tenant_bot::whatsapp::fake::Fake;
 use tenant_bot::whatsapp::{Error, GroupInfo, Setting, WhatsApp as _};
 use tests::fake_telegram::FakeTelegram;
-use tests::owner::{CREDENTIAL, Owner, document_update, pair, paired, send, start};
+use tests::owner::{
+    CREDENTIAL, Owner, document_update, pair, paired, send, start, start_refreshing, text_update,
+};
 
 async fn groups(fake: &Fake) -> Vec<GroupInfo> {
     fake.groups().await.unwrap()
@@ -454,5 +456,35 @@ async fn a_restarted_tenant_resumes_the_job_without_repeating_an_item() {
     let mut names: Vec<String> = groups(&fake).await.into_iter().map(|g| g.name).collect();
     names.sort();
     assert_eq!(names, ["Kue 1", "Kue 2", "Kue 3", "Kue 4"]);
+    tenant.shut_down().await;
+}
+
+#[tokio::test]
+async fn the_group_list_is_refreshed_on_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let telegram = FakeTelegram::start(&[CREDENTIAL]).await;
+    let fake = Arc::new(Fake::new());
+    let every = Duration::from_millis(200);
+    let mut tenant = start_refreshing(&telegram, fake.clone(), dir.path(), Some(every)).await;
+    pair(&telegram, &fake, &mut tenant).await;
+    fake.add_group("Grup Lama", &[], true);
+    let mut owner = Owner::new(&telegram, &tenant);
+    owner.types("/groups").await;
+    owner.is_told("1. Grup Lama").await;
+
+    // A group joined on the phone shows up without Refresh: the owner
+    // keeps looking until the timer has fetched the list again.
+    fake.add_group("Grup Baru", &[], false);
+    let looking = async {
+        let mut ticks = tokio::time::interval(every);
+        loop {
+            ticks.tick().await;
+            send(&tenant, text_update("/groups")).await;
+        }
+    };
+    tokio::select! {
+        _ = owner.is_told("2. Grup Lama") => {}
+        () = looking => unreachable!(),
+    }
     tenant.shut_down().await;
 }
