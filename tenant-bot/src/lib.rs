@@ -1,7 +1,9 @@
-//! The Pawang bot: the front door every Telegram user talks to, and the
-//! tenant that runs one WhatsApp account.
+//! The Pawang bot: the front door every Telegram user talks to, the
+//! tenant that runs one WhatsApp account, and the import of the old bot's
+//! accounts.
 
 pub mod front_door;
+pub mod import;
 pub mod phone;
 pub mod shutdown;
 pub mod store;

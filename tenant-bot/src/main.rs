@@ -3,7 +3,7 @@
 //! account.
 
 use clap::{Parser, Subcommand};
-use tenant_bot::{front_door, tenant};
+use tenant_bot::{front_door, import, tenant};
 use tracing_subscriber::EnvFilter;
 
 /// Manage WhatsApp groups from Telegram, for many users at once.
@@ -22,6 +22,9 @@ enum Role {
     /// The runtime of one WhatsApp account: session, pairing, status and
     /// group features, serving only the account's owner.
     Tenant(tenant::Settings),
+    /// Bring the old bot's accounts along: their WhatsApp sessions, so
+    /// their owners need not pair again. Never changes the old folder.
+    Import(import::Settings),
 }
 
 #[tokio::main]
@@ -32,5 +35,6 @@ async fn main() -> anyhow::Result<()> {
     match role {
         Role::FrontDoor(settings) => front_door::run::run(settings).await,
         Role::Tenant(settings) => tenant::run::run(settings).await,
+        Role::Import(settings) => import::run(settings).await,
     }
 }

@@ -14,12 +14,13 @@ fn tenant_bot(args: &[&str]) -> (bool, String) {
 }
 
 #[test]
-fn help_lists_both_roles() {
+fn help_lists_every_role() {
     let (ok, text) = tenant_bot(&["--help"]);
     assert!(ok, "{text}");
     assert!(text.contains("front-door"), "{text}");
     assert!(text.contains("tenant"), "{text}");
-    for role in ["front-door", "tenant"] {
+    assert!(text.contains("import"), "{text}");
+    for role in ["front-door", "tenant", "import"] {
         let (ok, text) = tenant_bot(&[role, "--help"]);
         assert!(ok, "{text}");
         assert!(
@@ -34,4 +35,14 @@ fn unknown_role_is_an_error() {
     let (ok, text) = tenant_bot(&["bogus"]);
     assert!(!ok);
     assert!(text.contains("unrecognized subcommand 'bogus'"), "{text}");
+}
+
+#[test]
+fn import_refuses_a_folder_that_is_not_the_old_bots() {
+    let dir = std::env::temp_dir().join(format!("pawang-cli-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ok, text) = tenant_bot(&["import", dir.to_str().unwrap(), "--dry-run"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(!ok);
+    assert!(text.contains("is it the old bot's folder?"), "{text}");
 }

@@ -21,6 +21,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crds::PhoneNumber;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use whatsapp_rust::buffa::Message as _;
 use whatsapp_rust::prelude::SqliteStore;
@@ -41,6 +42,9 @@ pub enum Error {
     /// was logged out.
     #[error("{0} holds no linked device")]
     NoDevice(PathBuf),
+    /// The device is another number's than the one expected.
+    #[error("the linked device belongs to another number than expected")]
+    OtherNumber,
     /// The new session file is there already; nothing is overwritten.
     #[error("{0} exists already")]
     Exists(PathBuf),
@@ -96,8 +100,13 @@ struct Row {
 type PreKey = (u32, Vec<u8>, bool);
 
 /// Imports the device in the whatsmeow store at `old` into a new session
-/// file at `new`, leaving `old` untouched.
-pub async fn session(old: &Path, new: &Path) -> Result<Imported, Error> {
+/// file at `new`, leaving `old` untouched; when `phone` is given, the
+/// device must be that number's.
+pub async fn session(
+    old: &Path,
+    new: &Path,
+    phone: Option<&PhoneNumber>,
+) -> Result<Imported, Error> {
     if new.exists() {
         return Err(Error::Exists(new.to_owned()));
     }
@@ -105,7 +114,12 @@ pub async fn session(old: &Path, new: &Path) -> Result<Imported, Error> {
     let (row, pre_keys) = tokio::task::spawn_blocking(move || copy_and_read(&old_path, &new_path))
         .await
         .map_err(|e| Error::Store(e.to_string()))??;
-    let result = save(new, &row, &pre_keys).await;
+    let result = match phone {
+        Some(phone) if row.jid.split([':', '@']).next() != Some(phone.as_str()) => {
+            Err(Error::OtherNumber)
+        }
+        _ => save(new, &row, &pre_keys).await,
+    };
     if result.is_err() {
         // Half a session is worse than none: the account would look paired.
         for suffix in ["", "-wal", "-shm"] {
@@ -334,5 +348,7 @@ async fn save(new: &Path, row: &Row, pre_keys: &[PreKey]) -> Result<Imported, Er
     })
 }
 
+#[cfg(test)]
+pub(crate) mod fixture;
 #[cfg(test)]
 mod tests;

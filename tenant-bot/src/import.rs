@@ -1,0 +1,245 @@
+//! `tenant-bot import`: bringing the old Go bot's accounts along.
+//!
+//! The old bot keeps each user's files in `DB USER TELEGRAM/{telegramId}/`
+//! (`whatsmeow-{telegramId}-{phone}.db` and `bot_data-…`) and lists its
+//! accounts in a master `bot_data.db` (`whatsapp_accounts`). Both are read,
+//! since the old bot itself registered folders its master did not know.
+//! For every account its linked device is carried into the same layout
+//! under a new data directory ([`crate::whatsapp::import`]); an account
+//! that cannot be carried over is named with the reason, so its owner
+//! knows to pair again. `--dry-run` does the whole conversion in a scratch
+//! directory and throws it away. The old folder is never written.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crds::PhoneNumber;
+use crds::naming;
+use rusqlite::{Connection, OpenFlags};
+
+use crate::whatsapp::import;
+
+/// The folder of users' files, in the old bot's layout and in ours.
+pub const USERS_DIR: &str = "DB USER TELEGRAM";
+
+/// Flags of `tenant-bot import`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Settings {
+    /// The old bot's folder (holding `bot_data.db` and `DB USER TELEGRAM`).
+    pub old_bot_dir: PathBuf,
+
+    /// Where the imported files go, in the same layout.
+    #[arg(long, env = "PAWANG_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Check everything and say what would happen; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// One account of the old bot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The owner's Telegram id.
+    pub owner: i64,
+    /// The account's number.
+    pub phone: PhoneNumber,
+    /// Its whatsmeow session file in the old folder.
+    pub session: PathBuf,
+}
+
+/// What happened to one account.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The session was carried over (or would be, in a dry run).
+    Imported(import::Imported),
+    /// Imported before: the new session file exists.
+    AlreadyThere,
+    /// The owner must pair again, and why.
+    NeedsPairing(String),
+}
+
+/// Why the old folder cannot be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Neither a master database nor a users' folder is there.
+    #[error("{0} holds neither bot_data.db nor {USERS_DIR}/; is it the old bot's folder?")]
+    NotOldBot(PathBuf),
+    /// The master database could not be read.
+    #[error("cannot read {path}")]
+    Master {
+        /// The master database.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A folder could not be listed.
+    #[error("cannot list {path}")]
+    List {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The old bot's accounts: the master's, and those only its folders show.
+pub fn accounts(old: &Path) -> Result<Vec<Account>, Error> {
+    let master = old.join("bot_data.db");
+    let users = old.join(USERS_DIR);
+    if !master.exists() && !users.is_dir() {
+        return Err(Error::NotOldBot(old.to_owned()));
+    }
+    let mut found: BTreeMap<(i64, String), Account> = BTreeMap::new();
+    if master.exists() {
+        for (phone, db_path) in master_accounts(&master)? {
+            // Paths are relative to the old bot's folder; the owner is in
+            // the file's name.
+            let file = Path::new(&db_path);
+            let session = if file.is_absolute() {
+                file.to_owned()
+            } else {
+                old.join(file)
+            };
+            if let Some(account) = from_file_name(&session, Some(&phone)) {
+                found.insert((account.owner, phone), account);
+            }
+        }
+    }
+    if users.is_dir() {
+        let list = |path: &Path| {
+            std::fs::read_dir(path).map_err(|source| Error::List {
+                path: path.to_owned(),
+                source,
+            })
+        };
+        for folder in list(&users)?.flatten() {
+            if !folder.path().is_dir() {
+                continue;
+            }
+            for file in list(&folder.path())?.flatten() {
+                if let Some(account) = from_file_name(&file.path(), None) {
+                    let key = (account.owner, account.phone.as_str().to_owned());
+                    found.entry(key).or_insert(account);
+                }
+            }
+        }
+    }
+    Ok(found.into_values().collect())
+}
+
+/// `(phone_number, db_path)` of every account the master lists.
+fn master_accounts(master: &Path) -> Result<Vec<(String, String)>, Error> {
+    let read = || -> rusqlite::Result<Vec<(String, String)>> {
+        let connection = Connection::open_with_flags(master, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let mut statement = connection
+            .prepare("SELECT phone_number, db_path FROM whatsapp_accounts ORDER BY id")?;
+        statement
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect()
+    };
+    read().map_err(|source| Error::Master {
+        path: master.to_owned(),
+        source,
+    })
+}
+
+/// The account a `whatsmeow-{owner}-{phone}.db` file belongs to; `phone`
+/// must match when the master named it.
+fn from_file_name(path: &Path, phone: Option<&str>) -> Option<Account> {
+    let name = path.file_name()?.to_str()?;
+    let rest = name.strip_prefix("whatsmeow-")?.strip_suffix(".db")?;
+    let (owner, digits) = rest.split_once('-')?;
+    if phone.is_some_and(|p| p != digits) {
+        return None;
+    }
+    Some(Account {
+        owner: owner.parse().ok()?,
+        phone: digits.parse().ok()?,
+        session: path.to_owned(),
+    })
+}
+
+/// Where an account's session goes under `data`.
+pub fn target(data: &Path, account: &Account) -> PathBuf {
+    data.join(USERS_DIR)
+        .join(account.owner.to_string())
+        .join(naming::whatsmeow_db_file(account.owner, &account.phone))
+}
+
+/// Imports every account's session into `data` (or, with `dry_run`, into
+/// a scratch directory that is then removed).
+pub async fn run_import(
+    old: &Path,
+    data: &Path,
+    dry_run: bool,
+) -> Result<Vec<(Account, Outcome)>, Error> {
+    let scratch = dry_run.then(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        std::env::temp_dir().join(format!("pawang-import-{}-{nanos}", std::process::id()))
+    });
+    let data = scratch.as_deref().unwrap_or(data);
+    let results = import_all(old, data).await;
+    if let Some(scratch) = &scratch {
+        let _ = std::fs::remove_dir_all(scratch);
+    }
+    results
+}
+
+async fn import_all(old: &Path, data: &Path) -> Result<Vec<(Account, Outcome)>, Error> {
+    let mut results = Vec::new();
+    for account in accounts(old)? {
+        let new = target(data, &account);
+        let outcome = if new.exists() {
+            Outcome::AlreadyThere
+        } else if let Err(error) = new.parent().map_or(Ok(()), std::fs::create_dir_all) {
+            Outcome::NeedsPairing(format!("cannot make the folder: {error}"))
+        } else {
+            match import::session(&account.session, &new, Some(&account.phone)).await {
+                Ok(imported) => Outcome::Imported(imported),
+                Err(error) => Outcome::NeedsPairing(error.to_string()),
+            }
+        };
+        results.push((account, outcome));
+    }
+    Ok(results)
+}
+
+/// Runs `tenant-bot import` and prints what happened to each account.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let results = run_import(&settings.old_bot_dir, &settings.data_dir, settings.dry_run).await?;
+    let verb = if settings.dry_run {
+        "would be imported"
+    } else {
+        "imported"
+    };
+    let mut pairing = 0;
+    for (account, outcome) in &results {
+        let who = format!("{} (owner {})", account.phone.masked(), account.owner);
+        match outcome {
+            Outcome::Imported(imported) => {
+                println!("{who}: session {verb}, {} pre-keys", imported.pre_keys);
+            }
+            Outcome::AlreadyThere => println!("{who}: imported before, left as it is"),
+            Outcome::NeedsPairing(reason) => {
+                pairing += 1;
+                // Reasons name files, never numbers in full.
+                let reason = reason.replace(account.phone.as_str(), &account.phone.masked());
+                println!("{who}: must pair again: {reason}");
+            }
+        }
+    }
+    println!(
+        "{} accounts, {} to pair again; the old folder was not changed",
+        results.len(),
+        pairing
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,128 @@
+use rusqlite::types::Value;
+
+use super::*;
+use crate::whatsapp::import::fixture::old_store;
+
+/// An old bot's folder: a master listing two accounts (one with a linked
+/// device, one logged out), and a third account only its folder shows.
+fn old_bot(dir: &Path) {
+    let users = dir.join(USERS_DIR);
+    for owner in ["6069200001", "6069200002"] {
+        std::fs::create_dir_all(users.join(owner)).unwrap();
+    }
+    let linked = users.join("6069200001/whatsmeow-6069200001-6281200000100.db");
+    old_store(&linked, |_| {});
+    let logged_out = users.join("6069200001/whatsmeow-6069200001-6281200000300.db");
+    old_store(&logged_out, |row| {
+        row[0].1 = Value::Text("6281200000300:4@s.whatsapp.net".into());
+    });
+    Connection::open(&logged_out)
+        .unwrap()
+        .execute_batch("DELETE FROM whatsmeow_device")
+        .unwrap();
+    let unlisted = users.join("6069200002/whatsmeow-6069200002-6281200000200.db");
+    old_store(&unlisted, |row| {
+        row[0].1 = Value::Text("6281200000200:7@s.whatsapp.net".into());
+    });
+    let master = Connection::open(dir.join("bot_data.db")).unwrap();
+    master
+        .execute_batch(
+            "CREATE TABLE whatsapp_accounts (id INTEGER PRIMARY KEY AUTOINCREMENT,
+               phone_number TEXT UNIQUE NOT NULL, db_path TEXT NOT NULL,
+               bot_data_db_path TEXT NOT NULL, status TEXT DEFAULT 'active',
+               created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
+               updated_at DATETIME DEFAULT CURRENT_TIMESTAMP);
+             INSERT INTO whatsapp_accounts (phone_number, db_path, bot_data_db_path) VALUES
+               ('6281200000100', 'DB USER TELEGRAM/6069200001/whatsmeow-6069200001-6281200000100.db',
+                'DB USER TELEGRAM/6069200001/bot_data-6069200001-6281200000100.db'),
+               ('6281200000300', 'DB USER TELEGRAM/6069200001/whatsmeow-6069200001-6281200000300.db',
+                'DB USER TELEGRAM/6069200001/bot_data-6069200001-6281200000300.db');",
+        )
+        .unwrap();
+}
+
+/// Every file under `dir` with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(path) = stack.pop() {
+        for entry in std::fs::read_dir(&path).unwrap().flatten() {
+            if entry.path().is_dir() {
+                stack.push(entry.path());
+            } else {
+                files.insert(entry.path(), std::fs::read(entry.path()).unwrap());
+            }
+        }
+    }
+    files
+}
+
+#[tokio::test]
+async fn the_old_bots_accounts_come_along_and_the_old_folder_stays_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old");
+    old_bot(&old);
+    let before = snapshot(&old);
+    let data = dir.path().join("data");
+
+    let found = accounts(&old).unwrap();
+    let owners: Vec<(i64, &str)> = found.iter().map(|a| (a.owner, a.phone.as_str())).collect();
+    assert_eq!(
+        owners,
+        [
+            (6_069_200_001, "6281200000100"),
+            (6_069_200_001, "6281200000300"),
+            (6_069_200_002, "6281200000200"),
+        ]
+    );
+
+    // A dry run checks everything and writes nothing.
+    let planned = run_import(&old, &data, true).await.unwrap();
+    assert!(!data.exists());
+    let imported = |results: &[(Account, Outcome)]| {
+        results
+            .iter()
+            .map(|(a, o)| {
+                (
+                    a.phone.as_str().to_owned(),
+                    matches!(o, Outcome::Imported(_)),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let expected = [
+        ("6281200000100".to_owned(), true),
+        ("6281200000300".to_owned(), false),
+        ("6281200000200".to_owned(), true),
+    ];
+    assert_eq!(imported(&planned), expected);
+
+    let done = run_import(&old, &data, false).await.unwrap();
+    assert_eq!(imported(&done), expected);
+    match &done[1].1 {
+        Outcome::NeedsPairing(reason) => assert!(reason.contains("no linked device"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    for (account, outcome) in &done {
+        if matches!(outcome, Outcome::Imported(_)) {
+            assert!(target(&data, account).exists(), "{account:?}");
+        }
+    }
+    assert!(
+        data.join("DB USER TELEGRAM/6069200002/whatsmeow-6069200002-6281200000200.db")
+            .exists()
+    );
+    // Running it again changes nothing that was imported.
+    let again = run_import(&old, &data, false).await.unwrap();
+    assert!(matches!(again[0].1, Outcome::AlreadyThere));
+    assert_eq!(snapshot(&old), before, "the old folder changed");
+}
+
+#[tokio::test]
+async fn a_folder_that_is_not_the_old_bots_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(matches!(accounts(dir.path()), Err(Error::NotOldBot(_))));
+    std::fs::write(dir.path().join("bot_data.db"), b"not a database at all").unwrap();
+    let error = accounts(dir.path()).unwrap_err();
+    assert!(matches!(error, Error::Master { .. }), "{error}");
+}

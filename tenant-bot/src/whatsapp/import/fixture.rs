@@ -1,0 +1,94 @@
+//! A whatsmeow store as the old bot leaves it, for tests.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+
+use rusqlite::{Connection, params};
+
+use super::key_pair;
+
+/// A private key as whatsmeow makes one (clamped).
+pub fn private(seed: u8) -> [u8; 32] {
+    let mut key = [seed; 32];
+    key[0] &= 248;
+    key[31] &= 127;
+    key[31] |= 64;
+    key
+}
+
+pub const JID: &str = "6281200000100:12@s.whatsapp.net";
+
+/// A whatsmeow store as the old bot left it: schema of whatsmeow's latest
+/// upgrade, one linked device, three one-time pre-keys.
+pub fn old_store(
+    path: &Path,
+    tweak: impl FnOnce(&mut Vec<(&'static str, rusqlite::types::Value)>),
+) {
+    let identity = key_pair("identity_key", &private(0x11)).unwrap();
+    let signed = key_pair("signed_pre_key", &private(0x22)).unwrap();
+    let signature = identity
+        .private_key
+        .calculate_signature(&signed.public_key.serialize(), &mut rand::rng())
+        .unwrap();
+    let connection = Connection::open(path).unwrap();
+    connection
+        .execute_batch(
+            "CREATE TABLE whatsmeow_device (jid TEXT PRIMARY KEY, lid TEXT, facebook_uuid uuid,
+               registration_id BIGINT NOT NULL, noise_key bytea NOT NULL,
+               identity_key bytea NOT NULL, signed_pre_key bytea NOT NULL,
+               signed_pre_key_id INTEGER NOT NULL, signed_pre_key_sig bytea NOT NULL,
+               adv_key bytea NOT NULL, adv_details bytea NOT NULL, adv_account_sig bytea NOT NULL,
+               adv_account_sig_key bytea NOT NULL, adv_device_sig bytea NOT NULL,
+               platform TEXT NOT NULL DEFAULT '', business_name TEXT NOT NULL DEFAULT '',
+               push_name TEXT NOT NULL DEFAULT '', lid_migration_ts BIGINT NOT NULL DEFAULT 0);
+             CREATE TABLE whatsmeow_pre_keys (jid TEXT, key_id INTEGER, key bytea NOT NULL,
+               uploaded BOOLEAN NOT NULL, PRIMARY KEY (jid, key_id));
+             CREATE TABLE whatsmeow_sessions (our_jid TEXT, their_id TEXT, session bytea,
+               PRIMARY KEY (our_jid, their_id));",
+        )
+        .unwrap();
+    use rusqlite::types::Value;
+    let mut row: Vec<(&'static str, Value)> = vec![
+        ("jid", Value::Text(JID.into())),
+        ("lid", Value::Text("123456789012345:12@lid".into())),
+        ("registration_id", Value::Integer(3_000_000_000)),
+        ("noise_key", Value::Blob(private(0x33).to_vec())),
+        ("identity_key", Value::Blob(private(0x11).to_vec())),
+        ("signed_pre_key", Value::Blob(private(0x22).to_vec())),
+        ("signed_pre_key_id", Value::Integer(1)),
+        ("signed_pre_key_sig", Value::Blob(signature.to_vec())),
+        ("adv_key", Value::Blob(vec![0x44; 32])),
+        ("adv_details", Value::Blob(vec![0x08, 0x01, 0x10, 0x02])),
+        ("adv_account_sig", Value::Blob(vec![0x55; 64])),
+        ("adv_account_sig_key", Value::Blob(vec![0x66; 32])),
+        ("adv_device_sig", Value::Blob(vec![0x77; 64])),
+        ("platform", Value::Text("android".into())),
+        ("business_name", Value::Text("Toko Budi".into())),
+        ("push_name", Value::Text("Budi".into())),
+        ("lid_migration_ts", Value::Integer(1_700_000_000)),
+    ];
+    tweak(&mut row);
+    let names: Vec<&str> = row.iter().map(|(n, _)| *n).collect();
+    let marks: Vec<String> = (1..=row.len()).map(|i| format!("?{i}")).collect();
+    let insert = format!(
+        "INSERT INTO whatsmeow_device ({}) VALUES ({})",
+        names.join(", "),
+        marks.join(", ")
+    );
+    let values: Vec<&Value> = row.iter().map(|(_, v)| v).collect();
+    connection
+        .execute(&insert, rusqlite::params_from_iter(values))
+        .unwrap();
+    let jid = match &row[0].1 {
+        Value::Text(jid) => jid.clone(),
+        _ => JID.to_owned(),
+    };
+    for id in 1..=3u32 {
+        connection
+            .execute(
+                "INSERT INTO whatsmeow_pre_keys VALUES (?1, ?2, ?3, ?4)",
+                params![jid, id, private(id as u8).to_vec(), id <= 2],
+            )
+            .unwrap();
+    }
+}
