@@ -1,6 +1,8 @@
-//! The install's accounts as the front door sees them: a watched cache of
-//! every `WhatsAppAccount` in the namespace, and the few writes the front
-//! door makes (create, activate, suspend, delete).
+//! The install's accounts as the front door sees them: a cache of every
+//! `WhatsAppAccount`, and the few writes the front door makes (create,
+//! activate, suspend, delete). Where they live is a [`Registry`]: the
+//! cluster (a watched namespace), or a local database in standalone mode;
+//! the front door's logic is the same for both.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,7 +16,7 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, ResourceExt};
 use serde_json::json;
 
-/// Why a write to the cluster failed.
+/// Why a write to the registry failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The number is linked already (to anyone).
@@ -23,6 +25,73 @@ pub enum Error {
     /// The API server refused or could not be reached.
     #[error("Kubernetes request failed")]
     Kube(#[source] kube::Error),
+    /// The local registry failed.
+    #[error("the account registry failed: {0}")]
+    Local(String),
+}
+
+/// Where the accounts live.
+#[async_trait::async_trait]
+pub trait Registry: Send + Sync {
+    /// Waits until the first full listing is in.
+    async fn ready(&self) -> bool;
+    /// Every account, those being deleted included.
+    fn state(&self) -> Vec<Arc<WhatsAppAccount>>;
+    /// One account by name, also while being deleted.
+    fn find(&self, name: &str) -> Option<Arc<WhatsAppAccount>>;
+    /// Adds an account; [`Error::Taken`] when the name exists.
+    async fn create(&self, account: &WhatsAppAccount) -> Result<()>;
+    /// Merges a JSON patch (metadata, spec) into an account.
+    async fn merge(&self, name: &str, patch: serde_json::Value) -> Result<()>;
+    /// Removes an account (its tenant is logged out and cleaned up).
+    async fn delete(&self, name: &str) -> Result<()>;
+}
+
+/// The accounts of one namespace of the cluster, watched.
+struct Cluster {
+    api: Api<WhatsAppAccount>,
+    store: Store<WhatsAppAccount>,
+}
+
+#[async_trait::async_trait]
+impl Registry for Cluster {
+    async fn ready(&self) -> bool {
+        self.store.wait_until_ready().await.is_ok()
+    }
+
+    fn state(&self) -> Vec<Arc<WhatsAppAccount>> {
+        self.store.state()
+    }
+
+    fn find(&self, name: &str) -> Option<Arc<WhatsAppAccount>> {
+        let namespace = self.api.namespace().unwrap_or_default();
+        self.store.get(&ObjectRef::new(name).within(namespace))
+    }
+
+    async fn create(&self, account: &WhatsAppAccount) -> Result<()> {
+        match self.api.create(&PostParams::default(), account).await {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(status)) if status.code == 409 => Err(Error::Taken),
+            Err(error) => Err(Error::Kube(error)),
+        }
+    }
+
+    async fn merge(&self, name: &str, patch: serde_json::Value) -> Result<()> {
+        let params = PatchParams::default();
+        self.api
+            .patch(name, &params, &Patch::Merge(patch))
+            .await
+            .map(|_| ())
+            .map_err(Error::Kube)
+    }
+
+    async fn delete(&self, name: &str) -> Result<()> {
+        match self.api.delete(name, &DeleteParams::default()).await {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+            Err(error) => Err(Error::Kube(error)),
+        }
+    }
 }
 
 /// Result of this module.
@@ -31,8 +100,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// The accounts of one install.
 #[derive(Clone)]
 pub struct Accounts {
-    api: Api<WhatsAppAccount>,
-    store: Store<WhatsAppAccount>,
+    registry: Arc<dyn Registry>,
     /// Activations this process made that the cache may not show yet, so
     /// the next update already goes to the new choice.
     recent: Arc<Mutex<HashMap<String, u128>>>,
@@ -71,20 +139,21 @@ impl Accounts {
                     }
                 }
             });
-        (
-            Self {
-                api,
-                store,
-                retain_volumes: false,
-                recent: Arc::default(),
-            },
-            changes,
-        )
+        (Self::new(Arc::new(Cluster { api, store })), changes)
+    }
+
+    /// The accounts `registry` holds.
+    pub fn new(registry: Arc<dyn Registry>) -> Self {
+        Self {
+            registry,
+            retain_volumes: false,
+            recent: Arc::default(),
+        }
     }
 
     /// Waits until the cache holds the first full listing.
     pub async fn ready(&self) -> bool {
-        self.store.wait_until_ready().await.is_ok()
+        self.registry.ready().await
     }
 
     /// Every account that is not being deleted, by name.
@@ -100,7 +169,7 @@ impl Accounts {
 
     fn matching(&self, keep: impl Fn(&WhatsAppAccount) -> bool) -> Vec<Arc<WhatsAppAccount>> {
         let mut found: Vec<_> = self
-            .store
+            .registry
             .state()
             .into_iter()
             .filter(|a| a.metadata.deletion_timestamp.is_none() && keep(a))
@@ -111,20 +180,15 @@ impl Accounts {
 
     /// One account by name.
     pub fn get(&self, name: &str) -> Option<Arc<WhatsAppAccount>> {
-        self.store
-            .get(&ObjectRef::new(name).within(self.api_namespace()))
+        self.registry
+            .find(name)
             .filter(|a| a.metadata.deletion_timestamp.is_none())
     }
 
     /// One account by name, also while it is being deleted: its tenant
     /// still runs then (it logs out and says goodbye) and may speak for it.
     pub fn known(&self, name: &str) -> Option<Arc<WhatsAppAccount>> {
-        self.store
-            .get(&ObjectRef::new(name).within(self.api_namespace()))
-    }
-
-    fn api_namespace(&self) -> &str {
-        self.api.namespace().unwrap_or_default()
+        self.registry.find(name)
     }
 
     /// New accounts keep their volume (and so their WhatsApp session and
@@ -154,11 +218,7 @@ impl Accounts {
     pub async fn create(&self, phone: &PhoneNumber, owner: i64, language: Language) -> Result<()> {
         let mut account = WhatsAppAccount::for_phone(phone, owner, language);
         account.spec.storage.retain_on_delete = self.retain_volumes;
-        match self.api.create(&PostParams::default(), &account).await {
-            Ok(_) => Ok(()),
-            Err(kube::Error::Api(status)) if status.code == 409 => Err(Error::Taken),
-            Err(error) => Err(Error::Kube(error)),
-        }
+        self.registry.create(&account).await
     }
 
     /// Makes `name` its owner's active account.
@@ -184,21 +244,12 @@ impl Accounts {
     }
 
     async fn patch(&self, name: &str, patch: serde_json::Value) -> Result<()> {
-        let params = PatchParams::default();
-        self.api
-            .patch(name, &params, &Patch::Merge(patch))
-            .await
-            .map(|_| ())
-            .map_err(Error::Kube)
+        self.registry.merge(name, patch).await
     }
 
-    /// Deletes `name`; the operator logs it out and cleans up.
+    /// Deletes `name`; its tenant is logged out and cleaned up.
     pub async fn delete(&self, name: &str) -> Result<()> {
-        match self.api.delete(name, &DeleteParams::default()).await {
-            Ok(_) => Ok(()),
-            Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
-            Err(error) => Err(Error::Kube(error)),
-        }
+        self.registry.delete(name).await
     }
 }
 
