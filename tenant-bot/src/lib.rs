@@ -6,6 +6,7 @@ pub mod front_door;
 pub mod import;
 pub mod phone;
 pub mod shutdown;
+pub mod standalone;
 pub mod store;
 pub mod telegram;
 pub mod tenant;
