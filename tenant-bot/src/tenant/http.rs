@@ -1,5 +1,6 @@
 //! The tenant's HTTP endpoint: Telegram updates forwarded by the front
-//! door, the operator's logout request, and health.
+//! door, the operator's logout request, the session's state (for a
+//! supervisor that has no cluster to read it from), and health.
 //!
 //! Every call but health must carry the tenant secret in
 //! `X-Telegram-Bot-Api-Secret-Token` (the header Telegram itself uses for
@@ -15,10 +16,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use serde_json::Value;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
 
 use super::metrics::Metrics;
+use super::status::Session;
 use crate::whatsapp::WhatsApp;
 
 /// Kinds of update that carry the user who caused them in `from`.
@@ -49,6 +51,8 @@ pub struct Endpoint {
     pub ready: Arc<AtomicBool>,
     /// The tenant's metrics.
     pub metrics: Metrics,
+    /// Where the WhatsApp session is.
+    pub session: watch::Receiver<Session>,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -62,6 +66,7 @@ pub fn router(endpoint: Endpoint) -> Router {
     Router::new()
         .route("/telegram/update", post(update))
         .route("/admin/logout", post(logout))
+        .route("/admin/session", get(session))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route(
@@ -128,6 +133,16 @@ async fn logout(State(endpoint): State<Endpoint>, headers: HeaderMap) -> StatusC
             StatusCode::BAD_GATEWAY
         }
     }
+}
+
+async fn session(
+    State(endpoint): State<Endpoint>,
+    headers: HeaderMap,
+) -> Result<axum::Json<Session>, StatusCode> {
+    if !authorised(&headers, &endpoint.secret) {
+        return Err(StatusCode::UNAUTHORIZED);
+    }
+    Ok(axum::Json(endpoint.session.borrow().clone()))
 }
 
 async fn ready(State(endpoint): State<Endpoint>) -> StatusCode {

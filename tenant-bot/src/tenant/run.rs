@@ -94,6 +94,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let (updates, updates_rx) = mpsc::channel(QUEUE);
     let ready = Arc::new(AtomicBool::new(false));
     let secret: Arc<str> = secret.into();
+    let (session_tx, session) = watch::channel(Session::AwaitingPairing);
     let endpoint = Endpoint {
         secret: secret.clone(),
         owner: settings.owner,
@@ -101,6 +102,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         whatsapp,
         ready: ready.clone(),
         metrics,
+        session,
     };
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
@@ -116,7 +118,6 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     });
     let server = tokio::spawn(server.into_future().instrument(info_span!("http")));
 
-    let (session_tx, _session) = watch::channel(Session::AwaitingPairing);
     ready.store(true, Ordering::Release);
     runtime.run(updates_rx, stopped, session_tx).await;
     let _ = stop.send(true);

@@ -16,7 +16,8 @@ use serde_json::{Value, json};
 pub const FIELD_MANAGER: &str = "pawang-tenant";
 
 /// Where the WhatsApp session is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "state", rename_all = "camelCase")]
 pub enum Session {
     /// No device linked yet; pairing is offered.
     AwaitingPairing,

@@ -25,6 +25,11 @@ async fn start(capacity: usize) -> Running {
         whatsapp: whatsapp.clone(),
         ready: Arc::new(AtomicBool::new(true)),
         metrics: Metrics::new().unwrap(),
+        session: tokio::sync::watch::channel(crate::tenant::status::Session::Connected {
+            jid: "6281200000100:12@s.whatsapp.net".into(),
+            push_name: "Budi".into(),
+        })
+        .1,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
@@ -195,4 +200,30 @@ fn senders_are_found_in_every_kind_of_update() {
     );
     assert_eq!(sender(&json!({"poll": {"id": "p"}})), None);
     assert_eq!(sender(&json!({"message": {"from": {"id": "6"}}})), None);
+}
+
+#[tokio::test]
+async fn the_session_is_told_only_with_the_secret() {
+    let running = start(1).await;
+    let url = format!("http://{}/admin/session", running.address);
+    let refused = running.http.get(&url).send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    let told: serde_json::Value = running
+        .http
+        .get(&url)
+        .header(crds::secret::HEADER, SECRET)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        told,
+        serde_json::json!({
+            "state": "connected",
+            "jid": "6281200000100:12@s.whatsapp.net",
+            "push_name": "Budi",
+        })
+    );
 }
