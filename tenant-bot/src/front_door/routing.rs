@@ -115,6 +115,10 @@ pub enum Error {
     Status(u16),
 }
 
+/// Where tenants listen, by account, when a template cannot say (a
+/// standalone install's child processes on ports of their own).
+pub type Endpoints = std::sync::Arc<std::sync::RwLock<std::collections::HashMap<String, String>>>;
+
 /// Delivery of updates to tenants' endpoints.
 #[derive(Clone)]
 pub struct Tenants {
@@ -122,6 +126,7 @@ pub struct Tenants {
     template: String,
     namespace: String,
     install_key: crds::secret::InstallKey,
+    endpoints: Option<Endpoints>,
 }
 
 impl std::fmt::Debug for Tenants {
@@ -147,12 +152,23 @@ impl Tenants {
             template: template.to_owned(),
             namespace: namespace.to_owned(),
             install_key,
+            endpoints: None,
         }
+    }
+
+    /// Looks tenants up in `endpoints` before the template.
+    pub fn with_endpoints(mut self, endpoints: Option<Endpoints>) -> Self {
+        self.endpoints = endpoints;
+        self
     }
 
     /// The endpoint of `account`'s tenant.
     pub fn url(&self, account: &str) -> String {
-        crds::naming::tenant_url(&self.template, account, &self.namespace)
+        let known = self
+            .endpoints
+            .as_ref()
+            .and_then(|e| e.read().ok()?.get(account).cloned());
+        known.unwrap_or_else(|| crds::naming::tenant_url(&self.template, account, &self.namespace))
     }
 
     /// Delivers `update` to `account`'s tenant.

@@ -69,16 +69,65 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         Some(path) => Some(read_secret(path, "webhook secret")?),
         None => None,
     };
-    let settings = Arc::new(settings);
-    let metrics = Metrics::new()?;
-    let catalog = Arc::new(Catalog::new()?);
     let client = kube::Client::try_default()
         .await
         .context("cannot reach the API server")?;
     let (accounts, changes) = Accounts::watch(client, &settings.namespace);
-    let accounts = accounts.retaining_volumes(settings.retain_volumes);
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(shutdown::signals(stop.clone()));
+    let parts = Parts {
+        accounts,
+        changes: changes.boxed(),
+        endpoints: None,
+        token,
+        install_key,
+        webhook_secret,
+    };
+    serve_with(settings, parts, stop, stopped).await
+}
+
+/// What a front door serves with, wherever its accounts live.
+pub struct Parts {
+    /// The accounts.
+    pub accounts: Accounts,
+    /// Every account that changes, as it does.
+    pub changes: futures::stream::BoxStream<'static, Arc<crds::WhatsAppAccount>>,
+    /// Tenants' endpoints the URL template cannot name, if any.
+    pub endpoints: Option<super::routing::Endpoints>,
+    /// The bot token.
+    pub token: String,
+    /// The key tenant secrets derive from.
+    pub install_key: InstallKey,
+    /// The webhook's secret, in webhook intake.
+    pub webhook_secret: Option<String>,
+}
+
+impl std::fmt::Debug for Parts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Parts").finish_non_exhaustive()
+    }
+}
+
+/// Serves until `stopped` turns true (and sets `stop` when it ends on its
+/// own).
+pub async fn serve_with(
+    settings: Settings,
+    parts: Parts,
+    stop: watch::Sender<bool>,
+    stopped: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let Parts {
+        accounts,
+        changes,
+        endpoints,
+        token,
+        install_key,
+        webhook_secret,
+    } = parts;
+    let settings = Arc::new(settings);
+    let metrics = Metrics::new()?;
+    let catalog = Arc::new(Catalog::new()?);
+    let accounts = accounts.retaining_volumes(settings.retain_volumes);
 
     let grants = Grants::new(install_key.clone());
     let telegram = Telegram::new(
@@ -110,7 +159,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             &settings.tenant_url_template,
             &settings.namespace,
             install_key,
-        ),
+        )
+        .with_endpoints(endpoints),
         grants,
         metrics.clone(),
     ));
