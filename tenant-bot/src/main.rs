@@ -3,7 +3,7 @@
 //! account.
 
 use clap::{Parser, Subcommand};
-use tenant_bot::{front_door, import, tenant};
+use tenant_bot::{front_door, import, standalone, tenant};
 use tracing_subscriber::EnvFilter;
 
 /// Manage WhatsApp groups from Telegram, for many users at once.
@@ -22,6 +22,9 @@ enum Role {
     /// The runtime of one WhatsApp account: session, pairing, status and
     /// group features, serving only the account's owner.
     Tenant(tenant::Settings),
+    /// The whole product on one machine, no cluster: the front door and
+    /// every account's tenant as a child process, data in `./data`.
+    Standalone(standalone::Settings),
     /// Bring the old bot's accounts along: their WhatsApp sessions, so
     /// their owners need not pair again. Never changes the old folder.
     Import(import::Settings),
@@ -36,5 +39,6 @@ async fn main() -> anyhow::Result<()> {
         Role::FrontDoor(settings) => front_door::run::run(settings).await,
         Role::Tenant(settings) => tenant::run::run(settings).await,
         Role::Import(settings) => import::run(settings).await,
+        Role::Standalone(settings) => standalone::run::run(settings).await,
     }
 }

@@ -5,6 +5,7 @@
 #![allow(clippy::expect_used)] // test support: a broken harness fails the test
 
 pub mod audit;
+pub mod chat;
 pub mod cluster;
 pub mod fake_telegram;
 pub mod front_door;

@@ -91,6 +91,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
 
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(crate::shutdown::signals(stop.clone()));
+    if settings.exit_with_parent {
+        tokio::spawn(stop_with_parent(stop.clone()));
+    }
     let (updates, updates_rx) = mpsc::channel(QUEUE);
     let ready = Arc::new(AtomicBool::new(false));
     let secret: Arc<str> = secret.into();
@@ -126,4 +129,19 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     }
     info!("stopped");
     Ok(())
+}
+
+/// Sets `stop` once this process's parent is gone (it is then adopted by
+/// another, and its parent id changes).
+async fn stop_with_parent(stop: watch::Sender<bool>) {
+    let parent = nix::unistd::getppid();
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        ticks.tick().await;
+        if nix::unistd::getppid() != parent {
+            warn!("the supervising process is gone; stopping");
+            let _ = stop.send(true);
+            return;
+        }
+    }
 }

@@ -78,6 +78,12 @@ pub struct Settings {
     /// when the owner asks).
     #[arg(long, env = "PAWANG_GROUPS_REFRESH", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=10_080))]
     pub groups_refresh: u64,
+
+    /// Stop when the process that started this one goes away (a
+    /// standalone install's supervisor, killed), instead of running on
+    /// unsupervised.
+    #[arg(long, env = "PAWANG_EXIT_WITH_PARENT", default_value_t = false)]
+    pub exit_with_parent: bool,
 }
 
 impl Settings {
@@ -89,7 +95,13 @@ impl Settings {
 
     /// Where the fake WhatsApp keeps its state, next to the real files.
     pub fn fake_state(&self) -> PathBuf {
-        self.data_dir.join("fake-whatsapp.json")
+        // Named like the real store, so accounts sharing a folder (one
+        // owner's, in a standalone install) keep apart.
+        self.data_dir.join(format!(
+            "fake-whatsapp-{}-{}.json",
+            self.owner,
+            self.phone.as_str()
+        ))
     }
 
     /// The bot's own data, under its established name.

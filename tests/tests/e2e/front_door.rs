@@ -4,7 +4,6 @@
 //! of everything.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use crds::Phase;
@@ -12,6 +11,7 @@ use crds::secret::InstallKey;
 use kube::ResourceExt;
 use serde_json::{Value, json};
 use tenant_bot::front_door::gateway::grants::{self, Grants};
+use tests::chat::{press, said, said_after, text, to};
 use tests::fake_telegram::{Call, FakeTelegram};
 use tests::front_door::{self, BOT_TOKEN, FrontDoor};
 use tests::local_tenants::{self, LocalTenants};
@@ -73,59 +73,6 @@ pub(crate) async fn stack(test: &str, extra: &[&str]) -> Stack {
         gateway,
         operator,
     }
-}
-
-static MESSAGE_IDS: AtomicI64 = AtomicI64::new(10_000);
-
-fn user(id: i64) -> Value {
-    json!({"id": id, "is_bot": false, "first_name": "User", "language_code": "en"})
-}
-
-/// A text message from `from` in their private chat.
-pub(crate) fn text(from: i64, text: &str) -> Value {
-    let id = MESSAGE_IDS.fetch_add(1, Ordering::Relaxed);
-    json!({"message": {
-        "message_id": id, "date": 1_700_000_000,
-        "chat": {"id": from, "type": "private", "first_name": "User"},
-        "from": user(from), "text": text,
-    }})
-}
-
-/// A press of a button with `data` on message `message` of `from`'s chat.
-fn press(from: i64, data: &str, message: i64) -> Value {
-    let id = MESSAGE_IDS.fetch_add(1, Ordering::Relaxed);
-    json!({"callback_query": {
-        "id": format!("cb-{id}"), "from": user(from), "chat_instance": "1", "data": data,
-        "message": {
-            "message_id": message, "date": 1_700_000_000,
-            "chat": {"id": from, "type": "private", "first_name": "User"},
-            "from": {"id": 1, "is_bot": true, "first_name": "Pawang"}, "text": "…",
-        },
-    }})
-}
-
-fn to(chat: i64, needle: &str) -> impl Fn(&Call) -> bool + '_ {
-    move |c: &Call| {
-        c.params["chat_id"].as_i64() == Some(chat)
-            && c.params["text"]
-                .as_str()
-                .is_some_and(|t| t.contains(needle))
-    }
-}
-
-/// Waits for a message or edit to `chat` containing `needle`.
-async fn said(telegram: &FakeTelegram, chat: i64, needle: &str) -> Call {
-    said_after(telegram, 0, chat, needle).await
-}
-
-/// Like [`said`], among the calls after the first `skip`.
-async fn said_after(telegram: &FakeTelegram, skip: usize, chat: i64, needle: &str) -> Call {
-    let check = to(chat, needle);
-    telegram
-        .wait_for_call(&format!("{needle:?} to {chat}"), skip, |c| {
-            matches!(c.method.as_str(), "sendMessage" | "editMessageText") && check(c)
-        })
-        .await
 }
 
 /// How texts show a number: masked.

@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use kube::ResourceExt;
 use tests::wait::wait_until;
 
-use crate::front_door::{stack, text};
+use tests::chat::text;
+
+use crate::front_door::stack;
 use crate::operator::{OWNER, create};
 
 /// The metric names in a scrape, histograms with their series' suffixes.

@@ -1,0 +1,201 @@
+//! `tenant-bot standalone`: the front door, a local account registry and
+//! the supervisor of tenant processes, in one process on one machine.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use crds::secret::InstallKey;
+use futures::StreamExt as _;
+use tokio::sync::watch;
+use tracing::info;
+
+use super::registry::{Change, Local};
+use super::supervisor::{self, Launch, Supervisor};
+use crate::front_door::accounts::Accounts;
+use crate::front_door::run::{Parts, serve_with};
+use crate::front_door::settings::{Intake, Settings as DoorSettings};
+use crate::shutdown;
+
+/// Flags of `tenant-bot standalone`.
+#[derive(Clone, clap::Args)]
+pub struct Settings {
+    /// The bot token from @BotFather.
+    #[arg(long, env = "PAWANG_BOT_TOKEN", hide_env_values = true)]
+    pub bot_token: String,
+
+    /// Where everything is kept: the account registry, the install key and
+    /// every account's files (in `DB USER TELEGRAM/{telegramId}/`).
+    #[arg(long, env = "PAWANG_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Telegram user ids with admin rights.
+    #[arg(long = "admins", env = "PAWANG_ADMINS", value_delimiter = ',')]
+    pub admins: Vec<i64>,
+
+    /// When set, only these Telegram user ids may use the bot.
+    #[arg(
+        long = "allowed-users",
+        env = "PAWANG_ALLOWED_USERS",
+        value_delimiter = ','
+    )]
+    pub allowed_users: Vec<i64>,
+
+    /// Accounts one user may link.
+    #[arg(long, env = "PAWANG_MAX_ACCOUNTS_PER_USER", default_value_t = 5)]
+    pub max_accounts_per_user: u32,
+
+    /// Accounts the whole install may hold.
+    #[arg(long, env = "PAWANG_MAX_ACCOUNTS", default_value_t = 500)]
+    pub max_accounts: u32,
+
+    /// The Telegram Bot API.
+    #[arg(
+        long,
+        env = "PAWANG_TELEGRAM_API_URL",
+        default_value = "https://api.telegram.org"
+    )]
+    pub telegram_api_url: String,
+
+    /// Address of health and metrics.
+    #[arg(long, env = "PAWANG_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Address of the Telegram gateway tenants call.
+    #[arg(long, env = "PAWANG_GATEWAY_LISTEN", default_value = "127.0.0.1:8081")]
+    pub gateway_listen: SocketAddr,
+
+    /// WhatsApp implementation of the tenants: `whatsapp-rust`, or `fake`
+    /// for tests.
+    #[arg(long, env = "PAWANG_WHATSAPP_BACKEND", default_value = "whatsapp-rust")]
+    pub whatsapp_backend: String,
+
+    /// Seconds an owner has to enter a pairing code.
+    #[arg(long, env = "PAWANG_PAIRING_TIMEOUT", default_value_t = 180)]
+    pub pairing_timeout: u64,
+
+    /// Deleted accounts keep their files.
+    #[arg(long, env = "PAWANG_RETAIN_VOLUMES", default_value_t = false, action = clap::ArgAction::Set)]
+    pub retain_volumes: bool,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The install key in the data directory, made on first start.
+fn install_key(data: &std::path::Path) -> anyhow::Result<InstallKey> {
+    let path = data.join("install-key");
+    let key = match std::fs::read_to_string(&path) {
+        Ok(key) => key.trim().to_owned(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let mut bytes = [0u8; 32];
+            getrandom(&mut bytes)?;
+            let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            supervisor::write_private(&path, &key)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            key
+        }
+        Err(error) => return Err(error).context("cannot read the install key"),
+    };
+    InstallKey::new(key.as_bytes()).context("the install key cannot be used")
+}
+
+/// Random bytes from the kernel.
+fn getrandom(bytes: &mut [u8]) -> anyhow::Result<()> {
+    use std::io::Read as _;
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(bytes))
+        .context("cannot read random bytes")
+}
+
+/// Runs the whole product until SIGTERM or Ctrl-C.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let data = settings.data_dir.clone();
+    std::fs::create_dir_all(&data).with_context(|| format!("cannot make {}", data.display()))?;
+    let install_key = install_key(&data)?;
+    let registry = Arc::new(Local::open(&data.join("pawang.db"))?);
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(shutdown::signals(stop.clone()));
+
+    let endpoints = crate::front_door::routing::Endpoints::default();
+    let launch = Launch {
+        binary: std::env::current_exe().context("cannot find this program")?,
+        data: data.clone(),
+        gateway_url: format!("http://{}", local(settings.gateway_listen)),
+        backend: settings.whatsapp_backend.clone(),
+        pairing_timeout: settings.pairing_timeout,
+    };
+    let supervisor = Arc::new(Supervisor::new(
+        registry.clone(),
+        launch,
+        install_key.clone(),
+        endpoints.clone(),
+    ));
+    let supervised = tokio::spawn(supervisor.run(stopped.clone()));
+
+    let changes = tokio_stream_of(registry.changes());
+    let door = DoorSettings {
+        bot_token_file: PathBuf::new(),
+        install_key_file: PathBuf::new(),
+        namespace: supervisor::NAMESPACE.to_owned(),
+        admins: settings.admins.clone(),
+        allowed_users: settings.allowed_users.clone(),
+        max_accounts_per_user: settings.max_accounts_per_user,
+        max_accounts: settings.max_accounts,
+        // Every tenant is in the endpoints table; nothing is reached by name.
+        tenant_url_template: "http://127.0.0.1:1/{name}".to_owned(),
+        telegram_api_url: settings.telegram_api_url.clone(),
+        intake: Intake::Polling,
+        webhook_url: None,
+        webhook_secret_file: None,
+        listen: settings.listen,
+        gateway_listen: settings.gateway_listen,
+        user_rate_per_minute: 30,
+        retain_volumes: settings.retain_volumes,
+    };
+    let parts = Parts {
+        accounts: Accounts::new(registry),
+        changes,
+        endpoints: Some(endpoints),
+        token: settings.bot_token.clone(),
+        install_key,
+        webhook_secret: None,
+    };
+    info!(data = %data.display(), "standalone install starting");
+    let served = serve_with(door, parts, stop.clone(), stopped).await;
+    let _ = stop.send(true);
+    let _ = supervised.await;
+    served
+}
+
+/// The accounts that change, as the front door takes them.
+fn tokio_stream_of(
+    changes: tokio::sync::broadcast::Receiver<Change>,
+) -> futures::stream::BoxStream<'static, Arc<crds::WhatsAppAccount>> {
+    futures::stream::unfold(changes, |mut changes| async move {
+        loop {
+            match changes.recv().await {
+                Ok(Change::Applied(account)) => return Some((account, changes)),
+                Ok(Change::Removed(_))
+                | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    })
+    .boxed()
+}
+
+/// The address to reach a listener on from this machine.
+fn local(address: SocketAddr) -> SocketAddr {
+    if address.ip().is_unspecified() {
+        SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), address.port())
+    } else {
+        address
+    }
+}
