@@ -15,12 +15,15 @@ endif
 CARGO ?= cargo
 CONTROLPLANE := tests/controlplane
 
-.PHONY: test fmt-check clippy unit e2e controlplane cluster crds fmt help run bench-operator bench-front-door bench-jobs manifests
+.PHONY: test fmt-check clippy unit e2e controlplane cluster crds fmt help run run-cluster bench-operator bench-front-door bench-jobs manifests
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
 
-run: controlplane ## The product on this machine: PAWANG_BOT_TOKEN=<token> make run
+run: ## The product on this machine, no cluster: PAWANG_BOT_TOKEN=<token> make run (data in ./data)
+	$(CARGO) run --locked --release -q -p tenant-bot -- standalone
+
+run-cluster: controlplane ## The Kubernetes shape on this machine: a local control plane, the operator, the front door, tenants as processes.
 	$(CARGO) build --locked -p operator -p tenant-bot
 	$(CARGO) run --locked -q -p tests --bin pawang-local
 

@@ -7,8 +7,10 @@
 //! For every account its linked device is carried into the same layout
 //! under a new data directory ([`crate::whatsapp::import`]); an account
 //! that cannot be carried over is named with the reason, so its owner
-//! knows to pair again. `--dry-run` does the whole conversion in a scratch
-//! directory and throws it away. The old folder is never written.
+//! knows to pair again. Imported accounts are listed in the standalone
+//! registry of the data directory, so `tenant-bot standalone` serves them
+//! at once. `--dry-run` does the whole conversion in a scratch directory
+//! and throws it away. The old folder is never written.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -74,6 +76,9 @@ pub enum Error {
         #[source]
         source: rusqlite::Error,
     },
+    /// The standalone registry could not take the accounts.
+    #[error("cannot register the accounts: {0}")]
+    Registry(String),
     /// A folder could not be listed.
     #[error("cannot list {path}")]
     List {
@@ -206,7 +211,33 @@ async fn import_all(old: &Path, data: &Path) -> Result<Vec<(Account, Outcome)>, 
         };
         results.push((account, outcome));
     }
+    register(data, &results).await?;
     Ok(results)
+}
+
+/// Lists the imported accounts in the standalone registry of `data`, so
+/// a standalone install serves them at its next start.
+async fn register(data: &Path, results: &[(Account, Outcome)]) -> Result<(), Error> {
+    use crate::front_door::accounts::{self, Registry as _};
+    let imported: Vec<&Account> = results
+        .iter()
+        .filter(|(_, o)| matches!(o, Outcome::Imported(_)))
+        .map(|(a, _)| a)
+        .collect();
+    if imported.is_empty() {
+        return Ok(());
+    }
+    let registry = crate::standalone::registry::Local::open(&data.join("pawang.db"))
+        .map_err(|e| Error::Registry(e.to_string()))?;
+    for account in imported {
+        let resource =
+            crds::WhatsAppAccount::for_phone(&account.phone, account.owner, crds::Language::Id);
+        match registry.create(&resource).await {
+            Ok(()) | Err(accounts::Error::Taken) => {}
+            Err(error) => return Err(Error::Registry(error.to_string())),
+        }
+    }
+    Ok(())
 }
 
 /// Runs `tenant-bot import` and prints what happened to each account.

@@ -112,6 +112,21 @@ async fn the_old_bots_accounts_come_along_and_the_old_folder_stays_as_it_was() {
         data.join("DB USER TELEGRAM/6069200002/whatsmeow-6069200002-6281200000200.db")
             .exists()
     );
+    // The standalone registry lists the imported accounts.
+    let registry = crate::standalone::registry::Local::open(&data.join("pawang.db")).unwrap();
+    use crate::front_door::accounts::Registry as _;
+    let mut names: Vec<String> = registry
+        .state()
+        .iter()
+        .filter_map(|a| a.metadata.name.clone())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["wa-6281200000100", "wa-6281200000200"]);
+    assert_eq!(
+        registry.find("wa-6281200000200").unwrap().owner_id(),
+        6_069_200_002
+    );
+    drop(registry);
     // Running it again changes nothing that was imported.
     let again = run_import(&old, &data, false).await.unwrap();
     assert!(matches!(again[0].1, Outcome::AlreadyThere));
