@@ -76,6 +76,14 @@ pub enum Error {
         #[source]
         source: rusqlite::Error,
     },
+    /// The old bot's configuration is not JSON.
+    #[error("cannot read {path}: {reason}")]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// The standalone registry could not take the accounts.
     #[error("cannot register the accounts: {0}")]
     Registry(String),
@@ -174,6 +182,83 @@ pub fn target(data: &Path, account: &Account) -> PathBuf {
         .join(naming::whatsmeow_db_file(account.owner, &account.phone))
 }
 
+/// The old bot's settings that matter here.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Access {
+    /// Telegram ids with admin rights.
+    pub admins: Vec<i64>,
+    /// When not empty, the only Telegram ids that may use the bot.
+    pub allowed_users: Vec<i64>,
+}
+
+/// Where a standalone install keeps imported settings, and its token.
+pub const ACCESS_FILE: &str = "access.json";
+/// The bot token a standalone install falls back on.
+pub const TOKEN_FILE: &str = "bot-token";
+
+/// Ids written as a number, a string of digits, or a list of either.
+fn ids(value: Option<&serde_json::Value>) -> Vec<i64> {
+    let one = |v: &serde_json::Value| match v {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    };
+    match value {
+        Some(serde_json::Value::Array(items)) => items.iter().filter_map(one).collect(),
+        Some(v) => one(v).into_iter().collect(),
+        None => Vec::new(),
+    }
+}
+
+/// The old bot's access settings and token, from `config/config.json` or
+/// `akses.json`, when either is there.
+pub fn old_config(old: &Path) -> Result<Option<(Access, Option<String>)>, Error> {
+    for name in ["config/config.json", "akses.json"] {
+        let path = old.join(name);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Config {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        let mut allowed = ids(value.get("allowed_user_ids"));
+        allowed.extend(ids(value.get("user_allowed_id")));
+        allowed.sort_unstable();
+        allowed.dedup();
+        let access = Access {
+            admins: ids(value.get("admin_ids")),
+            allowed_users: allowed,
+        };
+        let token = value
+            .get("telegram_token")
+            .and_then(serde_json::Value::as_str)
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
+        return Ok(Some((access, token)));
+    }
+    Ok(None)
+}
+
+/// Writes the old bot's settings where a standalone install finds them;
+/// what is there already stays.
+fn write_config(data: &Path, access: &Access, token: Option<&str>) -> std::io::Result<()> {
+    std::fs::create_dir_all(data)?;
+    let access_file = data.join(ACCESS_FILE);
+    if !access_file.exists() {
+        let text = serde_json::to_string_pretty(access).map_err(std::io::Error::other)?;
+        std::fs::write(&access_file, text)?;
+    }
+    let token_file = data.join(TOKEN_FILE);
+    if let Some(token) = token
+        && !token_file.exists()
+    {
+        crate::standalone::supervisor::write_private(&token_file, token)?;
+    }
+    Ok(())
+}
+
 /// Imports every account's session into `data` (or, with `dry_run`, into
 /// a scratch directory that is then removed).
 pub async fn run_import(
@@ -196,6 +281,12 @@ pub async fn run_import(
 }
 
 async fn import_all(old: &Path, data: &Path) -> Result<Vec<(Account, Outcome)>, Error> {
+    if let Some((access, token)) = old_config(old)? {
+        write_config(data, &access, token.as_deref()).map_err(|source| Error::List {
+            path: data.to_owned(),
+            source,
+        })?;
+    }
     let mut results = Vec::new();
     for account in accounts(old)? {
         let new = target(data, &account);
@@ -263,6 +354,19 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 println!("{who}: must pair again: {reason}");
             }
         }
+    }
+    match old_config(&settings.old_bot_dir)? {
+        Some((access, token)) => println!(
+            "settings: {} admins, {} allowed users, bot token {}",
+            access.admins.len(),
+            access.allowed_users.len(),
+            if token.is_some() {
+                "found"
+            } else {
+                "not found"
+            }
+        ),
+        None => println!("settings: no config/config.json or akses.json"),
     }
     println!(
         "{} accounts, {} to pair again; the old folder was not changed",

@@ -6,6 +6,13 @@ use crate::whatsapp::import::fixture::old_store;
 /// An old bot's folder: a master listing two accounts (one with a linked
 /// device, one logged out), and a third account only its folder shows.
 fn old_bot(dir: &Path) {
+    std::fs::create_dir_all(dir.join("config")).unwrap();
+    std::fs::write(
+        dir.join("config/config.json"),
+        r#"{"telegram_token": "123456:old-token", "admin_ids": [11, "12"],
+            "allowed_user_ids": [21], "user_allowed_id": 22}"#,
+    )
+    .unwrap();
     let users = dir.join(USERS_DIR);
     for owner in ["6069200001", "6069200002"] {
         std::fs::create_dir_all(users.join(owner)).unwrap();
@@ -112,6 +119,22 @@ async fn the_old_bots_accounts_come_along_and_the_old_folder_stays_as_it_was() {
         data.join("DB USER TELEGRAM/6069200002/whatsmeow-6069200002-6281200000200.db")
             .exists()
     );
+    // Settings and the token, where a standalone install reads them.
+    let access: Access =
+        serde_json::from_str(&std::fs::read_to_string(data.join(ACCESS_FILE)).unwrap()).unwrap();
+    assert_eq!(access.admins, [11, 12]);
+    assert_eq!(access.allowed_users, [21, 22]);
+    assert_eq!(
+        std::fs::read_to_string(data.join(TOKEN_FILE)).unwrap(),
+        "123456:old-token"
+    );
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(data.join(TOKEN_FILE))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+
     // The standalone registry lists the imported accounts.
     let registry = crate::standalone::registry::Local::open(&data.join("pawang.db")).unwrap();
     use crate::front_door::accounts::Registry as _;
@@ -140,4 +163,16 @@ async fn a_folder_that_is_not_the_old_bots_is_refused() {
     std::fs::write(dir.path().join("bot_data.db"), b"not a database at all").unwrap();
     let error = accounts(dir.path()).unwrap_err();
     assert!(matches!(error, Error::Master { .. }), "{error}");
+}
+
+#[test]
+fn a_configuration_that_is_not_json_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("akses.json"), "admin_ids = 1").unwrap();
+    let error = old_config(dir.path()).unwrap_err().to_string();
+    assert!(error.contains("akses.json"), "{error}");
+    assert_eq!(
+        old_config(tempfile::tempdir().unwrap().path()).unwrap(),
+        None
+    );
 }

@@ -21,20 +21,23 @@ use crate::shutdown;
 /// Flags of `tenant-bot standalone`.
 #[derive(Clone, clap::Args)]
 pub struct Settings {
-    /// The bot token from @BotFather.
+    /// The bot token from @BotFather; when not given, the one `tenant-bot
+    /// import` brought along (`bot-token` in the data directory).
     #[arg(long, env = "PAWANG_BOT_TOKEN", hide_env_values = true)]
-    pub bot_token: String,
+    pub bot_token: Option<String>,
 
     /// Where everything is kept: the account registry, the install key and
     /// every account's files (in `DB USER TELEGRAM/{telegramId}/`).
     #[arg(long, env = "PAWANG_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
 
-    /// Telegram user ids with admin rights.
+    /// Telegram user ids with admin rights; when none are given, those
+    /// `tenant-bot import` brought along (`access.json`).
     #[arg(long = "admins", env = "PAWANG_ADMINS", value_delimiter = ',')]
     pub admins: Vec<i64>,
 
-    /// When set, only these Telegram user ids may use the bot.
+    /// When set, only these Telegram user ids may use the bot; when none
+    /// are given, those `tenant-bot import` brought along.
     #[arg(
         long = "allowed-users",
         env = "PAWANG_ALLOWED_USERS",
@@ -119,6 +122,29 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let data = settings.data_dir.clone();
     std::fs::create_dir_all(&data).with_context(|| format!("cannot make {}", data.display()))?;
     let install_key = install_key(&data)?;
+    let token = match &settings.bot_token {
+        Some(token) => token.clone(),
+        None => std::fs::read_to_string(data.join(crate::import::TOKEN_FILE))
+            .map(|t| t.trim().to_owned())
+            .ok()
+            .filter(|t| !t.is_empty())
+            .context("no bot token: set PAWANG_BOT_TOKEN")?,
+    };
+    let imported: crate::import::Access =
+        std::fs::read_to_string(data.join(crate::import::ACCESS_FILE))
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default();
+    let admins = if settings.admins.is_empty() {
+        imported.admins
+    } else {
+        settings.admins.clone()
+    };
+    let allowed_users = if settings.allowed_users.is_empty() {
+        imported.allowed_users
+    } else {
+        settings.allowed_users.clone()
+    };
     let registry = Arc::new(Local::open(&data.join("pawang.db"))?);
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(shutdown::signals(stop.clone()));
@@ -144,8 +170,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         bot_token_file: PathBuf::new(),
         install_key_file: PathBuf::new(),
         namespace: supervisor::NAMESPACE.to_owned(),
-        admins: settings.admins.clone(),
-        allowed_users: settings.allowed_users.clone(),
+        admins,
+        allowed_users,
         max_accounts_per_user: settings.max_accounts_per_user,
         max_accounts: settings.max_accounts,
         // Every tenant is in the endpoints table; nothing is reached by name.
@@ -163,7 +189,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         accounts: Accounts::new(registry),
         changes,
         endpoints: Some(endpoints),
-        token: settings.bot_token.clone(),
+        token,
         install_key,
         webhook_secret: None,
     };
