@@ -371,8 +371,14 @@ async fn apply(account: &WhatsAppAccount, ctx: &Context) -> Result<Action> {
                 &c.service_accounts,
                 children::service_account::build(&tenant)
             ),
-            ctx.ensure(&c.roles, children::role::build(&tenant)),
-            ctx.ensure(&c.role_bindings, children::role_binding::build(&tenant)),
+            // The Role before its binding: without the right to bind any
+            // Role, the API server checks a binding against the Role's
+            // rules, and a Role not there yet fails the binding.
+            async {
+                ctx.ensure(&c.roles, children::role::build(&tenant)).await?;
+                ctx.ensure(&c.role_bindings, children::role_binding::build(&tenant))
+                    .await
+            },
             ctx.ensure(
                 &c.secrets,
                 children::secret::build(&tenant, &ctx.install_key)
