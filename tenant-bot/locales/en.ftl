@@ -271,3 +271,4 @@ whatsapp-error-group-not-found = the group does not exist or the account is not 
 whatsapp-error-not-admin = the account is not an admin of this group
 whatsapp-error-invalid-invite = invalid or expired invite link
 whatsapp-error-rejected = refused by WhatsApp: { $reason }
+activity-imported = from the old bot: { $detail }

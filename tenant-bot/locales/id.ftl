@@ -271,3 +271,4 @@ whatsapp-error-group-not-found = grup tidak ada atau akun tidak ada di dalamnya
 whatsapp-error-not-admin = akun ini bukan admin grup ini
 whatsapp-error-invalid-invite = link undangan tidak valid atau kedaluwarsa
 whatsapp-error-rejected = ditolak WhatsApp: { $reason }
+activity-imported = dari bot lama: { $detail }

@@ -303,7 +303,96 @@ async fn import_all(old: &Path, data: &Path) -> Result<Vec<(Account, Outcome)>, 
         results.push((account, outcome));
     }
     register(data, &results).await?;
+    for (account, outcome) in &results {
+        if matches!(outcome, Outcome::Imported(_)) {
+            carry_activity(old, data, account).await?;
+        }
+    }
     Ok(results)
+}
+
+/// One entry of the old master's activity log: when (SQLite's text),
+/// action, description, success, error message.
+type OldActivity = (String, String, Option<String>, bool, Option<String>);
+
+/// The old master's activity log of `account`'s owner (the old bot kept
+/// one per Telegram chat, not per account), added to the account's own
+/// log as `imported` entries, oldest first.
+async fn carry_activity(old: &Path, data: &Path, account: &Account) -> Result<(), Error> {
+    let master = old.join("bot_data.db");
+    if !master.exists() {
+        return Ok(());
+    }
+    let owner = account.owner;
+    let read = || -> rusqlite::Result<Vec<OldActivity>> {
+        let connection = Connection::open_with_flags(&master, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let tables: i64 = connection.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'activity_logs'",
+            [],
+            |r| r.get(0),
+        )?;
+        if tables == 0 {
+            return Ok(Vec::new());
+        }
+        let mut statement = connection.prepare(
+            "SELECT CAST(created_at AS TEXT), action, description, success, error_message
+             FROM activity_logs WHERE telegram_chat_id = ?1 ORDER BY id",
+        )?;
+        statement
+            .query_map([owner], |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get::<_, Option<i64>>(3)?.unwrap_or(1) != 0,
+                    r.get(4)?,
+                ))
+            })?
+            .collect()
+    };
+    let entries = read().map_err(|source| Error::Master {
+        path: master.clone(),
+        source,
+    })?;
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let file = naming::bot_data_db_file(account.owner, &account.phone);
+    let path = data.join(USERS_DIR).join(owner.to_string()).join(file);
+    let store = crate::store::Store::open(&path)
+        .await
+        .map_err(|e| Error::Registry(e.to_string()))?;
+    for (at, action, description, success, error) in entries {
+        let mut detail = action;
+        if let Some(description) = description.filter(|d| !d.is_empty()) {
+            detail = format!("{detail}: {description}");
+        }
+        if !success {
+            detail = format!("{detail} ✗ {}", error.unwrap_or_default());
+        }
+        let entry = crate::store::Activity {
+            at: unix_seconds(&at),
+            kind: "imported".into(),
+            detail,
+        };
+        store
+            .log_activity(entry)
+            .await
+            .map_err(|e| Error::Registry(e.to_string()))?;
+    }
+    store
+        .flush()
+        .await
+        .map_err(|e| Error::Registry(e.to_string()))?;
+    Ok(())
+}
+
+/// SQLite's `CURRENT_TIMESTAMP` text (UTC, `YYYY-MM-DD HH:MM:SS`) in Unix
+/// seconds; 0 when it is something else.
+fn unix_seconds(text: &str) -> i64 {
+    let iso = format!("{}Z", text.trim().replacen(' ', "T", 1));
+    iso.parse::<k8s_openapi::jiff::Timestamp>()
+        .map_or(0, |t| t.as_second())
 }
 
 /// Lists the imported accounts in the standalone registry of `data`, so

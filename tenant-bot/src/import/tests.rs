@@ -43,7 +43,15 @@ fn old_bot(dir: &Path) {
                ('6281200000100', 'DB USER TELEGRAM/6069200001/whatsmeow-6069200001-6281200000100.db',
                 'DB USER TELEGRAM/6069200001/bot_data-6069200001-6281200000100.db'),
                ('6281200000300', 'DB USER TELEGRAM/6069200001/whatsmeow-6069200001-6281200000300.db',
-                'DB USER TELEGRAM/6069200001/bot_data-6069200001-6281200000300.db');",
+                'DB USER TELEGRAM/6069200001/bot_data-6069200001-6281200000300.db');
+             CREATE TABLE activity_logs (id INTEGER PRIMARY KEY AUTOINCREMENT,
+               action TEXT NOT NULL, description TEXT, telegram_chat_id INTEGER,
+               success INTEGER DEFAULT 1, error_message TEXT, metadata TEXT,
+               created_at DATETIME DEFAULT CURRENT_TIMESTAMP);
+             INSERT INTO activity_logs (action, description, telegram_chat_id, success, error_message, created_at) VALUES
+               ('get_links', '12 grup', 6069200001, 1, NULL, '2025-03-01 10:00:00'),
+               ('leave', '3 grup', 6069200001, 0, 'rate-overlimit', '2025-03-02 11:30:00'),
+               ('pair', NULL, 6069200002, 1, NULL, '2025-03-03 09:00:00');",
         )
         .unwrap();
 }
@@ -150,6 +158,25 @@ async fn the_old_bots_accounts_come_along_and_the_old_folder_stays_as_it_was() {
         6_069_200_002
     );
     drop(registry);
+    // The owner's old activity log, in the account's own.
+    let store = crate::store::Store::open(
+        data.join("DB USER TELEGRAM/6069200001/bot_data-6069200001-6281200000100.db"),
+    )
+    .await
+    .unwrap();
+    let activity = store.recent_activity(10).await.unwrap();
+    let details: Vec<(i64, &str, &str)> = activity
+        .iter()
+        .map(|a| (a.at, a.kind.as_str(), a.detail.as_str()))
+        .collect();
+    assert_eq!(
+        details,
+        [
+            (1_740_915_000, "imported", "leave: 3 grup ✗ rate-overlimit"),
+            (1_740_823_200, "imported", "get_links: 12 grup"),
+        ]
+    );
+    drop(store);
     // Running it again changes nothing that was imported.
     let again = run_import(&old, &data, false).await.unwrap();
     assert!(matches!(again[0].1, Outcome::AlreadyThere));

@@ -137,6 +137,7 @@ mod tests {
             ("length", "600"),
             ("delay", "2"),
             ("min", "192"),
+            ("detail", "leave: 3 grup"),
             ("size", "12 MB"),
             ("limit", "10 MB"),
             ("width", "100"),

@@ -490,7 +490,7 @@ impl Runtime {
             let what = self.text(
                 state,
                 &format!("activity-{}", entry.kind.replace('_', "-")),
-                &[],
+                &[("detail", &entry.detail)],
             );
             lines.push(format!("{when} · {what}"));
         }
