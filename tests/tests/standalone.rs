@@ -209,7 +209,12 @@ async fn the_whole_product_runs_on_one_machine() {
     let seen = telegram.calls().len();
     telegram.push_update(text(ani, "/menu"));
     let menu = said_after(&telegram, seen, ani, "Dashboard").await;
-    assert!(menu.params["text"].as_str().unwrap().contains("connected"));
+    assert!(
+        menu.params["text"]
+            .as_str()
+            .unwrap()
+            .contains("State: connected")
+    );
 
     // Files keep the old bot's layout, in the owner's folder.
     let folder = data.join("DB USER TELEGRAM").join(ani.to_string());
@@ -256,6 +261,30 @@ async fn the_whole_product_runs_on_one_machine() {
         !log.contains("6281200000501"),
         "a full number is in the log"
     );
+
+    // Started again on the same data, it serves Budi without pairing.
+    let mut install = Standalone::start(&data, &telegram).await;
+    let seen = telegram.calls().len();
+    telegram.push_update(text(budi, "/menu"));
+    let menu = said_after(&telegram, seen, budi, "Dashboard").await;
+    assert!(
+        menu.params["text"]
+            .as_str()
+            .unwrap()
+            .contains("State: connected")
+    );
+    let codes = telegram
+        .calls()
+        .iter()
+        .filter(|c| c.params["chat_id"].as_i64() == Some(budi))
+        .filter(|c| {
+            c.params["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("FAKE-"))
+        })
+        .count();
+    assert_eq!(codes, 1, "Budi was asked to pair again");
+    install.stop();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
