@@ -68,6 +68,19 @@ impl Tenant {
         tenant
     }
 
+    /// A tenant whose owner entered the pairing code: linked and connected.
+    async fn linked(dir: &Path, telegram: &FakeTelegram) -> Self {
+        let tenant = Self::start(dir, telegram, &[]).await;
+        telegram
+            .wait_for("sendMessage", |c| text_of(c).contains("FAKE-"))
+            .await;
+        tenant.control("/fake/enter-code").await;
+        telegram
+            .wait_for("editMessageText", |c| text_of(c).contains("tersambung"))
+            .await;
+        tenant
+    }
+
     async fn get(&self, path: &str) -> Option<(u16, String)> {
         let r = self
             .http
@@ -254,14 +267,7 @@ async fn pairing_logout_notice_and_restart_without_pairing() {
     let dir = tempfile::tempdir().unwrap();
     let credential = format!("{ACCOUNT}:{SECRET}");
     let telegram = FakeTelegram::start(&[&credential]).await;
-    let mut tenant = Tenant::start(dir.path(), &telegram, &[]).await;
-    telegram
-        .wait_for("sendMessage", |c| text_of(c).contains("FAKE-"))
-        .await;
-    tenant.control("/fake/enter-code").await;
-    telegram
-        .wait_for("editMessageText", |c| text_of(c).contains("tersambung"))
-        .await;
+    let mut tenant = Tenant::linked(dir.path(), &telegram).await;
     wait_until("connected in the metrics", || async {
         let (_, m) = tenant.get("/metrics").await?;
         m.contains("pawang_tenant_whatsapp_connected 1")
@@ -356,14 +362,7 @@ async fn a_group_job_reads_an_upload_and_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let credential = format!("{ACCOUNT}:{SECRET}");
     let telegram = FakeTelegram::start(&[&credential]).await;
-    let mut tenant = Tenant::start(dir.path(), &telegram, &[]).await;
-    telegram
-        .wait_for("sendMessage", |c| text_of(c).contains("FAKE-"))
-        .await;
-    tenant.control("/fake/enter-code").await;
-    telegram
-        .wait_for("editMessageText", |c| text_of(c).contains("tersambung"))
-        .await;
+    let mut tenant = Tenant::linked(dir.path(), &telegram).await;
 
     // Members for the new groups come from a vCard the owner uploads.
     let card = "BEGIN:VCARD\nVERSION:3.0\nFN:Ani\nTEL:+62 812-0000-0002\nEND:VCARD\n";

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use tenant_bot::tenant::status::Session;
 use tenant_bot::whatsapp::fake::Fake;
 use tests::fake_telegram::FakeTelegram;
-use tests::owner::{CREDENTIAL, callback_update, paired, sees, send, start, text_of, text_update};
+use tests::owner::{
+    CREDENTIAL, callback_update, pair, paired, sees, send, start, text_of, text_update,
+};
 
 #[tokio::test]
 async fn a_first_start_pairs_then_serves_the_owner() {
@@ -77,15 +79,8 @@ async fn a_restart_logs_in_without_pairing() {
     {
         let fake = Arc::new(Fake::persistent(&state).unwrap());
         let mut tenant = start(&telegram, fake.clone(), dir.path()).await;
-        sees(&telegram, "sendMessage", "FAKE-").await;
-        fake.enter_code().unwrap();
-        tenant
-            .session
-            .wait_for(|s| matches!(s, Session::Connected { .. }))
-            .await
-            .unwrap();
-        tenant.stop.send(true).unwrap();
-        tenant.task.await.unwrap();
+        pair(&telegram, &fake, &mut tenant).await;
+        tenant.shut_down().await;
     }
     let codes_before = telegram.calls_of("sendMessage").len();
 

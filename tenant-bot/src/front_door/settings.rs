@@ -12,21 +12,10 @@ pub enum Intake {
     Webhook,
 }
 
-/// The front door's settings.
+/// Who may use the bot and how much: the flags the front door and the
+/// standalone install share.
 #[derive(Debug, Clone, clap::Args)]
-pub struct Settings {
-    /// File holding the Telegram bot token (a mounted Secret).
-    #[arg(long, env = "PAWANG_BOT_TOKEN_FILE")]
-    pub bot_token_file: PathBuf,
-
-    /// File holding the install key tenant secrets are derived from.
-    #[arg(long, env = "PAWANG_INSTALL_KEY_FILE")]
-    pub install_key_file: PathBuf,
-
-    /// Namespace of the WhatsAppAccounts.
-    #[arg(long, env = "PAWANG_NAMESPACE")]
-    pub namespace: String,
-
+pub struct Access {
     /// Telegram user ids allowed to use /admin (comma separated).
     #[arg(long = "admins", env = "PAWANG_ADMINS", value_delimiter = ',')]
     pub admins: Vec<i64>,
@@ -49,6 +38,26 @@ pub struct Settings {
     #[arg(long, env = "PAWANG_MAX_ACCOUNTS", default_value_t = 500,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_accounts: u32,
+}
+
+/// The front door's settings.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Settings {
+    /// File holding the Telegram bot token (a mounted Secret).
+    #[arg(long, env = "PAWANG_BOT_TOKEN_FILE")]
+    pub bot_token_file: PathBuf,
+
+    /// File holding the install key tenant secrets are derived from.
+    #[arg(long, env = "PAWANG_INSTALL_KEY_FILE")]
+    pub install_key_file: PathBuf,
+
+    /// Namespace of the WhatsAppAccounts.
+    #[arg(long, env = "PAWANG_NAMESPACE")]
+    pub namespace: String,
+
+    /// Who may use the bot and how much.
+    #[command(flatten)]
+    pub access: Access,
 
     /// Where a tenant's endpoint is, `{name}` and `{namespace}` filled in.
     #[arg(
@@ -106,14 +115,15 @@ pub struct Settings {
 impl Settings {
     /// Whether `user` may register accounts.
     pub fn allowed(&self, user: i64) -> bool {
-        self.allowed_users.is_empty()
-            || self.allowed_users.contains(&user)
-            || self.admins.contains(&user)
+        let access = &self.access;
+        access.allowed_users.is_empty()
+            || access.allowed_users.contains(&user)
+            || access.admins.contains(&user)
     }
 
     /// Whether `user` is an admin.
     pub fn is_admin(&self, user: i64) -> bool {
-        self.admins.contains(&user)
+        self.access.admins.contains(&user)
     }
 }
 
@@ -142,8 +152,8 @@ mod tests {
     #[test]
     fn defaults() {
         let s = parse(&[]).unwrap();
-        assert_eq!(s.max_accounts_per_user, 5);
-        assert_eq!(s.max_accounts, 500);
+        assert_eq!(s.access.max_accounts_per_user, 5);
+        assert_eq!(s.access.max_accounts, 500);
         assert_eq!(s.intake, Intake::Polling);
         assert_eq!(s.tenant_url_template, "http://{name}.{namespace}.svc:8080");
         assert!(s.allowed(42), "open registration by default");

@@ -15,7 +15,7 @@ use super::registry::{Change, Local};
 use super::supervisor::{self, Launch, Supervisor};
 use crate::front_door::accounts::Accounts;
 use crate::front_door::run::{Parts, serve_with};
-use crate::front_door::settings::{Intake, Settings as DoorSettings};
+use crate::front_door::settings::{Access, Intake, Settings as DoorSettings};
 use crate::shutdown;
 
 /// Flags of `tenant-bot standalone`.
@@ -31,27 +31,10 @@ pub struct Settings {
     #[arg(long, env = "PAWANG_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
 
-    /// Telegram user ids with admin rights; when none are given, those
-    /// `tenant-bot import` brought along (`access.json`).
-    #[arg(long = "admins", env = "PAWANG_ADMINS", value_delimiter = ',')]
-    pub admins: Vec<i64>,
-
-    /// When set, only these Telegram user ids may use the bot; when none
-    /// are given, those `tenant-bot import` brought along.
-    #[arg(
-        long = "allowed-users",
-        env = "PAWANG_ALLOWED_USERS",
-        value_delimiter = ','
-    )]
-    pub allowed_users: Vec<i64>,
-
-    /// Accounts one user may link.
-    #[arg(long, env = "PAWANG_MAX_ACCOUNTS_PER_USER", default_value_t = 5)]
-    pub max_accounts_per_user: u32,
-
-    /// Accounts the whole install may hold.
-    #[arg(long, env = "PAWANG_MAX_ACCOUNTS", default_value_t = 500)]
-    pub max_accounts: u32,
+    /// Who may use the bot and how much. Without admins or allowed users
+    /// given, those `tenant-bot import` brought along (`access.json`).
+    #[command(flatten)]
+    pub access: Access,
 
     /// The Telegram Bot API.
     #[arg(
@@ -135,16 +118,13 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             .ok()
             .and_then(|text| serde_json::from_str(&text).ok())
             .unwrap_or_default();
-    let admins = if settings.admins.is_empty() {
-        imported.admins
-    } else {
-        settings.admins.clone()
-    };
-    let allowed_users = if settings.allowed_users.is_empty() {
-        imported.allowed_users
-    } else {
-        settings.allowed_users.clone()
-    };
+    let mut access = settings.access.clone();
+    if access.admins.is_empty() {
+        access.admins = imported.admins;
+    }
+    if access.allowed_users.is_empty() {
+        access.allowed_users = imported.allowed_users;
+    }
     let registry = Arc::new(Local::open(&data.join("pawang.db"))?);
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(shutdown::signals(stop.clone()));
@@ -170,10 +150,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         bot_token_file: PathBuf::new(),
         install_key_file: PathBuf::new(),
         namespace: supervisor::NAMESPACE.to_owned(),
-        admins,
-        allowed_users,
-        max_accounts_per_user: settings.max_accounts_per_user,
-        max_accounts: settings.max_accounts,
+        access,
         // Every tenant is in the endpoints table; nothing is reached by name.
         tenant_url_template: "http://127.0.0.1:1/{name}".to_owned(),
         telegram_api_url: settings.telegram_api_url.clone(),

@@ -69,6 +69,8 @@ const STOP_GRACE: Duration = Duration::from_secs(10);
 struct Running {
     child: Child,
     url: String,
+    /// The tenant's secret, for its admin endpoints.
+    secret: String,
 }
 
 impl Supervisor {
@@ -173,7 +175,7 @@ impl Supervisor {
                         continue;
                     }
                     Some(_) => {
-                        if let Some(session) = self.session(&name, running.as_ref()).await {
+                        if let Some(session) = self.session(running.as_ref()).await {
                             backoff = Duration::from_secs(1);
                             if last.as_ref() != Some(&session) {
                                 self.report(&account, &session);
@@ -207,7 +209,8 @@ impl Supervisor {
         let folder = self.folder(account);
         std::fs::create_dir_all(&folder)?;
         let secret_file = folder.join(format!("{name}.secret"));
-        write_private(&secret_file, &self.install_key.tenant_secret(&name))?;
+        let secret = self.install_key.tenant_secret(&name);
+        write_private(&secret_file, &secret)?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -243,16 +246,16 @@ impl Supervisor {
             endpoints.insert(name.clone(), url.clone());
         }
         info!(account = %naming::Redacted(&name), port, "tenant started");
-        Ok(Running { child, url })
+        Ok(Running { child, url, secret })
     }
 
     /// What `name`'s tenant says of its session.
-    async fn session(&self, name: &str, running: Option<&Running>) -> Option<Session> {
+    async fn session(&self, running: Option<&Running>) -> Option<Session> {
         let running = running?;
         let response = self
             .http
             .get(format!("{}/admin/session", running.url))
-            .header(crds::secret::HEADER, self.install_key.tenant_secret(name))
+            .header(crds::secret::HEADER, &running.secret)
             .timeout(POLL)
             .send()
             .await
@@ -325,7 +328,7 @@ impl Supervisor {
             let logged_out = self
                 .http
                 .post(format!("{}/admin/logout", running.url))
-                .header(crds::secret::HEADER, self.install_key.tenant_secret(&name))
+                .header(crds::secret::HEADER, &running.secret)
                 .timeout(STOP_GRACE)
                 .send()
                 .await;

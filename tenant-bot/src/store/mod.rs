@@ -17,6 +17,13 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 pub use activity::Activity;
+
+/// Now, in Unix seconds: how bot data stamps times.
+pub fn unix_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
 pub use groups::Group;
 pub use jobs::{ItemState, JobId, JobState, Progress};
 

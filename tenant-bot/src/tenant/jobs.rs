@@ -105,14 +105,18 @@ pub async fn run(
     let mut last_report: Option<Instant> = None;
     loop {
         if *cancel.borrow_and_update() {
-            store.set_job_state(job, JobState::Cancelled, now()).await?;
+            store
+                .set_job_state(job, JobState::Cancelled, crate::store::unix_seconds())
+                .await?;
             return Ok(End::Cancelled(store.job_progress(job).await?));
         }
         if *stop.borrow_and_update() {
             return Ok(End::Interrupted);
         }
         let Some((seq, target, resumed)) = store.next_item(job).await? else {
-            store.set_job_state(job, JobState::Finished, now()).await?;
+            store
+                .set_job_state(job, JobState::Finished, crate::store::unix_seconds())
+                .await?;
             let progress = store.job_progress(job).await?;
             report.progress(progress, Some(Duration::ZERO)).await;
             return Ok(End::Finished(progress));
@@ -206,12 +210,6 @@ async fn raised(flag: &mut watch::Receiver<bool>) {
     if flag.wait_for(|f| *f).await.is_err() {
         std::future::pending::<()>().await;
     }
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 #[cfg(test)]

@@ -320,9 +320,7 @@ impl Runtime {
     }
 
     async fn log(&self, kind: &str, detail: &str) {
-        let at = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
+        let at = crate::store::unix_seconds();
         let entry = Activity {
             at,
             kind: kind.to_owned(),

@@ -144,9 +144,7 @@ fn translate(event: &WaEvent, client: &Client) -> Option<Event> {
         WaEvent::Disconnected(_) => Some(Event::Disconnected),
         WaEvent::LoggedOut(_) => Some(Event::LoggedOut),
         WaEvent::TemporaryBan(ban) => {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64);
+            let now = crate::store::unix_seconds();
             Some(Event::Banned {
                 until: Some(now + ban.expire.num_seconds()),
             })

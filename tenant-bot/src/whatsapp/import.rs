@@ -327,9 +327,7 @@ async fn save(new: &Path, row: &Row, pre_keys: &[PreKey]) -> Result<Imported, Er
         .map(|jid| jid.user.to_string())
         .unwrap_or_default();
     if let Some(lid) = &device.lid {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
+        let now = crate::store::unix_seconds();
         let mapping = LidPnMappingEntry {
             lid: lid.user.to_string(),
             phone_number: phone.clone(),

@@ -55,7 +55,7 @@ impl FrontDoor {
             row.push(Button::new(label, format!("fd:del:{name}")));
             buttons.push(row);
         }
-        if mine.len() < self.settings.max_accounts_per_user as usize {
+        if mine.len() < self.settings.access.max_accounts_per_user as usize {
             let label = if mine.is_empty() {
                 "button-link"
             } else {

@@ -61,14 +61,14 @@ impl FrontDoor {
             self.deliver(user, language, &existing, &again, None).await;
             return;
         }
-        let limit = self.settings.max_accounts_per_user;
+        let limit = self.settings.access.max_accounts_per_user;
         if self.accounts.of(user).len() >= limit as usize {
             let max = limit.to_string();
             self.say(user, language, "quota-user", &[("max", &max)])
                 .await;
             return;
         }
-        if self.accounts.all().len() >= self.settings.max_accounts as usize {
+        if self.accounts.all().len() >= self.settings.access.max_accounts as usize {
             self.say(user, language, "quota-install", &[]).await;
             return;
         }

@@ -61,9 +61,7 @@ impl Runtime {
                 jid: g.jid,
             })
             .collect();
-        let at = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
+        let at = crate::store::unix_seconds();
         if let Err(error) = self.store.replace_groups(groups.clone(), at).await {
             tracing::warn!(%error, "cannot cache the groups");
         }

@@ -227,7 +227,7 @@ impl Runtime {
                 Value::Object(pending.params),
                 delay_ms,
                 pending.targets,
-                now(),
+                crate::store::unix_seconds(),
             )
             .await;
         match created {
@@ -420,10 +420,4 @@ pub(super) fn chunks(lines: &[String], limit: usize) -> Vec<String> {
         out.push(current);
     }
     out
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
