@@ -152,6 +152,12 @@ pub fn bot_data_db_file(owner: i64, phone: &PhoneNumber) -> String {
     format!("bot_data-{owner}-{}.db", phone.as_str())
 }
 
+/// The Secret an imported account's files wait in until its tenant has
+/// unpacked them (see `tenant-bot import --kubernetes`).
+pub fn seed_secret(account: &str) -> String {
+    format!("{account}-seed")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

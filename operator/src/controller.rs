@@ -22,7 +22,7 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::finalizer::{self, finalizer};
@@ -417,7 +417,19 @@ async fn apply(account: &WhatsAppAccount, ctx: &Context) -> Result<Action> {
                 .await;
         }
     }
+    if is_paired(account) {
+        ctx.drop_seed(&tenant).await?;
+    }
     Ok(Action::requeue(RESYNC))
+}
+
+/// Whether the tenant reports a linked device.
+fn is_paired(account: &WhatsAppAccount) -> bool {
+    account
+        .status
+        .iter()
+        .flat_map(|s| &s.conditions)
+        .any(|c| c.type_ == crds::condition::PAIRED && c.status == "True")
 }
 
 async fn cleanup(account: &WhatsAppAccount, ctx: &Context) -> Result<Action> {
@@ -532,6 +544,30 @@ impl Context {
             .await?;
         self.metrics.wrote(&K::kind(&()));
         Ok(())
+    }
+
+    /// Deletes the account's seed (an imported account's files, see
+    /// `tenant-bot import --kubernetes`) once its tenant has them: session
+    /// keys should not outlive their use outside the volume. The pod
+    /// mounts the seed as optional, so its spec does not change.
+    async fn drop_seed(&self, tenant: &Tenant<'_>) -> Result<()> {
+        let name = crds::naming::seed_secret(&tenant.name);
+        let key = ObjectRef::<Secret>::new(&name).within(&tenant.namespace);
+        if self.children.secrets.get(&key).is_none() {
+            return Ok(());
+        }
+        match Api::<Secret>::namespaced(self.client.clone(), &tenant.namespace)
+            .delete(&name, &DeleteParams::default())
+            .await
+        {
+            Ok(_) => {
+                self.metrics.wrote("Secret");
+                info!("imported files unpacked; seed deleted");
+                Ok(())
+            }
+            Err(kube::Error::Api(response)) if response.code == 404 => Ok(()),
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// Records a phase change as an Event on the account.

@@ -5,6 +5,7 @@
 pub mod front_door;
 pub mod import;
 pub mod phone;
+pub mod seed;
 pub mod shutdown;
 pub mod standalone;
 pub mod store;

@@ -5,7 +5,8 @@
 //! with the arguments the pod would get, authenticated as the tenant's own
 //! ServiceAccount (a token from the TokenRequest API), marks the tenant's
 //! pod ready once the process is, and stops the process when the account
-//! goes. One loopback reverse proxy stands in for the tenants' Services:
+//! goes. The account's seed Secret, when there, is handed over as files,
+//! as the pod's optional seed volume would be. One loopback reverse proxy stands in for the tenants' Services:
 //! `http://127.0.0.1:<port>/<account>/…` reaches that account's tenant.
 
 use std::collections::HashMap;
@@ -25,7 +26,7 @@ use crds::WhatsAppAccount;
 use crds::secret::InstallKey;
 use futures::StreamExt;
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
-use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
+use k8s_openapi::api::core::v1::{Pod, Secret, ServiceAccount};
 use kube::api::{Patch, PatchParams, PostParams};
 use kube::runtime::watcher;
 use kube::{Api, Client, ResourceExt};
@@ -216,6 +217,7 @@ async fn launch(
     let key = InstallKey::new(options.install_key.as_bytes()).expect("install key");
     let secret_file = options.dir.join(format!("{name}.secret"));
     std::fs::write(&secret_file, key.tenant_secret(&name)).expect("tenant secret");
+    let seed = mount_seed(&client, &options, &name).await;
     let address = free_address();
     let log = std::fs::File::create(options.dir.join(format!("{name}.log"))).expect("tenant log");
     let data = options.dir.join(&name);
@@ -229,6 +231,8 @@ async fn launch(
         .arg(&data)
         .arg("--secret-file")
         .arg(&secret_file)
+        .arg("--seed-dir")
+        .arg(&seed)
         .args(["--telegram-api-url", &options.gateway_url])
         .args(["--listen", &address.to_string()])
         .args(["--whatsapp-backend", &options.backend])
@@ -272,6 +276,27 @@ async fn launch(
         return;
     }
     mark_ready(&client, &options.namespace, &name).await;
+}
+
+/// What the kubelet does for the pod's optional seed volume: the account's
+/// seed Secret as files, when it exists at the start; an empty folder
+/// otherwise.
+async fn mount_seed(client: &Client, options: &Options, account: &str) -> PathBuf {
+    let folder = options.dir.join(format!("{account}.seed"));
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::create_dir_all(&folder).expect("seed folder");
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &options.namespace);
+    let seed = crate::wait::wait_until("the seed Secret read", || async {
+        secrets
+            .get_opt(&crds::naming::seed_secret(account))
+            .await
+            .ok()
+    })
+    .await;
+    for (key, value) in seed.and_then(|s| s.data).unwrap_or_default() {
+        std::fs::write(folder.join(key), value.0).expect("seed file");
+    }
+    folder
 }
 
 /// What the kubelet would report for a ready tenant pod.

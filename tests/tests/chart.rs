@@ -476,7 +476,9 @@ async fn install_upgrade_and_uninstall() {
         (&operator, &["patch", "persistentvolumeclaims"], "yes"),
         (&operator, &["delete", "persistentvolumeclaims"], "no"),
         (&operator, &["create", "secrets"], "yes"),
-        (&operator, &["delete", "secrets"], "no"),
+        // Seeds of imported accounts, once unpacked.
+        (&operator, &["delete", "secrets"], "yes"),
+        (&operator, &["delete", "statefulsets.apps"], "no"),
         (
             &operator,
             &["create", "roles.rbac.authorization.k8s.io"],

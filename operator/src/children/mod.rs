@@ -24,6 +24,8 @@ pub const HTTP_PORT: i32 = 8080;
 pub const DATA_DIR: &str = "/data";
 /// Where the tenant's Secret is mounted.
 pub const SECRET_DIR: &str = "/var/run/pawang";
+/// Where an imported account's seed is mounted, while it exists.
+pub const SEED_DIR: &str = "/var/run/pawang-seed";
 /// Key of the tenant secret in its Secret.
 pub const SECRET_KEY: &str = "tenant-secret";
 /// The unprivileged user and group tenants run as.

@@ -11,7 +11,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{DATA_DIR, HTTP_PORT, SECRET_DIR, SECRET_KEY, TENANT_UID, Tenant};
+use super::{DATA_DIR, HTTP_PORT, SECRET_DIR, SECRET_KEY, SEED_DIR, TENANT_UID, Tenant};
 
 /// Builds the StatefulSet; `spec.suspend` scales it to zero.
 pub fn build(tenant: &Tenant<'_>) -> StatefulSet {
@@ -74,6 +74,19 @@ fn pod_spec(tenant: &Tenant<'_>) -> PodSpec {
                 }),
                 ..Volume::default()
             },
+            // An imported account's files, while the import's Secret is
+            // there; optional, so the pod's spec is the same before and
+            // after the operator deletes it.
+            Volume {
+                name: "seed".into(),
+                secret: Some(SecretVolumeSource {
+                    secret_name: Some(crds::naming::seed_secret(&tenant.name)),
+                    optional: Some(true),
+                    default_mode: Some(0o440),
+                    ..SecretVolumeSource::default()
+                }),
+                ..Volume::default()
+            },
             // The root filesystem is read-only; SQLite and TLS want a /tmp.
             Volume {
                 name: "tmp".into(),
@@ -96,6 +109,7 @@ fn container(tenant: &Tenant<'_>) -> Container {
         format!("--language={}", tenant.account.spec.language.code()),
         format!("--data-dir={DATA_DIR}"),
         format!("--secret-file={SECRET_DIR}/{SECRET_KEY}"),
+        format!("--seed-dir={SEED_DIR}"),
         format!("--telegram-api-url={}", defaults.telegram_gateway_url),
         format!("--listen=0.0.0.0:{HTTP_PORT}"),
     ];
@@ -122,6 +136,7 @@ fn container(tenant: &Tenant<'_>) -> Container {
         volume_mounts: Some(vec![
             mount("data", DATA_DIR, false),
             mount("secret", SECRET_DIR, true),
+            mount("seed", SEED_DIR, true),
             mount("tmp", "/tmp", false),
         ]),
         liveness_probe: Some(probe("/healthz", 10)),
@@ -235,6 +250,17 @@ mod tests {
             .collect();
         assert!(mounts.contains(&("/data", None)));
         assert!(mounts.contains(&("/var/run/pawang", Some(true))));
+        assert!(mounts.contains(&("/var/run/pawang-seed", Some(true))));
+        assert!(args.iter().any(|a| a == "--seed-dir=/var/run/pawang-seed"));
+        let seed = pod
+            .volumes
+            .iter()
+            .flatten()
+            .find(|v| v.name == "seed")
+            .and_then(|v| v.secret.clone())
+            .unwrap();
+        assert_eq!(seed.secret_name.as_deref(), Some("wa-447700900123-seed"));
+        assert_eq!(seed.optional, Some(true));
         assert_eq!(pod.service_account_name.as_deref(), Some("wa-447700900123"));
     }
 

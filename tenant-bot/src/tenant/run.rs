@@ -18,6 +18,7 @@ use super::pairing::Timing;
 use super::runtime::Runtime;
 use super::settings::{Backend, Settings};
 use super::status::{Reporter, Session};
+use crate::seed::Unpacked;
 use crate::store::Store;
 use crate::telegram::{Catalog, TelegramMessenger};
 use crate::whatsapp::WhatsApp;
@@ -43,6 +44,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
 
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("cannot create {}", settings.data_dir.display()))?;
+    if let Some(seed_dir) = &settings.seed_dir {
+        unpack_seed(seed_dir, &settings);
+    }
     let store = Store::open(settings.bot_data_db())
         .await
         .context("cannot open the bot data")?;
@@ -129,6 +133,22 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     }
     info!("stopped");
     Ok(())
+}
+
+/// Unpacks an imported account's seed into an empty data directory. A
+/// seed that cannot be used is reported and left; pairing is then offered
+/// as for any new account.
+fn unpack_seed(seed_dir: &std::path::Path, settings: &Settings) {
+    let files = [
+        crds::naming::whatsmeow_db_file(settings.owner, &settings.phone),
+        crds::naming::bot_data_db_file(settings.owner, &settings.phone),
+    ];
+    match crate::seed::unpack(seed_dir, &settings.data_dir, &files) {
+        Ok(Unpacked::NoSeed) => {}
+        Ok(Unpacked::SessionThere) => info!("a session is on the volume; the seed is not used"),
+        Ok(Unpacked::Files(files)) => info!(files = files.len(), "imported files unpacked"),
+        Err(error) => warn!(%error, "the seed cannot be used; pairing is offered instead"),
+    }
 }
 
 /// Sets `stop` once this process's parent is gone (it is then adopted by

@@ -134,11 +134,12 @@ impl Runtime {
             stop: shutdown.clone(),
         };
         if self.whatsapp.is_paired().await {
-            // A restart logs in from the stored session; no pairing.
+            // A restart logs in from the stored session; no pairing. Until
+            // WhatsApp says connected, the account is linked and offline.
+            self.set(&mut state, Session::Disconnected, &session_tx)
+                .await;
             if let Err(error) = self.whatsapp.connect().await {
                 warn!(%error, "cannot connect the stored session");
-                self.set(&mut state, Session::Disconnected, &session_tx)
-                    .await;
             }
             // A job the last process left running goes on where it was.
             self.resume_job(&mut state).await;

@@ -84,6 +84,12 @@ pub struct Settings {
     /// unsupervised.
     #[arg(long, env = "PAWANG_EXIT_WITH_PARENT", default_value_t = false)]
     pub exit_with_parent: bool,
+
+    /// An imported account's files (see `tenant-bot import --kubernetes`),
+    /// unpacked into an empty data directory at start; absent or empty
+    /// means nothing to unpack.
+    #[arg(long, env = "PAWANG_SEED_DIR")]
+    pub seed_dir: Option<PathBuf>,
 }
 
 impl Settings {
