@@ -37,6 +37,17 @@ pub struct Settings {
     /// Check everything and say what would happen; write nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Register the accounts in a Kubernetes namespace instead of the
+    /// standalone registry: each as a `WhatsAppAccount`, its files in a
+    /// seed Secret its tenant unpacks (the cluster of `KUBECONFIG`).
+    #[arg(long)]
+    pub kubernetes: bool,
+
+    /// The namespace Pawang is installed in, with `--kubernetes`; the
+    /// kubeconfig's namespace when not given.
+    #[arg(long, requires = "kubernetes")]
+    pub namespace: Option<String>,
 }
 
 /// One account of the old bot.
@@ -266,18 +277,23 @@ pub async fn run_import(
     data: &Path,
     dry_run: bool,
 ) -> Result<Vec<(Account, Outcome)>, Error> {
-    let scratch = dry_run.then(|| {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        std::env::temp_dir().join(format!("pawang-import-{}-{nanos}", std::process::id()))
-    });
-    let data = scratch.as_deref().unwrap_or(data);
-    let results = import_all(old, data).await;
-    if let Some(scratch) = &scratch {
-        let _ = std::fs::remove_dir_all(scratch);
+    if dry_run {
+        let scratch = scratch()?;
+        return import_all(old, scratch.path()).await;
     }
-    results
+    import_all(old, data).await
+}
+
+/// A private scratch directory (it holds session keys), removed when
+/// dropped.
+fn scratch() -> Result<tempfile::TempDir, Error> {
+    tempfile::Builder::new()
+        .prefix("pawang-import-")
+        .tempdir()
+        .map_err(|source| Error::List {
+            path: std::env::temp_dir(),
+            source,
+        })
 }
 
 async fn import_all(old: &Path, data: &Path) -> Result<Vec<(Account, Outcome)>, Error> {
@@ -422,6 +438,9 @@ async fn register(data: &Path, results: &[(Account, Outcome)]) -> Result<(), Err
 
 /// Runs `tenant-bot import` and prints what happened to each account.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    if settings.kubernetes {
+        return run_in_cluster(settings).await;
+    }
     let results = run_import(&settings.old_bot_dir, &settings.data_dir, settings.dry_run).await?;
     let verb = if settings.dry_run {
         "would be imported"
@@ -430,7 +449,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     };
     let mut pairing = 0;
     for (account, outcome) in &results {
-        let who = format!("{} (owner {})", account.phone.masked(), account.owner);
+        let who = who(account);
         match outcome {
             Outcome::Imported(imported) => {
                 println!("{who}: session {verb}, {} pre-keys", imported.pre_keys);
@@ -438,23 +457,12 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             Outcome::AlreadyThere => println!("{who}: imported before, left as it is"),
             Outcome::NeedsPairing(reason) => {
                 pairing += 1;
-                // Reasons name files, never numbers in full.
-                let reason = reason.replace(account.phone.as_str(), &account.phone.masked());
-                println!("{who}: must pair again: {reason}");
+                println!("{who}: must pair again: {}", masked(account, reason));
             }
         }
     }
     match old_config(&settings.old_bot_dir)? {
-        Some((access, token)) => println!(
-            "settings: {} admins, {} allowed users, bot token {}",
-            access.admins.len(),
-            access.allowed_users.len(),
-            if token.is_some() {
-                "found"
-            } else {
-                "not found"
-            }
-        ),
+        Some((access, token)) => println!("settings: {}", summary(&access, token.as_deref())),
         None => println!("settings: no config/config.json or akses.json"),
     }
     println!(
@@ -465,5 +473,122 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `tenant-bot import --kubernetes`: converts in a private scratch
+/// directory, then registers each account with its seed
+/// ([`cluster::Namespace::place`]).
+async fn run_in_cluster(settings: Settings) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let client = kube::Client::try_default()
+        .await
+        .context("cannot reach the cluster (is KUBECONFIG set?)")?;
+    let namespace = settings
+        .namespace
+        .clone()
+        .unwrap_or_else(|| client.default_namespace().to_owned());
+    let target = cluster::Namespace::new(client, &namespace);
+    let scratch = scratch()?;
+    let results = import_all(&settings.old_bot_dir, scratch.path()).await?;
+    let verb = if settings.dry_run {
+        "would be imported"
+    } else {
+        "imported"
+    };
+    let (mut pairing, mut failed) = (0, 0);
+    for (account, outcome) in &results {
+        let who = who(account);
+        let imported = match outcome {
+            Outcome::Imported(imported) => imported,
+            Outcome::AlreadyThere => continue,
+            Outcome::NeedsPairing(reason) => {
+                pairing += 1;
+                println!("{who}: must pair again: {}", masked(account, reason));
+                continue;
+            }
+        };
+        match target
+            .place(scratch.path(), account, settings.dry_run)
+            .await
+        {
+            Ok(cluster::Placed::Created { with_bot_data }) => {
+                let left = if with_bot_data {
+                    ""
+                } else {
+                    "; its activity log is left behind, too large to carry"
+                };
+                println!(
+                    "{who}: session {verb} into namespace {namespace}, {} pre-keys{left}",
+                    imported.pre_keys
+                );
+            }
+            Ok(cluster::Placed::AlreadyThere) => {
+                println!("{who}: already in namespace {namespace}, left as it is");
+            }
+            Ok(cluster::Placed::TooLarge(bytes)) => {
+                pairing += 1;
+                println!(
+                    "{who}: must pair again: its session packs to {bytes} bytes, more than a Secret holds"
+                );
+            }
+            Err(error) => {
+                failed += 1;
+                println!(
+                    "{who}: not imported: {}",
+                    masked(account, &error.to_string())
+                );
+            }
+        }
+    }
+    if let Some((access, token)) = old_config(&settings.old_bot_dir)? {
+        println!("settings: {}", summary(&access, token.as_deref()));
+        println!(
+            "  give them to the chart: --set-json 'frontDoor.admins={:?}' --set-json 'frontDoor.allowedUsers={:?}'{}",
+            access.admins,
+            access.allowed_users,
+            if token.is_some() {
+                ", and the token as telegram.botToken (or in telegram.existingSecret)"
+            } else {
+                ""
+            }
+        );
+    }
+    println!(
+        "{} accounts, {} to pair again, {} failed; the old folder was not changed",
+        results.len(),
+        pairing,
+        failed
+    );
+    anyhow::ensure!(
+        failed == 0,
+        "{failed} accounts were not imported; run the import again"
+    );
+    Ok(())
+}
+
+/// An account as the import names it: never its number in full.
+fn who(account: &Account) -> String {
+    format!("{} (owner {})", account.phone.masked(), account.owner)
+}
+
+/// `text` with the account's number masked (reasons name files).
+fn masked(account: &Account, text: &str) -> String {
+    text.replace(account.phone.as_str(), &account.phone.masked())
+}
+
+fn summary(access: &Access, token: Option<&str>) -> String {
+    format!(
+        "{} admins, {} allowed users, bot token {}",
+        access.admins.len(),
+        access.allowed_users.len(),
+        if token.is_some() {
+            "found"
+        } else {
+            "not found"
+        }
+    )
+}
+
+pub mod cluster;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixture;
 #[cfg(test)]
 mod tests;

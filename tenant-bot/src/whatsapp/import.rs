@@ -346,7 +346,7 @@ async fn save(new: &Path, row: &Row, pre_keys: &[PreKey]) -> Result<Imported, Er
     })
 }
 
-#[cfg(test)]
-pub(crate) mod fixture;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixture;
 #[cfg(test)]
 mod tests;

@@ -6,6 +6,7 @@
 
 mod control_plane;
 mod front_door;
+mod import;
 mod monitoring;
 mod operator;
 mod tenant_status;

@@ -1,0 +1,191 @@
+//! `tenant-bot import --kubernetes`: the old bot's accounts become
+//! `WhatsAppAccount`s whose tenants start with the imported session,
+//! through the real whatsapp-rust store, without pairing.
+
+use std::path::Path;
+use std::process::Command;
+
+use crds::WhatsAppAccount;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::ListParams;
+use kube::{Api, ResourceExt};
+use tests::cluster::Cluster;
+use tests::local_tenants::{self, LocalTenants};
+use tests::operator::{INSTALL_KEY, Operator};
+use tests::process::workspace_binary;
+use tests::wait::wait_until;
+
+use crate::operator::env;
+
+/// The fixture's accounts: two linked, one logged out.
+const LINKED: [(&str, i64); 2] = [
+    ("6281200000100", 6_069_200_001),
+    ("6281200000200", 6_069_200_002),
+];
+const LOGGED_OUT: &str = "6281200000300";
+
+/// Runs the import against `namespace`; its output, after checking it
+/// succeeded.
+fn import(old: &Path, namespace: &str, extra: &[&str]) -> String {
+    let output = Command::new(workspace_binary("tenant-bot"))
+        .arg("import")
+        .arg(old)
+        .args(["--kubernetes", "--namespace", namespace])
+        .args(extra)
+        .env("KUBECONFIG", Cluster::shared().kubeconfig())
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "import failed:\n{stdout}\n{stderr}"
+    );
+    for digits in LINKED.iter().map(|(d, _)| *d).chain([LOGGED_OUT]) {
+        assert!(!stdout.contains(digits), "a full number in:\n{stdout}");
+        assert!(!stderr.contains(digits), "a full number in:\n{stderr}");
+    }
+    stdout
+}
+
+fn paired(account: &WhatsAppAccount) -> bool {
+    account
+        .status
+        .iter()
+        .flat_map(|s| &s.conditions)
+        .any(|c| c.type_ == crds::condition::PAIRED && c.status == "True")
+}
+
+#[tokio::test]
+async fn imported_accounts_start_paired_and_their_seeds_are_removed() {
+    let env = env("import").await;
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old");
+    tenant_bot::import::fixture::old_bot(&old);
+    let secrets: Api<Secret> = Api::namespaced(env.client.clone(), &env.ns);
+    let seeds = ListParams::default().labels("app.kubernetes.io/name=pawang");
+
+    // A dry run says what would happen and writes nothing.
+    let said = import(&old, &env.ns, &["--dry-run"]);
+    assert_eq!(
+        said.matches("would be imported into namespace").count(),
+        2,
+        "{said}"
+    );
+    assert!(
+        said.contains("62812*****300 (owner 6069200001): must pair again"),
+        "{said}"
+    );
+    assert!(
+        env.accounts
+            .list(&Default::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(secrets.list(&seeds).await.unwrap().items.is_empty());
+
+    let tenants_dir = std::env::temp_dir().join(format!("pawang-tenants-{}", env.ns));
+    let tenants = LocalTenants::start(
+        env.client.clone(),
+        local_tenants::Options {
+            namespace: env.ns.clone(),
+            install_key: INSTALL_KEY.to_owned(),
+            // No front door: the tenants have nothing to tell anyone here.
+            gateway_url: "http://127.0.0.1:9".to_owned(),
+            dir: tenants_dir.clone(),
+            // The real store: the imported session must load through it.
+            backend: "whatsapp-rust".to_owned(),
+            pairing_timeout: 180,
+            kubeconfig: Cluster::shared().kubeconfig().to_owned(),
+        },
+    )
+    .await;
+    let operator = Operator::start(
+        Cluster::shared(),
+        &env.ns,
+        &["--tenant-url-template", &tenants.url_template()],
+    );
+
+    let said = import(&old, &env.ns, &[]);
+    assert_eq!(said.matches("imported into namespace").count(), 2, "{said}");
+    assert!(said.contains("1 to pair again, 0 failed"), "{said}");
+    assert!(said.contains("frontDoor.admins=[11, 12]"), "{said}");
+
+    let mut names = Vec::new();
+    for (digits, owner) in LINKED {
+        let name = format!("wa-{digits}");
+        let account = env.accounts.get(&name).await.unwrap();
+        assert_eq!(account.owner_id(), owner);
+        // The seed belongs to its account, so it goes with it.
+        let seed = secrets.get(&format!("{name}-seed")).await.unwrap();
+        let owners = seed.owner_references();
+        assert_eq!(owners.len(), 1);
+        assert_eq!(owners[0].uid, account.uid().unwrap());
+        names.push(name);
+    }
+    assert!(
+        env.accounts
+            .get_opt(&format!("wa-{LOGGED_OUT}"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Each tenant unpacks its seed and finds a linked device: it reports
+    // the account paired, without a pairing code; then the operator
+    // deletes the seed.
+    for name in &names {
+        wait_until("the imported account paired", || async {
+            let account = env.accounts.get(name).await.ok()?;
+            paired(&account).then_some(())
+        })
+        .await;
+        wait_until("the seed deleted", || async {
+            secrets
+                .get_opt(&format!("{name}-seed"))
+                .await
+                .ok()?
+                .is_none()
+                .then_some(())
+        })
+        .await;
+        let log = tenants.log(name);
+        assert!(log.contains("imported files unpacked"), "{log}");
+        assert!(!log.contains("pairing code"), "{log}");
+        let digits = name.trim_start_matches("wa-");
+        assert!(!log.contains(digits), "a full number in the log:\n{log}");
+    }
+    let log = operator.log();
+    assert!(log.contains("seed deleted"), "{log}");
+
+    // The owner's old activity log came along in the account's own data.
+    let (digits, owner) = LINKED[0];
+    let store = tenant_bot::store::Store::open(
+        tenants_dir
+            .join(format!("wa-{digits}"))
+            .join(format!("bot_data-{owner}-{digits}.db")),
+    )
+    .await
+    .unwrap();
+    let imported = store.recent_activity(10).await.unwrap();
+    let kinds: Vec<&str> = imported.iter().map(|a| a.kind.as_str()).collect();
+    assert_eq!(kinds, ["imported", "imported"]);
+    drop(store);
+
+    // Running it again leaves what is there alone: the same accounts, and
+    // no seed made again.
+    let mut uids = Vec::new();
+    for name in &names {
+        uids.push(env.accounts.get(name).await.unwrap().uid());
+    }
+    let said = import(&old, &env.ns, &[]);
+    assert_eq!(said.matches("already in namespace").count(), 2, "{said}");
+    for (name, uid) in names.iter().zip(&uids) {
+        assert_eq!(&env.accounts.get(name).await.unwrap().uid(), uid);
+    }
+    let left = secrets.list(&seeds).await.unwrap().items;
+    assert!(left.iter().all(|s| !s.name_any().ends_with("-seed")));
+}
