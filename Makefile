@@ -15,7 +15,7 @@ endif
 CARGO ?= cargo
 CONTROLPLANE := tests/controlplane
 
-.PHONY: test fmt-check clippy unit e2e controlplane cluster crds fmt help run run-cluster bench-operator bench-front-door bench-jobs manifests
+.PHONY: test fmt-check clippy unit e2e controlplane cluster crds fmt help run run-cluster bench bench-operator bench-front-door bench-jobs bench-footprint bench-load fuzz manifests
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -55,6 +55,30 @@ bench-front-door: controlplane ## Benchmark: 1,000 users, 50,000 updates through
 
 bench-jobs: ## Benchmark: invite links for 100 and 1,000 groups at a 0 s pause, 5 ms per WhatsApp call; time against the ideal, Telegram edits.
 	PAWANG_BENCH_OUT=$(CARGO_TARGET_DIR)/bench-jobs.json $(CARGO) bench --locked -p tests --bench jobs
+
+bench-footprint: ## Benchmark: release binary sizes and an idle release tenant's memory (fake backend, paired).
+	$(CARGO) build --locked --release -p operator -p tenant-bot
+	PAWANG_BENCH_OUT=$(CARGO_TARGET_DIR)/bench-footprint.json $(CARGO) bench --locked -p tests --bench footprint
+
+fuzz: ## Fuzzing, longer than make test: every input parser and the update endpoint with 20,000 cases, then 50,000 updates through a tenant's runtime.
+	$(CARGO) build --locked -p tenant-bot
+	PROPTEST_CASES=20000 $(CARGO) test --locked -p tenant-bot --lib -- tenant::input:: the_update_endpoint
+	PAWANG_FUZZ_CASES=50000 $(CARGO) test --locked -p tests --test fuzz_updates -- --nocapture
+
+bench-load: ## Benchmark: the load test (200 users at once through a standalone install), its figures kept.
+	$(CARGO) build --locked -p tenant-bot
+	PAWANG_BENCH_OUT=$(CARGO_TARGET_DIR)/bench-load.json $(CARGO) test --locked -p tests --test load -- --nocapture
+
+BENCH_RESULTS := operator front_door jobs footprint load
+bench: ## Every benchmark, then bench/report.md (each figure against its baseline) and bench/report.json.
+	@for b in $(BENCH_RESULTS); do rm -f $(CARGO_TARGET_DIR)/bench-$${b//_/-}.json; done
+	-$(MAKE) --no-print-directory bench-operator
+	-$(MAKE) --no-print-directory bench-front-door
+	-$(MAKE) --no-print-directory bench-jobs
+	-$(MAKE) --no-print-directory bench-footprint
+	-$(MAKE) --no-print-directory bench-load
+	$(CARGO) run --locked -q -p tests --bin bench-report -- --baselines bench/baselines.json --out bench \
+		$(foreach b,$(BENCH_RESULTS),$(b)=$(CARGO_TARGET_DIR)/bench-$(subst _,-,$(b)).json)
 
 controlplane: ## Build (or find cached) kube-apiserver, controller-manager, kubectl, etcd, helm.
 	@$(CONTROLPLANE)/build.sh >/dev/null

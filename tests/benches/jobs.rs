@@ -66,7 +66,7 @@ async fn run(items: usize) -> Run {
 
 #[tokio::main]
 async fn main() {
-    let mut results = Vec::new();
+    let mut results = serde_json::Map::new();
     for items in [100, 1000] {
         let run = run(items).await;
         let ideal = LATENCY * run.items as u32;
@@ -83,16 +83,19 @@ async fn main() {
             run.progress_edits,
             run.all_edits,
         );
-        results.push(json!({
-            "items": run.items,
-            "latency_ms": LATENCY.as_millis() as u64,
-            "seconds": run.elapsed.as_secs_f64(),
-            "ideal_seconds": ideal.as_secs_f64(),
-            "ratio": ratio,
-            "overhead_ms_per_item": overhead.as_secs_f64() * 1000.0,
-            "progress_edits": run.progress_edits,
-            "telegram_edits": run.all_edits,
-        }));
+        results.insert(
+            format!("items_{}", run.items),
+            json!({
+                "items": run.items,
+                "latency_ms": LATENCY.as_millis() as u64,
+                "seconds": run.elapsed.as_secs_f64(),
+                "ideal_seconds": ideal.as_secs_f64(),
+                "ratio": ratio,
+                "overhead_ms_per_item": overhead.as_secs_f64() * 1000.0,
+                "progress_edits": run.progress_edits,
+                "telegram_edits": run.all_edits,
+            }),
+        );
     }
     if let Ok(path) = std::env::var("PAWANG_BENCH_OUT") {
         std::fs::write(&path, serde_json::to_string_pretty(&results).unwrap()).unwrap();

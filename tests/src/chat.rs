@@ -61,3 +61,21 @@ pub async fn said_after(telegram: &FakeTelegram, skip: usize, chat: i64, needle:
         })
         .await
 }
+
+/// The callback data of the first button whose data ends with `suffix`.
+pub fn button(call: &Call, suffix: &str) -> String {
+    call.params["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .expect("an inline keyboard")
+        .iter()
+        .flat_map(|row| row.as_array().expect("a row of buttons"))
+        .filter_map(|b| b["callback_data"].as_str())
+        .find(|d| d.ends_with(suffix))
+        .unwrap_or_else(|| panic!("no button {suffix} in {:?}", call.params["reply_markup"]))
+        .to_owned()
+}
+
+/// The id of the message a call sent or edited.
+pub fn message_id(call: &Call) -> i64 {
+    call.params["message_id"].as_i64().unwrap_or(1)
+}

@@ -136,6 +136,25 @@ impl FakeTelegram {
             .await
     }
 
+    /// The calls after the first `skip`, and how many there are in all:
+    /// for following a long run without copying it all each time.
+    pub fn calls_since(&self, skip: usize) -> (Vec<Call>, usize) {
+        let inner = self.lock();
+        let calls = &inner.calls;
+        (calls.get(skip..).unwrap_or_default().to_vec(), calls.len())
+    }
+
+    /// Notified on every call and every queued update; take `notified()`
+    /// before looking, so nothing slips in between.
+    pub fn changes(&self) -> Arc<Notify> {
+        self.changed.clone()
+    }
+
+    /// How many updates were queued so far.
+    pub fn pushed(&self) -> i64 {
+        self.lock().next_update_id
+    }
+
     /// Queues an update for `getUpdates`; its `update_id` is filled in.
     pub fn push_update(&self, mut update: Value) -> i64 {
         let id = {

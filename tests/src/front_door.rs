@@ -222,6 +222,7 @@ impl Drop for FrontDoor {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_file(self.dir.join("token"));
+        crate::hygiene::assert_clean("the front door", &self.log(), &[]);
         if !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }

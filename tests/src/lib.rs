@@ -9,10 +9,12 @@ pub mod chat;
 pub mod cluster;
 pub mod fake_telegram;
 pub mod front_door;
+pub mod hygiene;
 pub mod local_tenants;
 pub mod operator;
 pub mod owner;
 pub mod process;
+pub mod standalone;
 pub mod stub_tenant;
 pub mod wait;
 

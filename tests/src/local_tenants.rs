@@ -129,6 +129,13 @@ impl Drop for LocalTenants {
             let _ = tenant.child.kill();
             let _ = tenant.child.wait();
         }
+        for entry in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "log") {
+                let log = std::fs::read_to_string(&path).unwrap_or_default();
+                crate::hygiene::assert_clean(&path.display().to_string(), &log, &[]);
+            }
+        }
         // Logs stay for a failing test to be understood.
         if !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.dir);

@@ -150,6 +150,7 @@ impl Drop for Operator {
                 eprintln!("{line}");
             }
         }
+        crate::hygiene::assert_clean("the operator", &self.log(), &[]);
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -6,111 +6,19 @@
 //! bot's layout.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 
 use serde_json::Value;
-use tests::chat::{press, said, said_after, text};
-use tests::fake_telegram::{Call, FakeTelegram};
+use tests::chat::{button, message_id, press, said, said_after, text};
+use tests::fake_telegram::FakeTelegram;
 use tests::front_door::BOT_TOKEN;
-use tests::process::{free_address, workspace_binary};
+use tests::standalone::Standalone;
 use tests::wait::wait_until;
-
-struct Standalone {
-    child: Child,
-    data: PathBuf,
-}
-
-impl Standalone {
-    async fn start(data: &Path, telegram: &FakeTelegram) -> Self {
-        let address = free_address();
-        let log = std::fs::File::create(data.with_extension("log")).unwrap();
-        let child = Command::new(workspace_binary("tenant-bot"))
-            .arg("standalone")
-            .env("PAWANG_BOT_TOKEN", BOT_TOKEN)
-            .env("RUST_LOG", "info")
-            .arg("--data-dir")
-            .arg(data)
-            .args(["--telegram-api-url", &telegram.url()])
-            .args(["--listen", &address.to_string()])
-            .args(["--gateway-listen", &free_address().to_string()])
-            .args(["--whatsapp-backend", "fake"])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        tests::wait::ready("the standalone install", address).await;
-        Self {
-            child,
-            data: data.to_owned(),
-        }
-    }
-
-    /// An account's file beside its session.
-    fn file(&self, owner: i64, account: &str, extension: &str) -> PathBuf {
-        self.data
-            .join("DB USER TELEGRAM")
-            .join(owner.to_string())
-            .join(format!("{account}.{extension}"))
-    }
-
-    /// Enters the pairing code on the "phone" of `account`.
-    async fn enter_code(&self, owner: i64, account: &str) {
-        let url = std::fs::read_to_string(self.file(owner, account, "endpoint")).unwrap();
-        let secret = std::fs::read_to_string(self.file(owner, account, "secret")).unwrap();
-        let status = reqwest::Client::new()
-            .post(format!("{url}/fake/enter-code"))
-            .header(crds::secret::HEADER, secret)
-            .send()
-            .await
-            .unwrap()
-            .status();
-        assert_eq!(status, 200);
-    }
-
-    /// SIGTERM; the exit must be clean.
-    fn stop(&mut self) {
-        let pid = self.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-        let exit = self.child.wait().unwrap();
-        assert!(exit.success(), "{exit:?}");
-    }
-}
-
-impl Drop for Standalone {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The callback data of the first button whose data ends with `suffix`.
-fn button(call: &Call, suffix: &str) -> String {
-    call.params["reply_markup"]["inline_keyboard"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|row| row.as_array().unwrap())
-        .filter_map(|b| b["callback_data"].as_str())
-        .find(|d| d.ends_with(suffix))
-        .unwrap_or_else(|| panic!("no button {suffix} in {:?}", call.params["reply_markup"]))
-        .to_owned()
-}
 
 /// What a tenant process of `account` in `data` has on its command line.
 fn pattern(data: &Path, account: &str) -> String {
     format!("account {account} .*--data-dir {}", data.display())
-}
-
-fn message_id(call: &Call) -> i64 {
-    call.params["message_id"].as_i64().unwrap_or(1)
 }
 
 /// Whether a tenant process of `account` in `data` runs.
@@ -297,8 +205,7 @@ async fn tenants_do_not_outlive_a_killed_install() {
     telegram.push_update(text(owner, "/pair 0812-0000-0601"));
     said(&telegram, owner, "FAKE-").await;
     assert!(tenant_running(&data, account));
-    install.child.kill().unwrap();
-    install.child.wait().unwrap();
+    install.kill();
     wait_until("the orphaned tenant gone", || async {
         (!tenant_running(&data, account)).then_some(())
     })

@@ -145,6 +145,7 @@ impl Drop for Tenant {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        tests::hygiene::assert_clean("the tenant", &self.log(), &[SECRET]);
     }
 }
 

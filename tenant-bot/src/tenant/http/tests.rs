@@ -227,3 +227,64 @@ async fn the_session_is_told_only_with_the_secret() {
         })
     );
 }
+
+/// Fuzzing the forwarded-update endpoint: any body, any sender, any kind
+/// of update. Only JSON updates from the owner are queued, in the order
+/// they came; everything else is 400 or 403 and queued nothing; nothing is
+/// a server error. `PROPTEST_CASES` sets the number of cases (`make fuzz`
+/// raises it).
+#[tokio::test]
+async fn the_update_endpoint_takes_only_the_owners_json_whatever_comes() {
+    use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, TestRunner};
+
+    let kinds = prop::sample::select(&[
+        "message",
+        "edited_message",
+        "callback_query",
+        "inline_query",
+        "channel_post",
+        "my_chat_member",
+    ]);
+    let who = prop_oneof![Just(OWNER), any::<i64>(), Just(-OWNER), Just(OWNER + 1)];
+    let update = (kinds, who, any::<String>()).prop_map(|(kind, user, text)| {
+        json!({"update_id": 1, kind: {"from": {"id": user}, "text": text}}).to_string()
+    });
+    let bodies = prop_oneof![
+        3 => update,
+        1 => any::<Vec<u8>>().prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+        1 => any::<String>(),
+        1 => any::<i64>().prop_map(|n| format!("{{\"update_id\": {n}, \"message\": {{\"from\": {{\"id\": \"{OWNER}\"}}}}}}")),
+    ];
+
+    let config = Config::default();
+    let cases = config.cases;
+    let mut runner = TestRunner::new(config);
+    let mut tenant = start(cases as usize + 1).await;
+    let mut queued = Vec::new();
+    for _ in 0..cases {
+        let body = bodies.new_tree(&mut runner).unwrap().current();
+        let status = tenant
+            .post("/telegram/update", Some(SECRET), body.clone())
+            .await;
+        let value = serde_json::from_str::<Value>(&body).ok();
+        let owners = value.as_ref().and_then(sender) == Some(OWNER);
+        let expected = match value {
+            None => 400,
+            Some(_) if owners => 200,
+            Some(_) => 403,
+        };
+        assert_eq!(status, expected, "{body}");
+        if owners {
+            queued.push(body);
+        }
+    }
+    for body in queued {
+        assert_eq!(tenant.updates.try_recv().unwrap(), body);
+    }
+    assert!(
+        tenant.updates.try_recv().is_err(),
+        "something else was queued"
+    );
+}
