@@ -136,6 +136,12 @@ impl Tenant {
         assert!(exit.success(), "{exit:?}");
     }
 
+    /// SIGKILL, as a crash or an evicted pod would end it.
+    fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
     fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap()
     }
@@ -433,4 +439,85 @@ async fn a_group_job_reads_an_upload_and_survives_a_restart() {
         !log.contains("6281200000002"),
         "full number in the log:\n{log}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_killed_mid_job_resumes_it_without_repeating_an_item() {
+    let dir = tempfile::tempdir().unwrap();
+    let credential = format!("{ACCOUNT}:{SECRET}");
+    let telegram = FakeTelegram::start(&[&credential]).await;
+    let mut tenant = Tenant::linked(dir.path(), &telegram).await;
+
+    tenant.update(callback("job:create")).await;
+    tenant.update(message(OWNER, "Roti x 3")).await;
+    telegram
+        .wait_for("sendMessage", |c| {
+            text_of(c).contains("ke setiap grup baru")
+        })
+        .await;
+    tenant.update(message(OWNER, "/skip")).await;
+    telegram
+        .wait_for("sendMessage", |c| {
+            text_of(c).contains("Pengaturan untuk grup baru")
+        })
+        .await;
+    tenant.update(callback("job:set:ok")).await;
+    telegram
+        .wait_for("sendMessage", |c| {
+            text_of(c).contains("Buat grup untuk 3 grup")
+        })
+        .await;
+    tenant.update(callback("job:start")).await;
+    telegram
+        .wait_for("editMessageText", |c| text_of(c).contains("Buat grup: 1/3"))
+        .await;
+    // No goodbye: the process is gone between two items.
+    tenant.kill();
+
+    let mut tenant = Tenant::start(dir.path(), &telegram, &[]).await;
+    telegram
+        .wait_for("editMessageText", |c| {
+            text_of(c) == "Buat grup: ✅ 3 berhasil, ❌ 0 gagal, 0 tidak dicoba."
+        })
+        .await;
+    let groups = tenant.fake_groups().await;
+    let mut names: Vec<&str> = groups.iter().filter_map(|g| g["name"].as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["Roti 1", "Roti 2", "Roti 3"],
+        "each group made once"
+    );
+    tenant.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_killed_mid_pairing_offers_a_new_code_that_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let credential = format!("{ACCOUNT}:{SECRET}");
+    let telegram = FakeTelegram::start(&[&credential]).await;
+    let mut tenant = Tenant::start(dir.path(), &telegram, &[]).await;
+    let first = telegram
+        .wait_for("sendMessage", |c| text_of(c).contains("FAKE"))
+        .await;
+    tenant.kill();
+
+    // The new process has no session, so it offers a new code, and that
+    // one links.
+    let seen = telegram.calls().len();
+    let tenant = Tenant::start(dir.path(), &telegram, &[]).await;
+    let second = telegram
+        .wait_for_call("a new pairing code", seen, |c| {
+            c.method == "sendMessage" && text_of(c).contains("FAKE")
+        })
+        .await;
+    assert_ne!(
+        text_of(&first),
+        text_of(&second),
+        "a new code, not the old one"
+    );
+    tenant.control("/fake/enter-code").await;
+    telegram
+        .wait_for_call("connected", seen, |c| text_of(c).contains("tersambung"))
+        .await;
 }

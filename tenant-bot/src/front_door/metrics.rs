@@ -79,7 +79,7 @@ impl Metrics {
         registry.register(Box::new(active_users.clone()))?;
         // The series alerts and dashboards watch exist from the start, at
         // zero.
-        for kind in ["rate_limited", "other"] {
+        for kind in ["rate_limited", "server_error", "unreachable", "other"] {
             telegram_errors.with_label_values(&[kind]);
         }
         for outcome in [

@@ -653,6 +653,68 @@ async fn a_burst_of_many_tenants_keeps_the_bots_pace_and_loses_nothing() {
 }
 
 #[tokio::test]
+async fn telegram_failing_for_a_while_loses_nothing_and_its_waits_are_kept() {
+    let (env, telegram, door) = door_only("fd-telegram-down", &[]).await;
+    let gateway = door.options.gateway;
+    let owner = 8_400;
+    let name = create_account(&env, "6281300000400", owner).await;
+    let credential = format!("{name}:{}", secret(&name));
+    tests::wait::wait_until("the account in the front door's cache", || async {
+        let (status, _) = gateway_call(gateway, &credential, "getMe", json!({})).await;
+        (status == 200).then_some(())
+    })
+    .await;
+    let before = telegram.calls().len();
+    // Telegram fails three times, then asks twice to wait a second.
+    telegram.fail_next("sendMessage", 502, None, 2);
+    telegram.fail_next("sendMessage", 500, None, 1);
+    telegram.fail_next("sendMessage", 429, Some(1), 2);
+
+    // A tenant sends three messages, each once it has the answer.
+    for i in 1..=3 {
+        let body = json!({"chat_id": owner, "text": format!("message {i}")});
+        let (status, answer) = gateway_call(gateway, &credential, "sendMessage", body).await;
+        assert_eq!(status, 200, "message {i}: {answer}");
+    }
+
+    let sent: Vec<Call> = telegram
+        .calls()
+        .into_iter()
+        .skip(before)
+        .filter(|c| c.method == "sendMessage")
+        .collect();
+    let texts: Vec<&str> = sent
+        .iter()
+        .map(|c| c.params["text"].as_str().unwrap())
+        .collect();
+    // The first message is tried until it gets through; none is lost,
+    // none is sent twice once it got through, and the order holds.
+    assert_eq!(
+        texts,
+        [
+            "message 1",
+            "message 1",
+            "message 1",
+            "message 1",
+            "message 1",
+            "message 1",
+            "message 2",
+            "message 3"
+        ]
+    );
+    // After each 429 (tries 4 and 5) nothing went out for its second.
+    for after_429 in [3, 4] {
+        let gap = sent[after_429 + 1].at.duration_since(sent[after_429].at);
+        assert!(gap >= Duration::from_secs(1), "{gap:?} after a 429");
+    }
+    // Server errors are retried with a growing pause, not at once.
+    let first = sent[1].at.duration_since(sent[0].at);
+    let second = sent[2].at.duration_since(sent[1].at);
+    assert!(first >= Duration::from_millis(400), "{first:?}");
+    assert!(second > first, "{first:?} then {second:?}");
+}
+
+#[tokio::test]
 async fn progress_edits_of_one_message_are_coalesced() {
     let (env, telegram, door) = door_only("fd-coalesce", &[]).await;
     let gateway = door.options.gateway;

@@ -502,6 +502,99 @@ async fn a_restart_midway_through_50_accounts_converges_without_duplicates() {
     assert_one_child_each(&env, &accounts).await;
 }
 
+/// Accepts connections and never answers: a tenant that hangs.
+async fn black_hole() -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    address
+}
+
+#[tokio::test]
+async fn an_operator_killed_midway_through_deletions_finishes_them_when_back() {
+    let env = env("operator-kill-delete").await;
+    let cluster = Cluster::shared();
+    // Every logout hangs until its timeout, so the deletions take a while
+    // and the kill lands in the middle of them.
+    let template = format!("http://{}/{{name}}", black_hole().await);
+    let flags = [
+        "--tenant-url-template",
+        template.as_str(),
+        "--logout-timeout",
+        "2s",
+        "--concurrency",
+        "2",
+    ];
+    let mut first = Operator::start(cluster, &env.ns, &flags);
+    futures::future::join_all((0..10).map(|n| create(&env, n))).await;
+    let accounts = converged(&env, 10).await;
+    for account in &accounts {
+        make_pod_ready(&env, &account.name_any()).await;
+    }
+    let stateful_sets = Api::<StatefulSet>::namespaced(env.client.clone(), &env.ns);
+    wait_until("every tenant ready", || async {
+        let list = stateful_sets.list(&ListParams::default()).await.ok()?;
+        list.items
+            .iter()
+            .all(|s| s.status.as_ref().and_then(|s| s.ready_replicas) == Some(1))
+            .then_some(())
+    })
+    .await;
+    for account in &accounts {
+        env.accounts
+            .delete(&account.name_any(), &DeleteParams::default())
+            .await
+            .unwrap();
+    }
+    let left = || async {
+        env.accounts
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .len()
+    };
+    wait_until("the first deletion done", || async {
+        (left().await < 10).then_some(())
+    })
+    .await;
+    first.kill();
+    let remaining = left().await;
+    assert!(remaining > 0, "every deletion finished before the kill");
+
+    let _second = Operator::start(cluster, &env.ns, &flags);
+    wait_until_for("every account gone", DEADLINE * 2, || async {
+        (left().await == 0).then_some(())
+    })
+    .await;
+    // Garbage collection leaves no child behind.
+    async fn none_left<K: Object>(env: &Env) -> Option<()> {
+        let selector = format!("{}={}", labels::MANAGED_BY, labels::OPERATOR);
+        let list = Api::<K>::namespaced(env.client.clone(), &env.ns)
+            .list(&ListParams::default().labels(&selector))
+            .await
+            .ok()?;
+        list.items.is_empty().then_some(())
+    }
+    wait_until("no orphaned children", || async {
+        none_left::<StatefulSet>(&env).await?;
+        none_left::<PersistentVolumeClaim>(&env).await?;
+        none_left::<Service>(&env).await?;
+        none_left::<Secret>(&env).await?;
+        none_left::<ServiceAccount>(&env).await?;
+        none_left::<Role>(&env).await?;
+        none_left::<RoleBinding>(&env).await?;
+        none_left::<NetworkPolicy>(&env).await
+    })
+    .await;
+    println!("{remaining} of 10 deletions were left when the operator was killed");
+}
+
 #[tokio::test]
 async fn a_converged_install_causes_no_writes() {
     let env = env("operator-idle").await;

@@ -120,17 +120,40 @@ pub fn retry_after(answer: &Answer) -> Option<Duration> {
     Some(Duration::from_secs(seconds.max(1)))
 }
 
+/// Tries of a call that Telegram answers with a server error (5xx) or
+/// that does not reach it: the waits between them double from
+/// [`FIRST_BACKOFF`], about 15 s in all, before the error goes back to
+/// the caller. A call whose answer was lost on the way may so reach
+/// Telegram twice; a lost message would be worse.
+pub const SERVER_ERROR_TRIES: u32 = 6;
+/// The first wait after a server error.
+pub const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+
 #[async_trait::async_trait]
 impl Sender<Call, Answer> for Telegram {
     async fn send(&self, call: Call) -> Sent<Answer> {
-        let answer = self.call(&call).await;
-        match retry_after(&answer) {
-            Some(wait) => {
+        let mut backoff = FIRST_BACKOFF;
+        let mut tries = 1;
+        loop {
+            let answer = self.call(&call).await;
+            if let Some(wait) = retry_after(&answer) {
                 self.errors.with_label_values(&["rate_limited"]).inc();
                 tracing::warn!(method = %call.method, retry_after = ?wait, "Telegram asks the bot to slow down");
-                Sent::RetryAfter(wait)
+                return Sent::RetryAfter(wait);
             }
-            None => Sent::Done(answer),
+            if answer.status < 500 || tries == SERVER_ERROR_TRIES {
+                return Sent::Done(answer);
+            }
+            self.errors.with_label_values(&["server_error"]).inc();
+            tracing::warn!(
+                method = %call.method,
+                status = answer.status,
+                retry_in = ?backoff,
+                "Telegram failed; trying again"
+            );
+            tokio::time::sleep(backoff).await;
+            backoff *= 2;
+            tries += 1;
         }
     }
 }
