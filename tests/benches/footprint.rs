@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tests::fake_telegram::FakeTelegram;
 use tests::process::{free_address, workspace_binary};
-use tests::wait::wait_until;
 
 const SECRET: &str = "9d0b5e3c1a7f2468ace013579bdf2468ace013579bdf2468ace013579bdf2468";
 const OWNER: i64 = 555_000_222;
@@ -66,16 +65,8 @@ async fn main() {
         .spawn()
         .unwrap();
     let pid = child.id();
+    tests::wait::ready("the tenant", address).await;
     let http = reqwest::Client::new();
-    wait_until("the tenant ready", || async {
-        let r = http
-            .get(format!("http://{address}/readyz"))
-            .send()
-            .await
-            .ok()?;
-        r.status().is_success().then_some(())
-    })
-    .await;
     let started_kib = rss_kib(pid, "VmRSS:");
 
     // Paired, as most tenants are, and its menu shown once.

@@ -364,6 +364,35 @@ async fn timeout_retry_rate_limit_and_cancel() {
     tenant.stop();
 }
 
+/// Waits for a `method` call whose text holds `needle`.
+async fn told(telegram: &FakeTelegram, method: &str, needle: &str) -> Call {
+    telegram
+        .wait_for(method, |c| text_of(c).contains(needle))
+        .await
+}
+
+/// Starts the tenant again in `dir` and waits until the group creation
+/// it was stopped in has made `names`, each once; returns its groups.
+async fn resumed(
+    dir: &Path,
+    telegram: &FakeTelegram,
+    names: &[&str],
+) -> (Tenant, Vec<serde_json::Value>) {
+    let tenant = Tenant::start(dir, telegram, &[]).await;
+    let done = format!(
+        "Buat grup: ✅ {} berhasil, ❌ 0 gagal, 0 tidak dicoba.",
+        names.len()
+    );
+    telegram
+        .wait_for("editMessageText", |c| text_of(c) == done)
+        .await;
+    let groups = tenant.fake_groups().await;
+    let mut made: Vec<&str> = groups.iter().filter_map(|g| g["name"].as_str()).collect();
+    made.sort_unstable();
+    assert_eq!(made, names, "each group made once");
+    (tenant, groups)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_job_reads_an_upload_and_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
@@ -386,23 +415,11 @@ async fn a_group_job_reads_an_upload_and_survives_a_restart() {
     });
     tenant.update(callback("job:create")).await;
     tenant.update(message(OWNER, "Kue x 3")).await;
-    telegram
-        .wait_for("sendMessage", |c| {
-            text_of(c).contains("ke setiap grup baru")
-        })
-        .await;
+    told(&telegram, "sendMessage", "ke setiap grup baru").await;
     tenant.update(upload.to_string()).await;
-    telegram
-        .wait_for("sendMessage", |c| {
-            text_of(c).contains("Pengaturan untuk grup baru")
-        })
-        .await;
+    told(&telegram, "sendMessage", "Pengaturan untuk grup baru").await;
     tenant.update(callback("job:set:ok")).await;
-    let confirm = telegram
-        .wait_for("sendMessage", |c| {
-            text_of(c).contains("Buat grup untuk 3 grup")
-        })
-        .await;
+    let confirm = told(&telegram, "sendMessage", "Buat grup untuk 3 grup").await;
     assert!(
         text_of(&confirm).contains("Nomor: 1"),
         "{}",
@@ -410,21 +427,10 @@ async fn a_group_job_reads_an_upload_and_survives_a_restart() {
     );
     tenant.update(callback("job:start")).await;
     // The first group is made at once; the stop comes in the 2 s pause.
-    telegram
-        .wait_for("editMessageText", |c| text_of(c).contains("Buat grup: 1/3"))
-        .await;
+    told(&telegram, "editMessageText", "Buat grup: 1/3").await;
     tenant.stop();
 
-    let mut tenant = Tenant::start(dir.path(), &telegram, &[]).await;
-    telegram
-        .wait_for("editMessageText", |c| {
-            text_of(c) == "Buat grup: ✅ 3 berhasil, ❌ 0 gagal, 0 tidak dicoba."
-        })
-        .await;
-    let groups = tenant.fake_groups().await;
-    let mut names: Vec<&str> = groups.iter().filter_map(|g| g["name"].as_str()).collect();
-    names.sort_unstable();
-    assert_eq!(names, ["Kue 1", "Kue 2", "Kue 3"]);
+    let (mut tenant, groups) = resumed(dir.path(), &telegram, &["Kue 1", "Kue 2", "Kue 3"]).await;
     for group in &groups {
         let members = group["members"].as_array().unwrap();
         assert!(members.contains(&json!("6281200000002")), "{group}");
@@ -450,44 +456,17 @@ async fn a_tenant_killed_mid_job_resumes_it_without_repeating_an_item() {
 
     tenant.update(callback("job:create")).await;
     tenant.update(message(OWNER, "Roti x 3")).await;
-    telegram
-        .wait_for("sendMessage", |c| {
-            text_of(c).contains("ke setiap grup baru")
-        })
-        .await;
+    told(&telegram, "sendMessage", "ke setiap grup baru").await;
     tenant.update(message(OWNER, "/skip")).await;
-    telegram
-        .wait_for("sendMessage", |c| {
-            text_of(c).contains("Pengaturan untuk grup baru")
-        })
-        .await;
+    told(&telegram, "sendMessage", "Pengaturan untuk grup baru").await;
     tenant.update(callback("job:set:ok")).await;
-    telegram
-        .wait_for("sendMessage", |c| {
-            text_of(c).contains("Buat grup untuk 3 grup")
-        })
-        .await;
+    told(&telegram, "sendMessage", "Buat grup untuk 3 grup").await;
     tenant.update(callback("job:start")).await;
-    telegram
-        .wait_for("editMessageText", |c| text_of(c).contains("Buat grup: 1/3"))
-        .await;
+    told(&telegram, "editMessageText", "Buat grup: 1/3").await;
     // No goodbye: the process is gone between two items.
     tenant.kill();
 
-    let mut tenant = Tenant::start(dir.path(), &telegram, &[]).await;
-    telegram
-        .wait_for("editMessageText", |c| {
-            text_of(c) == "Buat grup: ✅ 3 berhasil, ❌ 0 gagal, 0 tidak dicoba."
-        })
-        .await;
-    let groups = tenant.fake_groups().await;
-    let mut names: Vec<&str> = groups.iter().filter_map(|g| g["name"].as_str()).collect();
-    names.sort_unstable();
-    assert_eq!(
-        names,
-        ["Roti 1", "Roti 2", "Roti 3"],
-        "each group made once"
-    );
+    let (mut tenant, _) = resumed(dir.path(), &telegram, &["Roti 1", "Roti 2", "Roti 3"]).await;
     tenant.stop();
 }
 

@@ -403,6 +403,15 @@ async fn cancelling_a_pairing_removes_the_account() {
     .await;
 }
 
+/// Waits until the front door's cache has the account of `credential`.
+async fn known_to_the_gateway(gateway: SocketAddr, credential: &str) {
+    tests::wait::wait_until("the account in the front door's cache", || async {
+        let (status, _) = gateway_call(gateway, credential, "getMe", json!({})).await;
+        (status == 200).then_some(())
+    })
+    .await;
+}
+
 /// A gateway call with `credential`.
 async fn gateway_call(
     gateway: SocketAddr,
@@ -592,14 +601,8 @@ async fn a_burst_of_many_tenants_keeps_the_bots_pace_and_loses_nothing() {
     }))
     .await;
     // The front door knows every account once its cache has them.
-    for (name, owner) in &tenants {
-        let credential = format!("{name}:{}", secret(name));
-        tests::wait::wait_until("the account in the front door's cache", || async {
-            let (status, _) = gateway_call(gateway, &credential, "getMe", json!({})).await;
-            (status == 200).then_some(())
-        })
-        .await;
-        let _ = owner;
+    for (name, _) in &tenants {
+        known_to_the_gateway(gateway, &format!("{name}:{}", secret(name))).await;
     }
     let before = telegram.calls().len();
     let sends = tenants.iter().map(|(name, owner)| {
@@ -659,11 +662,7 @@ async fn telegram_failing_for_a_while_loses_nothing_and_its_waits_are_kept() {
     let owner = 8_400;
     let name = create_account(&env, "6281300000400", owner).await;
     let credential = format!("{name}:{}", secret(&name));
-    tests::wait::wait_until("the account in the front door's cache", || async {
-        let (status, _) = gateway_call(gateway, &credential, "getMe", json!({})).await;
-        (status == 200).then_some(())
-    })
-    .await;
+    known_to_the_gateway(gateway, &credential).await;
     let before = telegram.calls().len();
     // Telegram fails three times, then asks twice to wait a second.
     telegram.fail_next("sendMessage", 502, None, 2);
@@ -721,11 +720,7 @@ async fn progress_edits_of_one_message_are_coalesced() {
     let owner = 8_501;
     let name = create_account(&env, "6281300000501", owner).await;
     let credential = format!("{name}:{}", secret(&name));
-    tests::wait::wait_until("the account in the front door's cache", || async {
-        let (status, _) = gateway_call(gateway, &credential, "getMe", json!({})).await;
-        (status == 200).then_some(())
-    })
-    .await;
+    known_to_the_gateway(gateway, &credential).await;
     // Spend the chat's burst so the edits have to wait together.
     for n in 0..3 {
         let (status, _) = gateway_call(
