@@ -66,7 +66,6 @@ pub async fn start_refreshing(
         whatsapp: fake,
         messenger: Arc::new(TelegramMessenger::new(url.clone(), CREDENTIAL, OWNER)),
         bot: Bot::new(CREDENTIAL).set_api_url(url),
-        reporter: None,
         refresh_every,
         timing: Timing::default(),
         metrics: Metrics::new().unwrap(),

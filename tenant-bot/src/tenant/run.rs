@@ -83,7 +83,6 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 .with_error_counter(metrics.telegram_errors.clone()),
         ),
         bot: Bot::new(&credential).set_api_url(api_url),
-        reporter,
         refresh_every: (settings.groups_refresh > 0)
             .then(|| Duration::from_secs(settings.groups_refresh * 60)),
         timing: Timing {
@@ -102,6 +101,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let ready = Arc::new(AtomicBool::new(false));
     let secret: Arc<str> = secret.into();
     let (session_tx, session) = watch::channel(Session::AwaitingPairing);
+    if let Some(reporter) = reporter {
+        tokio::spawn(reporter.follow(session.clone(), stopped.clone()));
+    }
     let endpoint = Endpoint {
         secret: secret.clone(),
         owner: settings.owner,

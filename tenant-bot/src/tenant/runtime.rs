@@ -14,7 +14,7 @@ use tracing::{info, warn};
 
 use super::metrics::Metrics;
 use super::pairing::{self, Outcome, Pairing, Timing};
-use super::status::{Reporter, Session};
+use super::status::Session;
 use crate::store::{Activity, Store};
 use crate::telegram::{Button, Catalog, Messenger};
 use crate::whatsapp::{Event, WhatsApp};
@@ -60,8 +60,6 @@ pub struct Runtime {
     pub messenger: Arc<dyn Messenger>,
     /// For answering callback queries.
     pub bot: Bot,
-    /// Writes the session to the resource's status, when in a cluster.
-    pub reporter: Option<Reporter>,
     /// How often the group list is fetched again from WhatsApp, if at all.
     pub refresh_every: Option<std::time::Duration>,
     /// Pairing timing.
@@ -248,12 +246,8 @@ impl Runtime {
         let connected = matches!(session, Session::Connected { .. });
         self.metrics.connected.set(i64::from(connected));
         state.session = session.clone();
-        let _ = tx.send(session.clone());
-        if let Some(reporter) = &self.reporter
-            && let Err(error) = reporter.report(&session).await
-        {
-            warn!(%error, "cannot report the session status");
-        }
+        // The status follows from here (see `Reporter::follow`).
+        let _ = tx.send(session);
     }
 
     async fn start_pairing(self: &Arc<Self>, state: &mut State) {

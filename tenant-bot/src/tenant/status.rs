@@ -165,6 +165,58 @@ impl Reporter {
     }
 }
 
+/// The first wait after a report failed; it doubles up to
+/// [`RETRY_MAX`].
+const RETRY_FIRST: std::time::Duration = std::time::Duration::from_secs(1);
+/// The longest wait between two tries of a report.
+const RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl Reporter {
+    /// Reports every session `sessions` takes, the latest first, until
+    /// `stop` turns true. A report that fails (the API server restarting,
+    /// the tenant's permissions not bound yet) is tried again with a
+    /// doubling pause, with whatever the session is by then, so the
+    /// status never stays behind.
+    pub async fn follow(
+        self,
+        mut sessions: tokio::sync::watch::Receiver<Session>,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        // What the process starts with is its runtime's to say.
+        sessions.mark_unchanged();
+        loop {
+            tokio::select! {
+                changed = sessions.changed() => if changed.is_err() { return },
+                () = crate::shutdown::requested(&mut stop) => {
+                    // One last try for a change the stop overtook.
+                    if sessions.has_changed().unwrap_or(false) {
+                        let session = sessions.borrow_and_update().clone();
+                        if let Err(error) = self.report(&session).await {
+                            tracing::warn!(%error, "cannot report the last session status");
+                        }
+                    }
+                    return;
+                }
+            }
+            let mut pause = RETRY_FIRST;
+            loop {
+                let session = sessions.borrow_and_update().clone();
+                match self.report(&session).await {
+                    Ok(_) => break,
+                    Err(error) => {
+                        tracing::warn!(%error, retry_in = ?pause, "cannot report the session status");
+                    }
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(pause) => {}
+                    () = crate::shutdown::requested(&mut stop) => return,
+                }
+                pause = (pause * 2).min(RETRY_MAX);
+            }
+        }
+    }
+}
+
 /// Every field of `want` is in `have` with the same value. Unlike the
 /// operator's positional comparison of its own children, lists match as
 /// sets here: `conditions` is a list-map keyed by type that the operator
