@@ -82,7 +82,9 @@ pub async fn start_refreshing(
     }
 }
 
-fn message(fields: Value) -> Value {
+/// A message from the owner in their chat, with `fields` (text, document,
+/// photo…) added.
+pub fn owner_message(fields: Value) -> Value {
     let mut message = json!({
         "message_id": 100, "date": 1_700_000_000,
         "chat": {"id": OWNER, "type": "private", "first_name": "O"},
@@ -96,19 +98,19 @@ fn message(fields: Value) -> Value {
 
 /// The owner typed `text`.
 pub fn text_update(text: &str) -> Value {
-    message(json!({"text": text}))
+    owner_message(json!({"text": text}))
 }
 
 /// The owner uploaded a document of `size` bytes (as Telegram says).
 pub fn document_update(file_id: &str, name: &str, size: usize) -> Value {
-    message(json!({"document": {
+    owner_message(json!({"document": {
         "file_id": file_id, "file_unique_id": file_id, "file_name": name, "file_size": size,
     }}))
 }
 
 /// The owner sent a photo of `size` bytes, in two sizes as Telegram does.
 pub fn photo_update(file_id: &str, size: usize) -> Value {
-    message(json!({"photo": [
+    owner_message(json!({"photo": [
         {"file_id": "thumbnail", "file_unique_id": "thumbnail", "width": 90, "height": 90, "file_size": 900},
         {"file_id": file_id, "file_unique_id": file_id, "width": 1280, "height": 960, "file_size": size},
     ]}))

@@ -15,7 +15,7 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Value, json};
-use tests::owner::{OWNER, paired, send};
+use tests::owner::{callback_update, owner_message, paired, send};
 
 /// Buttons the tenant sends, so presses reach real handlers.
 const PREFIXES: &[&str] = &[
@@ -69,23 +69,6 @@ const COMMANDS: &[&str] = &[
     "/start",
 ];
 
-fn owner_chat() -> Value {
-    json!({"id": OWNER, "type": "private", "first_name": "O"})
-}
-
-fn owner_user() -> Value {
-    json!({"id": OWNER, "is_bot": false, "first_name": "O"})
-}
-
-fn message(fields: Value) -> Value {
-    let mut message =
-        json!({"message_id": 1, "date": 1_700_000_000, "chat": owner_chat(), "from": owner_user()});
-    for (k, v) in fields.as_object().unwrap() {
-        message[k] = v.clone();
-    }
-    json!({"update_id": 1, "message": message})
-}
-
 /// Text from any characters, numbers and ranges, links and names.
 fn any_text() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -101,9 +84,9 @@ fn any_text() -> impl Strategy<Value = String> {
 }
 
 fn update() -> impl Strategy<Value = Value> {
-    let text = any_text().prop_map(|t| message(json!({"text": t})));
+    let text = any_text().prop_map(|t| owner_message(json!({"text": t})));
     let command = (prop::sample::select(COMMANDS), any_text())
-        .prop_map(|(c, a)| message(json!({"text": format!("{c} {a}")})));
+        .prop_map(|(c, a)| owner_message(json!({"text": format!("{c} {a}")})));
     let document = (
         any::<String>(),
         prop::option::of(any::<String>()),
@@ -111,14 +94,14 @@ fn update() -> impl Strategy<Value = Value> {
         prop::option::of("[a-z]{1,10}/[a-z.+-]{1,20}"),
     )
         .prop_map(|(id, name, size, mime)| {
-            message(json!({"document": {
+            owner_message(json!({"document": {
                 "file_id": id, "file_unique_id": "u", "file_name": name,
                 "file_size": size, "mime_type": mime,
             }}))
         });
     let photo = (any::<String>(), any::<i64>(), 0..100_000u32, 0..100_000u32).prop_map(
         |(id, size, width, height)| {
-            message(json!({"photo": [{
+            owner_message(json!({"photo": [{
                 "file_id": id, "file_unique_id": "u", "width": width,
                 "height": height, "file_size": size,
             }]}))
@@ -130,20 +113,13 @@ fn update() -> impl Strategy<Value = Value> {
         any::<i64>(),
     )
         .prop_map(|(prefix, suffix, message_id)| {
-            json!({"update_id": 2, "callback_query": {
-                "id": "cb", "chat_instance": "ci", "from": owner_user(),
-                "data": format!("{prefix}{suffix}"),
-                "message": {
-                    "message_id": message_id, "date": 1_700_000_000, "text": "x",
-                    "chat": owner_chat(),
-                },
-            }})
+            callback_update(&format!("{prefix}{suffix}"), message_id)
         });
     let junk = prop_oneof![
         any::<String>().prop_map(Value::String),
         any::<i64>().prop_map(|n| json!({"update_id": n})),
         any::<String>().prop_map(|s| json!({"update_id": 3, "message": s})),
-        any::<String>().prop_map(|s| message(json!({"text": null, "caption": s}))),
+        any::<String>().prop_map(|s| owner_message(json!({"text": null, "caption": s}))),
         any::<String>().prop_map(|s| json!({"update_id": 4, "callback_query": {"data": s}})),
     ];
     prop_oneof![4 => text, 3 => command, 2 => document, 2 => photo, 4 => press, 1 => junk]
@@ -188,7 +164,7 @@ async fn still_serves(
     last: &[Value],
 ) {
     let seen = telegram.calls().len();
-    send(tenant, message(json!({"text": "/menu"}))).await;
+    send(tenant, owner_message(json!({"text": "/menu"}))).await;
     let answered = tokio::time::timeout(
         tests::cluster::DEADLINE,
         telegram.wait_for_call("the menu", seen, |c| {

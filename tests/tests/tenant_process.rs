@@ -15,6 +15,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::json;
 use tests::fake_telegram::{Call, FakeTelegram};
+use tests::owner::callback_update;
 use tests::process::{free_address, workspace_binary};
 use tests::wait::wait_until;
 
@@ -166,21 +167,6 @@ fn message(from: i64, text: &str) -> String {
             "message_id": 1, "date": 1_700_000_000, "text": text,
             "chat": {"id": from, "type": "private", "first_name": "U"},
             "from": {"id": from, "is_bot": false, "first_name": "U"},
-        }
-    })
-    .to_string()
-}
-
-fn callback(data: &str) -> String {
-    json!({
-        "update_id": 11,
-        "callback_query": {
-            "id": "cb", "chat_instance": "ci", "data": data,
-            "from": {"id": OWNER, "is_bot": false, "first_name": "U"},
-            "message": {
-                "message_id": 1, "date": 1_700_000_000, "text": "x",
-                "chat": {"id": OWNER, "type": "private", "first_name": "U"},
-            },
         }
     })
     .to_string()
@@ -340,18 +326,24 @@ async fn timeout_retry_rate_limit_and_cancel() {
     tenant
         .control("/fake/fail/request_pairing_code/rate-limited/1")
         .await;
-    tenant.update(callback("pair:retry")).await;
+    tenant
+        .update(callback_update("pair:retry", 1).to_string())
+        .await;
     telegram
         .wait_for("sendMessage", |c| text_of(c).contains("membatasi"))
         .await;
 
     // Retry again; this time cancel: the code stops working.
-    tenant.update(callback("pair:retry")).await;
+    tenant
+        .update(callback_update("pair:retry", 1).to_string())
+        .await;
     wait_until("a second code", || async {
         (count(&telegram, "sendMessage", "FAKE-") == 2).then_some(())
     })
     .await;
-    tenant.update(callback("pair:cancel")).await;
+    tenant
+        .update(callback_update("pair:cancel", 1).to_string())
+        .await;
     telegram
         .wait_for("editMessageText", |c| text_of(c).contains("dibatalkan"))
         .await;
@@ -413,19 +405,25 @@ async fn a_group_job_reads_an_upload_and_survives_a_restart() {
                          "file_name": "kontak.vcf", "file_size": card.len()},
         }
     });
-    tenant.update(callback("job:create")).await;
+    tenant
+        .update(callback_update("job:create", 1).to_string())
+        .await;
     tenant.update(message(OWNER, "Kue x 3")).await;
     told(&telegram, "sendMessage", "ke setiap grup baru").await;
     tenant.update(upload.to_string()).await;
     told(&telegram, "sendMessage", "Pengaturan untuk grup baru").await;
-    tenant.update(callback("job:set:ok")).await;
+    tenant
+        .update(callback_update("job:set:ok", 1).to_string())
+        .await;
     let confirm = told(&telegram, "sendMessage", "Buat grup untuk 3 grup").await;
     assert!(
         text_of(&confirm).contains("Nomor: 1"),
         "{}",
         text_of(&confirm)
     );
-    tenant.update(callback("job:start")).await;
+    tenant
+        .update(callback_update("job:start", 1).to_string())
+        .await;
     // The first group is made at once; the stop comes in the 2 s pause.
     told(&telegram, "editMessageText", "Buat grup: 1/3").await;
     tenant.stop();
@@ -454,14 +452,20 @@ async fn a_tenant_killed_mid_job_resumes_it_without_repeating_an_item() {
     let telegram = FakeTelegram::start(&[&credential]).await;
     let mut tenant = Tenant::linked(dir.path(), &telegram).await;
 
-    tenant.update(callback("job:create")).await;
+    tenant
+        .update(callback_update("job:create", 1).to_string())
+        .await;
     tenant.update(message(OWNER, "Roti x 3")).await;
     told(&telegram, "sendMessage", "ke setiap grup baru").await;
     tenant.update(message(OWNER, "/skip")).await;
     told(&telegram, "sendMessage", "Pengaturan untuk grup baru").await;
-    tenant.update(callback("job:set:ok")).await;
+    tenant
+        .update(callback_update("job:set:ok", 1).to_string())
+        .await;
     told(&telegram, "sendMessage", "Buat grup untuk 3 grup").await;
-    tenant.update(callback("job:start")).await;
+    tenant
+        .update(callback_update("job:start", 1).to_string())
+        .await;
     told(&telegram, "editMessageText", "Buat grup: 1/3").await;
     // No goodbye: the process is gone between two items.
     tenant.kill();

@@ -577,6 +577,20 @@ async fn door_only(test: &str, extra: &[&str]) -> (Env, FakeTelegram, FrontDoor)
     (env, telegram, door)
 }
 
+/// A front door with no tenant process and one account of `owner`, known
+/// to its gateway; the account's gateway credential.
+async fn one_tenant(
+    test: &str,
+    digits: &str,
+    owner: i64,
+) -> (Env, FakeTelegram, FrontDoor, String) {
+    let (env, telegram, door) = door_only(test, &[]).await;
+    let name = create_account(&env, digits, owner).await;
+    let credential = format!("{name}:{}", secret(&name));
+    known_to_the_gateway(door.options.gateway, &credential).await;
+    (env, telegram, door, credential)
+}
+
 async fn create_account(env: &Env, digits: &str, owner: i64) -> String {
     let account =
         crds::WhatsAppAccount::for_phone(&digits.parse().unwrap(), owner, crds::Language::En);
@@ -657,12 +671,10 @@ async fn a_burst_of_many_tenants_keeps_the_bots_pace_and_loses_nothing() {
 
 #[tokio::test]
 async fn telegram_failing_for_a_while_loses_nothing_and_its_waits_are_kept() {
-    let (env, telegram, door) = door_only("fd-telegram-down", &[]).await;
-    let gateway = door.options.gateway;
     let owner = 8_400;
-    let name = create_account(&env, "6281300000400", owner).await;
-    let credential = format!("{name}:{}", secret(&name));
-    known_to_the_gateway(gateway, &credential).await;
+    let (_env, telegram, door, credential) =
+        one_tenant("fd-telegram-down", "6281300000400", owner).await;
+    let gateway = door.options.gateway;
     let before = telegram.calls().len();
     // Telegram fails three times, then asks twice to wait a second.
     telegram.fail_next("sendMessage", 502, None, 2);
@@ -715,12 +727,10 @@ async fn telegram_failing_for_a_while_loses_nothing_and_its_waits_are_kept() {
 
 #[tokio::test]
 async fn progress_edits_of_one_message_are_coalesced() {
-    let (env, telegram, door) = door_only("fd-coalesce", &[]).await;
-    let gateway = door.options.gateway;
     let owner = 8_501;
-    let name = create_account(&env, "6281300000501", owner).await;
-    let credential = format!("{name}:{}", secret(&name));
-    known_to_the_gateway(gateway, &credential).await;
+    let (_env, telegram, door, credential) =
+        one_tenant("fd-coalesce", "6281300000501", owner).await;
+    let gateway = door.options.gateway;
     // Spend the chat's burst so the edits have to wait together.
     for n in 0..3 {
         let (status, _) = gateway_call(
