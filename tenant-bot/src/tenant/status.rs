@@ -182,8 +182,9 @@ impl Reporter {
         mut sessions: tokio::sync::watch::Receiver<Session>,
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) {
-        // What the process starts with is its runtime's to say.
-        sessions.mark_unchanged();
+        // `sessions` was cloned before the runtime said anything, so every
+        // session it sets is a change here, even one set before this task
+        // first runs; the placeholder it starts with is not reported.
         loop {
             tokio::select! {
                 changed = sessions.changed() => if changed.is_err() { return },
