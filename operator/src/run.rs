@@ -63,7 +63,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     .await;
     let _ = stop.send(true);
     if let Ok(Err(error)) = server.await {
-        warn!(%error, "metrics server failed");
+        warn!(error = %crds::naming::Redacted(&error), "metrics server failed");
     }
     outcome
 }
@@ -87,7 +87,7 @@ async fn lead(
         match crds.get_opt(crd_name).await {
             Ok(Some(_)) => break,
             Ok(None) => warn!(crd = crd_name, "CRD not installed yet"),
-            Err(error) => warn!(%error, "cannot look up the CRD"),
+            Err(error) => warn!(error = %crds::naming::Redacted(&error), "cannot look up the CRD"),
         }
         if pause(&mut stopped, Duration::from_secs(5)).await {
             return Ok(());
@@ -107,7 +107,7 @@ async fn lead(
         match lock.try_acquire_or_renew().await {
             Ok(true) => break,
             Ok(false) => {}
-            Err(error) => warn!(%error, "cannot take the lease"),
+            Err(error) => warn!(error = %crds::naming::Redacted(&error), "cannot take the lease"),
         }
         if pause(&mut stopped, lock.renew_interval()).await {
             return Ok(());
@@ -136,7 +136,7 @@ async fn lead(
         anyhow::bail!("lost the lease; stopping so that only the leader reconciles");
     }
     if let Err(error) = lock.release().await {
-        warn!(%error, "cannot release the lease");
+        warn!(error = %crds::naming::Redacted(&error), "cannot release the lease");
     }
     info!("stopped");
     Ok(())
@@ -162,7 +162,7 @@ async fn renew(
                 error!("another replica holds the lease");
                 break;
             }
-            Err(error) => warn!(%error, "cannot renew the lease"),
+            Err(error) => warn!(error = %crds::naming::Redacted(&error), "cannot renew the lease"),
         }
         if last_renewed.elapsed() >= deadline {
             error!("lease not renewed in time");
@@ -194,7 +194,7 @@ async fn signals(stop: watch::Sender<bool>) {
                 signal.recv().await;
             }
             Err(error) => {
-                warn!(%error, "cannot listen for SIGTERM");
+                warn!(error = %crds::naming::Redacted(&error), "cannot listen for SIGTERM");
                 std::future::pending::<()>().await;
             }
         }

@@ -12,7 +12,7 @@ pub async fn signals(stop: watch::Sender<bool>) {
                 signal.recv().await;
             }
             Err(error) => {
-                warn!(%error, "cannot listen for SIGTERM");
+                warn!(error = %crds::naming::Redacted(&error), "cannot listen for SIGTERM");
                 std::future::pending::<()>().await;
             }
         }

@@ -134,7 +134,7 @@ impl Accounts {
                 match object {
                     Ok(account) => Some(Arc::new(account)),
                     Err(error) => {
-                        tracing::warn!(%error, "account watch failed; retrying");
+                        tracing::warn!(error = %crds::naming::Redacted(&error), "account watch failed; retrying");
                         None
                     }
                 }

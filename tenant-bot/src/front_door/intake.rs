@@ -133,7 +133,7 @@ pub async fn poll(
                 }
             }
             Err(error) => {
-                tracing::warn!(%error, retry_in = ?pause, "getUpdates failed");
+                tracing::warn!(error = %crds::naming::Redacted(&error), retry_in = ?pause, "getUpdates failed");
                 tokio::select! {
                     () = tokio::time::sleep(pause) => {}
                     () = shutdown::requested(&mut stop) => return,

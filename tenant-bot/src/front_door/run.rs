@@ -263,7 +263,7 @@ pub async fn serve_with(
     let _ = stop.send(true);
     for server in servers {
         if let Ok(Err(error)) = server.await {
-            warn!(%error, "HTTP server failed");
+            warn!(error = %crds::naming::Redacted(&error), "HTTP server failed");
         }
     }
     info!("stopped");
@@ -307,7 +307,7 @@ impl Direct {
             .await
             .and_then(reqwest::Response::error_for_status);
         if let Err(error) = result {
-            warn!(error = %error.without_url(), method, "Telegram setup call failed");
+            warn!(error = %crds::naming::Redacted(error.without_url()), method, "Telegram setup call failed");
         }
     }
 

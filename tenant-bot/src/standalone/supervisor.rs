@@ -163,7 +163,9 @@ impl Supervisor {
                 match running.as_mut().map(|r| r.child.try_wait()) {
                     None => match self.start(&account).await {
                         Ok(started) => running = Some(started),
-                        Err(error) => warn!(%error, "cannot start a tenant"),
+                        Err(error) => {
+                            warn!(error = %crds::naming::Redacted(&error), "cannot start a tenant")
+                        }
                     },
                     Some(Ok(Some(exit))) => {
                         warn!(%exit, ?backoff, "a tenant stopped; starting it again");
@@ -293,7 +295,7 @@ impl Supervisor {
         status.phase = Some(phase);
         status.observed_generation = account.metadata.generation;
         if let Err(error) = self.registry.set_status(&name, status) {
-            warn!(%error, "cannot write an account's status");
+            warn!(error = %crds::naming::Redacted(&error), "cannot write an account's status");
         }
     }
 
@@ -333,7 +335,7 @@ impl Supervisor {
                 .send()
                 .await;
             if let Err(error) = logged_out {
-                warn!(%error, "the tenant did not log out");
+                warn!(error = %crds::naming::Redacted(&error), "the tenant did not log out");
             }
         }
         self.stop(&name, running).await;
@@ -355,7 +357,7 @@ impl Supervisor {
             }
         }
         if let Err(error) = self.registry.remove(&name) {
-            warn!(%error, "cannot remove a deleted account");
+            warn!(error = %crds::naming::Redacted(&error), "cannot remove a deleted account");
         }
         info!(account = %naming::Redacted(&name), "account removed");
     }

@@ -143,7 +143,7 @@ impl Pairing<'_> {
         {
             Ok(id) => id,
             Err(error) => {
-                warn!(%error, "cannot show the pairing code");
+                warn!(error = %crds::naming::Redacted(&error), "cannot show the pairing code");
                 let _ = self.whatsapp.cancel_pairing().await;
                 return Outcome::Failed("telegram".into());
             }
@@ -197,7 +197,7 @@ impl Pairing<'_> {
 
     async fn edit(&self, message: i32, text: String, buttons: Vec<Vec<Button>>) {
         if let Err(error) = self.messenger.edit(message, text, buttons).await {
-            warn!(%error, "cannot update the pairing message");
+            warn!(error = %crds::naming::Redacted(&error), "cannot update the pairing message");
         }
     }
 
@@ -217,7 +217,7 @@ impl Pairing<'_> {
                     return Err(Outcome::RateLimited(retry_after));
                 }
                 error if error.is_retryable() && attempt < self.timing.attempts => {
-                    warn!(%error, attempt, "pairing code request failed; retrying");
+                    warn!(error = %crds::naming::Redacted(&error), attempt, "pairing code request failed; retrying");
                     if attempt == 1 {
                         let _ = self
                             .messenger

@@ -131,7 +131,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     runtime.run(updates_rx, stopped, session_tx).await;
     let _ = stop.send(true);
     if let Ok(Err(error)) = server.await {
-        warn!(%error, "HTTP server failed");
+        warn!(error = %crds::naming::Redacted(&error), "HTTP server failed");
     }
     info!("stopped");
     Ok(())
@@ -149,7 +149,9 @@ fn unpack_seed(seed_dir: &std::path::Path, settings: &Settings) {
         Ok(Unpacked::NoSeed) => {}
         Ok(Unpacked::SessionThere) => info!("a session is on the volume; the seed is not used"),
         Ok(Unpacked::Files(files)) => info!(files = files.len(), "imported files unpacked"),
-        Err(error) => warn!(%error, "the seed cannot be used; pairing is offered instead"),
+        Err(error) => {
+            warn!(error = %crds::naming::Redacted(&error), "the seed cannot be used; pairing is offered instead")
+        }
     }
 }
 

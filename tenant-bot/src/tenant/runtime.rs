@@ -137,7 +137,7 @@ impl Runtime {
             self.set(&mut state, Session::Disconnected, &session_tx)
                 .await;
             if let Err(error) = self.whatsapp.connect().await {
-                warn!(%error, "cannot connect the stored session");
+                warn!(error = %crds::naming::Redacted(&error), "cannot connect the stored session");
             }
             // A job the last process left running goes on where it was.
             self.resume_job(&mut state).await;
@@ -206,7 +206,7 @@ impl Runtime {
             }
         }
         if let Err(error) = self.store.flush().await {
-            warn!(%error, "cannot flush the bot data");
+            warn!(error = %crds::naming::Redacted(&error), "cannot flush the bot data");
         }
     }
 
@@ -217,7 +217,7 @@ impl Runtime {
                 info!(outcome = kind, "pairing ended");
                 self.metrics.pairings.with_label_values(&[kind]).inc();
             }
-            Err(error) => warn!(%error, "pairing task failed"),
+            Err(error) => warn!(error = %crds::naming::Redacted(&error), "pairing task failed"),
         }
     }
 
@@ -226,7 +226,7 @@ impl Runtime {
             Ok(Some(language)) => language,
             Ok(None) => self.default_language,
             Err(error) => {
-                warn!(%error, "cannot read the language");
+                warn!(error = %crds::naming::Redacted(&error), "cannot read the language");
                 self.default_language
             }
         }
@@ -238,7 +238,7 @@ impl Runtime {
 
     async fn say(&self, text: String, buttons: Vec<Vec<Button>>) {
         if let Err(error) = self.messenger.send(text, buttons).await {
-            warn!(%error, "cannot message the owner");
+            warn!(error = %crds::naming::Redacted(&error), "cannot message the owner");
         }
     }
 
@@ -322,7 +322,7 @@ impl Runtime {
             detail: detail.to_owned(),
         };
         if let Err(error) = self.store.log_activity(entry).await {
-            warn!(%error, "cannot log activity");
+            warn!(error = %crds::naming::Redacted(&error), "cannot log activity");
         }
     }
 
@@ -330,7 +330,7 @@ impl Runtime {
         let update: Update = match serde_json::from_str(&update) {
             Ok(update) => update,
             Err(error) => {
-                warn!(%error, "update not understood");
+                warn!(error = %crds::naming::Redacted(&error), "update not understood");
                 return;
             }
         };
@@ -434,13 +434,13 @@ impl Runtime {
         let file = match self.bot.get_file(meta.id).await {
             Ok(file) => file,
             Err(error) => {
-                warn!(%error, "cannot look up an upload");
+                warn!(error = %crds::naming::Redacted(&error), "cannot look up an upload");
                 return bulk::Answer::Unreadable;
             }
         };
         let mut bytes = Vec::new();
         if let Err(error) = self.bot.download_file(&file.path, &mut bytes).await {
-            warn!(%error, "cannot download an upload");
+            warn!(error = %crds::naming::Redacted(&error), "cannot download an upload");
             return bulk::Answer::Unreadable;
         }
         bulk::Answer::File { name, bytes }
@@ -572,7 +572,7 @@ impl Runtime {
                     Language::En
                 };
                 if let Err(error) = self.store.set_language(language).await {
-                    warn!(%error, "cannot save the language");
+                    warn!(error = %crds::naming::Redacted(&error), "cannot save the language");
                 }
                 state.language = language;
                 self.replace(message_id, self.text(state, "lang-set", &[]))
@@ -610,7 +610,7 @@ impl Runtime {
             request.text = Some(text);
         }
         if let Err(error) = request.await {
-            warn!(%error, "cannot answer the callback query");
+            warn!(error = %crds::naming::Redacted(&error), "cannot answer the callback query");
         }
     }
 
@@ -620,7 +620,7 @@ impl Runtime {
             None => self.messenger.send(text, vec![]).await.map(|_| ()),
         };
         if let Err(error) = result {
-            warn!(%error, "cannot update the message");
+            warn!(error = %crds::naming::Redacted(&error), "cannot update the message");
         }
     }
 }

@@ -193,7 +193,7 @@ impl Reporter {
                     if sessions.has_changed().unwrap_or(false) {
                         let session = sessions.borrow_and_update().clone();
                         if let Err(error) = self.report(&session).await {
-                            tracing::warn!(%error, "cannot report the last session status");
+                            tracing::warn!(error = %crds::naming::Redacted(&error), "cannot report the last session status");
                         }
                     }
                     return;
@@ -205,7 +205,7 @@ impl Reporter {
                 match self.report(&session).await {
                     Ok(_) => break,
                     Err(error) => {
-                        tracing::warn!(%error, retry_in = ?pause, "cannot report the session status");
+                        tracing::warn!(error = %crds::naming::Redacted(&error), retry_in = ?pause, "cannot report the session status");
                     }
                 }
                 tokio::select! {

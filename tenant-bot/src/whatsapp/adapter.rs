@@ -454,7 +454,7 @@ impl WhatsApp for Adapter {
             .send_message(jid(group)?, wa::Message::text(text))
             .await
         {
-            warn!(error = %error, "message not sent");
+            warn!(error = %crds::naming::Redacted(&error), "message not sent");
             return Err(classify(&error));
         }
         Ok(())

@@ -459,7 +459,7 @@ impl Handler for FrontDoor {
         let update: Update = match serde_json::from_str(&raw.to_string()) {
             Ok(update) => update,
             Err(error) => {
-                tracing::warn!(%error, "update not understood");
+                tracing::warn!(error = %crds::naming::Redacted(&error), "update not understood");
                 return;
             }
         };

@@ -471,7 +471,7 @@ impl Runtime {
         match message {
             Some(id) => {
                 if let Err(error) = self.messenger.edit(id, text, buttons).await {
-                    tracing::warn!(%error, "cannot update the confirmation");
+                    tracing::warn!(error = %crds::naming::Redacted(&error), "cannot update the confirmation");
                 }
             }
             None => self.say(text, buttons).await,
@@ -594,7 +594,7 @@ impl Runtime {
                     if let Some(id) = message
                         && let Err(error) = self.messenger.edit(id, text, buttons).await
                     {
-                        tracing::warn!(%error, "cannot update the settings");
+                        tracing::warn!(error = %crds::naming::Redacted(&error), "cannot update the settings");
                     }
                 } else if let Some(action) = other.strip_prefix(data::REQUESTS_ACTION) {
                     let Some(pending) = state.pending.as_mut() else {

@@ -35,7 +35,7 @@ impl Runtime {
     /// a timer, after a job that changed the list).
     pub(super) async fn refresh_quietly(&self) {
         if let Err(error) = self.fetch_groups().await {
-            tracing::info!(%error, "cannot refresh the groups");
+            tracing::info!(error = %crds::naming::Redacted(&error), "cannot refresh the groups");
         }
     }
 
@@ -63,7 +63,7 @@ impl Runtime {
             .collect();
         let at = crate::store::unix_seconds();
         if let Err(error) = self.store.replace_groups(groups.clone(), at).await {
-            tracing::warn!(%error, "cannot cache the groups");
+            tracing::warn!(error = %crds::naming::Redacted(&error), "cannot cache the groups");
         }
         Ok(groups)
     }
@@ -75,7 +75,7 @@ impl Runtime {
         match message {
             Some(id) => {
                 if let Err(error) = self.messenger.edit(id, text, buttons).await {
-                    tracing::warn!(%error, "cannot show the groups");
+                    tracing::warn!(error = %crds::naming::Redacted(&error), "cannot show the groups");
                 }
             }
             None => self.say(text, buttons).await,
@@ -114,7 +114,7 @@ impl Runtime {
                 let body = match body {
                     Ok(body) => body,
                     Err(error) => {
-                        tracing::warn!(%error, "cannot write the export");
+                        tracing::warn!(error = %crds::naming::Redacted(&error), "cannot write the export");
                         return true;
                     }
                 };
@@ -125,7 +125,7 @@ impl Runtime {
                     .send_file(name.to_owned(), body.into_bytes(), caption)
                     .await;
                 if let Err(error) = sent {
-                    tracing::warn!(%error, "cannot send the export");
+                    tracing::warn!(error = %crds::naming::Redacted(&error), "cannot send the export");
                 }
             }
             other => match other

@@ -60,7 +60,7 @@ impl Report for Edits {
             .edit(self.message, text, buttons)
             .await
         {
-            tracing::warn!(%error, "cannot show the job's progress");
+            tracing::warn!(error = %crds::naming::Redacted(&error), "cannot show the job's progress");
         }
     }
 
@@ -235,7 +235,9 @@ impl Runtime {
                 let delay = Duration::from_millis(u64::from(delay_ms));
                 self.start_job(state, job, pending.feature, delay).await
             }
-            Err(error) => tracing::warn!(%error, "cannot create a job"),
+            Err(error) => {
+                tracing::warn!(error = %crds::naming::Redacted(&error), "cannot create a job")
+            }
         }
     }
 
@@ -253,7 +255,9 @@ impl Runtime {
                 None => tracing::warn!(%kind, "a running job of an unknown kind"),
             },
             Ok(None) => {}
-            Err(error) => tracing::warn!(%error, "cannot read the running job"),
+            Err(error) => {
+                tracing::warn!(error = %crds::naming::Redacted(&error), "cannot read the running job")
+            }
         }
     }
 
@@ -268,7 +272,7 @@ impl Runtime {
             Ok(Some(params)) => params,
             Ok(None) => Value::Null,
             Err(error) => {
-                tracing::warn!(%error, "cannot read the job");
+                tracing::warn!(error = %crds::naming::Redacted(&error), "cannot read the job");
                 return;
             }
         };
@@ -286,7 +290,7 @@ impl Runtime {
         let message = match self.messenger.send(text, buttons).await {
             Ok(id) => id,
             Err(error) => {
-                tracing::warn!(%error, "cannot start the job's message");
+                tracing::warn!(error = %crds::naming::Redacted(&error), "cannot start the job's message");
                 return;
             }
         };
@@ -323,7 +327,9 @@ impl Runtime {
                     runtime.summarize(job, feature, progress, &report).await;
                 }
                 Ok(End::Interrupted) => {}
-                Err(error) => tracing::warn!(%error, "the job failed"),
+                Err(error) => {
+                    tracing::warn!(error = %crds::naming::Redacted(&error), "the job failed")
+                }
             }
         });
         state.job = Some(Running { cancel, task });
@@ -347,7 +353,7 @@ impl Runtime {
                 .filter_map(|(jid, outcome)| Some((jid.clone(), outcome.clone().ok()??)))
                 .collect();
             if let Err(error) = self.store.set_invite_links(links).await {
-                tracing::warn!(%error, "cannot keep the invite links");
+                tracing::warn!(error = %crds::naming::Redacted(&error), "cannot keep the invite links");
             }
         }
         let name_of = |jid: &str| names.get(jid).cloned().unwrap_or_else(|| jid.to_owned());
@@ -392,7 +398,7 @@ impl Runtime {
                 .send_file(format!("{}.txt", feature.kind()), body.into_bytes(), head)
                 .await;
             if let Err(error) = sent {
-                tracing::warn!(%error, "cannot send the job's results");
+                tracing::warn!(error = %crds::naming::Redacted(&error), "cannot send the job's results");
             }
         } else if !lines.is_empty() {
             for chunk in chunks(&lines, 4000) {
