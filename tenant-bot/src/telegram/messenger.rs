@@ -70,7 +70,8 @@ impl TelegramMessenger {
     }
 
     /// Counts failed requests in `errors` by kind (`rate_limited` for each
-    /// 429, `other` for a request given up on).
+    /// 429, `unreachable` for each try that found nothing listening,
+    /// `other` for a request given up on).
     pub fn with_error_counter(mut self, errors: IntCounterVec) -> Self {
         self.errors = Some(errors);
         self
@@ -93,9 +94,24 @@ fn count(errors: Option<&IntCounterVec>, kind: &str) {
 
 /// Attempts of one request when Telegram answers 429.
 const ATTEMPTS: u32 = 4;
+/// Tries of one request while nothing listens at the API's address (the
+/// front door's gateway restarting), the pause doubling from
+/// [`UNREACHABLE_FIRST_PAUSE`] up to [`UNREACHABLE_MAX_PAUSE`]: about a
+/// minute in all.
+const UNREACHABLE_ATTEMPTS: u32 = 12;
+const UNREACHABLE_FIRST_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
+const UNREACHABLE_MAX_PAUSE: std::time::Duration = std::time::Duration::from_secs(8);
+
+/// Whether `error` is a connection that was never made, so the request
+/// was surely not sent and may be tried again without risk of doing it
+/// twice.
+fn not_connected(error: &teloxide::RequestError) -> bool {
+    matches!(error, teloxide::RequestError::Network(e) if e.is_connect())
+}
 
 /// Sends a request, waiting as long as a 429's `retry_after` asks before
-/// trying again, a few times at most.
+/// trying again, a few times at most; a request that could not connect
+/// is tried again for about a minute.
 pub(crate) async fn with_retry_after<T, F, Fut>(
     errors: Option<&IntCounterVec>,
     mut request: F,
@@ -105,6 +121,8 @@ where
     Fut: std::future::Future<Output = Result<T, teloxide::RequestError>>,
 {
     let mut attempt = 1;
+    let mut unreachable = 1;
+    let mut pause = UNREACHABLE_FIRST_PAUSE;
     loop {
         match request().await {
             Err(teloxide::RequestError::RetryAfter(wait)) if attempt < ATTEMPTS => {
@@ -112,6 +130,13 @@ where
                 tracing::warn!(retry_after = ?wait.duration(), "Telegram asks to slow down");
                 tokio::time::sleep(wait.duration()).await;
                 attempt += 1;
+            }
+            Err(error) if not_connected(&error) && unreachable < UNREACHABLE_ATTEMPTS => {
+                count(errors, "unreachable");
+                tracing::warn!(retry_in = ?pause, "the Telegram API cannot be reached");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(UNREACHABLE_MAX_PAUSE);
+                unreachable += 1;
             }
             Err(error) => {
                 let kind = if matches!(error, teloxide::RequestError::RetryAfter(_)) {
@@ -168,5 +193,68 @@ impl Messenger for TelegramMessenger {
         })
         .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    /// A request that finds nothing listening.
+    async fn refused() -> teloxide::RequestError {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = closed.local_addr().unwrap();
+        drop(closed);
+        let error = reqwest::get(format!("http://{address}/"))
+            .await
+            .unwrap_err();
+        assert!(error.is_connect(), "{error}");
+        teloxide::RequestError::Network(Arc::new(error))
+    }
+
+    fn counter() -> IntCounterVec {
+        IntCounterVec::new(prometheus::Opts::new("errors", "test"), &["kind"]).unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_that_cannot_connect_is_tried_again() {
+        let errors = counter();
+        let tries = AtomicU32::new(0);
+        let sent = with_retry_after(Some(&errors), || async {
+            if tries.fetch_add(1, Ordering::SeqCst) < 3 {
+                Err(refused().await)
+            } else {
+                Ok(42)
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(sent, 42);
+        assert_eq!(tries.load(Ordering::SeqCst), 4);
+        assert_eq!(errors.with_label_values(&["unreachable"]).get(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_api_gone_for_good_is_given_up_on() {
+        let errors = counter();
+        let tries = AtomicU32::new(0);
+        let started = tokio::time::Instant::now();
+        let result: Result<(), _> = with_retry_after(Some(&errors), || async {
+            tries.fetch_add(1, Ordering::SeqCst);
+            Err(refused().await)
+        })
+        .await;
+        assert!(result.is_err());
+        assert_eq!(tries.load(Ordering::SeqCst), UNREACHABLE_ATTEMPTS);
+        assert_eq!(errors.with_label_values(&["other"]).get(), 1);
+        let waited = started.elapsed();
+        assert!(
+            (Duration::from_secs(40)..Duration::from_secs(90)).contains(&waited),
+            "{waited:?}"
+        );
     }
 }

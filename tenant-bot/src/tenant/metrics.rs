@@ -23,7 +23,8 @@ pub struct Metrics {
     pub connected: IntGauge,
     /// Pairings by outcome.
     pub pairings: IntCounterVec,
-    /// Failed Telegram requests by kind (`rate_limited`, `other`).
+    /// Failed Telegram requests by kind (`rate_limited`, `unreachable`,
+    /// `other`).
     pub telegram_errors: IntCounterVec,
     /// Job items decided, by result (`ok`, `failed`).
     pub job_items: IntCounterVec,
@@ -86,7 +87,7 @@ impl Metrics {
         for outcome in PAIRING_OUTCOMES {
             pairings.with_label_values(&[outcome]);
         }
-        for kind in ["rate_limited", "other"] {
+        for kind in ["rate_limited", "unreachable", "other"] {
             telegram_errors.with_label_values(&[kind]);
         }
         for result in ["ok", "failed"] {
