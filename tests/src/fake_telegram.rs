@@ -343,14 +343,23 @@ async fn answer(fake: &FakeTelegram, method: &str, params: &Value) -> Response {
             }
         }
         "getUpdates" => {
+            // As Telegram does: the offset confirms every update below it,
+            // and at most `limit` (1 to 100) of the rest are given, oldest
+            // first, again and again until confirmed.
             let offset = params["offset"].as_i64().unwrap_or(0);
+            let limit = params["limit"].as_u64().unwrap_or(100).clamp(1, 100) as usize;
             let timeout = Duration::from_secs(params["timeout"].as_u64().unwrap_or(0).min(5));
             let take = |fake: &FakeTelegram| {
                 let mut inner = fake.lock();
                 inner
                     .updates
                     .retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
-                inner.updates.iter().cloned().collect::<Vec<_>>()
+                inner
+                    .updates
+                    .iter()
+                    .take(limit)
+                    .cloned()
+                    .collect::<Vec<_>>()
             };
             let notified = fake.changed.notified();
             let mut updates = take(fake);

@@ -197,10 +197,17 @@ impl FrontDoor {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// Kills the process and starts another with the same options.
-    pub async fn restart(&mut self) {
+    /// Kills the process (SIGKILL: nothing is let finish) and waits until
+    /// it is gone.
+    pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Kills the process, if still running, and starts another with the
+    /// same options.
+    pub async fn restart(&mut self) {
+        self.kill();
         *self = Self::start(self.options.clone()).await;
     }
 

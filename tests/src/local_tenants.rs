@@ -64,7 +64,13 @@ struct Tenants {
     /// Accounts whose tenant is being started: one start at a time, or
     /// two would share (and overwrite) one kubeconfig and log.
     launching: std::collections::HashSet<String>,
+    /// Accounts whose updates the proxy holds, as a hung tenant would,
+    /// with how many it holds now.
+    held: HashMap<String, usize>,
 }
+
+/// Tells held requests that something was released.
+static RELEASED: tokio::sync::Notify = tokio::sync::Notify::const_new();
 
 /// The running stand-in; stops every tenant when dropped.
 pub struct LocalTenants {
@@ -114,6 +120,24 @@ impl LocalTenants {
     /// The base URL of `account`'s tenant.
     pub fn url(&self, account: &str) -> String {
         format!("http://{}/{account}", self.proxy)
+    }
+
+    /// Makes the proxy hold every update for `account`, unanswered, as a
+    /// hung tenant would, until [`LocalTenants::release`].
+    pub fn hold(&self, account: &str) {
+        lock(&self.tenants).held.insert(account.to_owned(), 0);
+    }
+
+    /// How many updates for `account` are being held now.
+    pub fn holding(&self, account: &str) -> usize {
+        lock(&self.tenants).held.get(account).copied().unwrap_or(0)
+    }
+
+    /// Lets `account`'s held updates (those whose caller is still
+    /// waiting) through to its tenant, and the next ones too.
+    pub fn release(&self, account: &str) {
+        lock(&self.tenants).held.remove(account);
+        RELEASED.notify_waiters();
     }
 
     /// The log of `account`'s tenant so far.
@@ -188,6 +212,35 @@ fn stop(tenants: &Mutex<Tenants>, name: &str) {
     if let Some(mut tenant) = guard.running.remove(name) {
         let _ = tenant.child.kill();
         let _ = tenant.child.wait();
+    }
+}
+
+/// Waits while `account` is held, counted among its held updates.
+async fn held_until_released(tenants: &Mutex<Tenants>, account: &str) {
+    /// Uncounts a held update however its wait ends, its caller gone
+    /// included.
+    struct Counted<'a>(&'a Mutex<Tenants>, &'a str);
+    impl Drop for Counted<'_> {
+        fn drop(&mut self) {
+            if let Some(count) = lock(self.0).held.get_mut(self.1) {
+                *count = count.saturating_sub(1);
+            }
+        }
+    }
+    let mut counted = None;
+    loop {
+        let released = RELEASED.notified();
+        {
+            let mut guard = lock(tenants);
+            let Some(count) = guard.held.get_mut(account) else {
+                return;
+            };
+            if counted.is_none() {
+                *count += 1;
+            }
+        }
+        counted.get_or_insert(Counted(tenants, account));
+        released.await;
     }
 }
 
@@ -336,6 +389,9 @@ async fn forward(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if rest == "telegram/update" {
+        held_until_released(&tenants, &account).await;
+    }
     let address = lock(&tenants).running.get(&account).map(|t| t.address);
     let Some(address) = address else {
         // A Service without ready endpoints.

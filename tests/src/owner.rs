@@ -93,7 +93,13 @@ pub fn owner_message(fields: Value) -> Value {
     if let (Some(m), Some(f)) = (message.as_object_mut(), fields.as_object()) {
         m.extend(f.clone());
     }
-    json!({"update_id": 1, "message": message})
+    json!({"update_id": next_update_id(), "message": message})
+}
+
+/// A fresh update id: a tenant takes each id once, as Telegram gives it.
+pub fn next_update_id() -> i64 {
+    static NEXT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// The owner typed `text`.
@@ -119,7 +125,7 @@ pub fn photo_update(file_id: &str, size: usize) -> Value {
 /// The owner pressed a button with `data` on message `message_id`.
 pub fn callback_update(data: &str, message_id: i64) -> Value {
     json!({
-        "update_id": 2,
+        "update_id": next_update_id(),
         "callback_query": {
             "id": "cb1", "chat_instance": "ci", "data": data,
             "from": {"id": OWNER, "is_bot": false, "first_name": "O"},

@@ -160,9 +160,10 @@ fn text_of(call: &Call) -> String {
     call.params["text"].as_str().unwrap_or_default().to_owned()
 }
 
+/// A message update with an id of its own (the tenant takes an id once).
 fn message(from: i64, text: &str) -> String {
     json!({
-        "update_id": 10,
+        "update_id": tests::owner::next_update_id(),
         "message": {
             "message_id": 1, "date": 1_700_000_000, "text": text,
             "chat": {"id": from, "type": "private", "first_name": "U"},
@@ -396,7 +397,7 @@ async fn a_group_job_reads_an_upload_and_survives_a_restart() {
     let card = "BEGIN:VCARD\nVERSION:3.0\nFN:Ani\nTEL:+62 812-0000-0002\nEND:VCARD\n";
     telegram.add_file("kontak", card.as_bytes().to_vec());
     let upload = json!({
-        "update_id": 12,
+        "update_id": tests::owner::next_update_id(),
         "message": {
             "message_id": 2, "date": 1_700_000_000,
             "chat": {"id": OWNER, "type": "private", "first_name": "U"},

@@ -10,7 +10,9 @@ use prometheus::{
 pub struct Metrics {
     registry: Registry,
     /// Updates by outcome (`routed`, `handled`, `refused`, `rate_limited`,
-    /// `queue_full`, `tenant_unavailable`).
+    /// `queue_full`, `tenant_unavailable`, `duplicate` for a webhook
+    /// update Telegram sent again, `released_unhandled` for one
+    /// acknowledged before it was handled because it took too long).
     pub updates: IntCounterVec,
     /// Time to hand an update to its tenant.
     pub route_seconds: Histogram,
@@ -89,6 +91,8 @@ impl Metrics {
             "rate_limited",
             "queue_full",
             "tenant_unavailable",
+            "duplicate",
+            "released_unhandled",
         ] {
             updates.with_label_values(&[outcome]);
         }
@@ -106,6 +110,13 @@ impl Metrics {
     /// Counts an update's outcome.
     pub fn update(&self, outcome: &str) {
         self.updates.with_label_values(&[outcome]).inc();
+    }
+
+    /// Counts `count` updates with `outcome`.
+    pub fn updates_by(&self, outcome: &str, count: usize) {
+        self.updates
+            .with_label_values(&[outcome])
+            .inc_by(u64::try_from(count).unwrap_or(u64::MAX));
     }
 
     /// The text exposition of every metric.

@@ -3,7 +3,9 @@
 //! Each user with pending updates has a bounded queue and one worker that
 //! handles them one at a time, so a user's updates keep their order while
 //! a slow or dead tenant delays only its own user. Workers end when their
-//! queue has been idle for a while.
+//! queue has been idle for a while. Each update travels with a [`Receipt`]
+//! that the worker lets go once the update is handled, which is when the
+//! intake may acknowledge it to Telegram.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,12 +23,45 @@ pub trait Handler: Send + Sync + 'static {
     async fn handle(&self, user: i64, update: Value);
 }
 
+/// Held while an update waits or is handled; letting it go (dropping it)
+/// runs what was given to [`Receipt::new`], once.
+pub struct Receipt(Option<Box<dyn FnOnce() + Send>>);
+
+impl Receipt {
+    /// A receipt that runs `handled` when let go.
+    pub fn new(handled: impl FnOnce() + Send + 'static) -> Self {
+        Self(Some(Box::new(handled)))
+    }
+
+    /// A receipt nobody waits for.
+    pub fn none() -> Self {
+        Self(None)
+    }
+}
+
+impl Drop for Receipt {
+    fn drop(&mut self) {
+        if let Some(handled) = self.0.take() {
+            handled();
+        }
+    }
+}
+
+impl std::fmt::Debug for Receipt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Receipt").field(&self.0.is_some()).finish()
+    }
+}
+
+/// An update in a user's queue, with the receipt to let go once handled.
+type Queued = (Value, Receipt);
+
 /// One bounded queue per user with pending updates.
 pub struct Queues<H> {
     handler: Arc<H>,
     capacity: usize,
     idle: Duration,
-    users: Mutex<HashMap<i64, mpsc::Sender<Value>>>,
+    users: Mutex<HashMap<i64, mpsc::Sender<Queued>>>,
     active: prometheus::IntGauge,
 }
 
@@ -38,7 +73,8 @@ impl<H> std::fmt::Debug for Queues<H> {
     }
 }
 
-/// The queue of this user is full; the update was not taken.
+/// The queue of this user is full; the update was not taken and its
+/// receipt was let go.
 #[derive(Debug)]
 pub struct Full(pub Value);
 
@@ -60,12 +96,13 @@ impl<H: Handler> Queues<H> {
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, mpsc::Sender<Value>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, mpsc::Sender<Queued>>> {
         self.users.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues `update` of `user`; never waits.
-    pub fn push(self: &Arc<Self>, user: i64, update: Value) -> Result<(), Full> {
+    /// Queues `update` of `user`, `receipt` let go once it is handled;
+    /// never waits.
+    pub fn push(self: &Arc<Self>, user: i64, update: Value, receipt: Receipt) -> Result<(), Full> {
         let mut users = self.lock();
         let sender = users.entry(user).or_insert_with(|| {
             let (tx, rx) = mpsc::channel(self.capacity);
@@ -77,17 +114,21 @@ impl<H: Handler> Queues<H> {
             );
             tx
         });
-        sender.try_send(update).map_err(|error| match error {
-            mpsc::error::TrySendError::Full(update) | mpsc::error::TrySendError::Closed(update) => {
-                Full(update)
-            }
-        })
+        sender
+            .try_send((update, receipt))
+            .map_err(|error| match error {
+                mpsc::error::TrySendError::Full((update, _))
+                | mpsc::error::TrySendError::Closed((update, _)) => Full(update),
+            })
     }
 
-    async fn work(self: Arc<Self>, user: i64, mut rx: mpsc::Receiver<Value>) {
+    async fn work(self: Arc<Self>, user: i64, mut rx: mpsc::Receiver<Queued>) {
         loop {
             match tokio::time::timeout(self.idle, rx.recv()).await {
-                Ok(Some(update)) => self.handler.handle(user, update).await,
+                Ok(Some((update, receipt))) => {
+                    self.handler.handle(user, update).await;
+                    drop(receipt);
+                }
                 Ok(None) => break,
                 Err(_) => {
                     // Pushes happen under the same lock, so an empty queue
@@ -260,7 +301,9 @@ mod tests {
         let recorder = Arc::new(Recorder::default());
         let queues = Queues::new(recorder.clone(), 1000, Duration::from_secs(60), gauge());
         for id in 0..300 {
-            queues.push(id % 3, json!({"update_id": id})).unwrap();
+            queues
+                .push(id % 3, json!({"update_id": id}), Receipt::none())
+                .unwrap();
         }
         until_handled(&recorder, 300).await;
         let seen = recorder.seen.lock().unwrap().clone();
@@ -282,9 +325,13 @@ mod tests {
             ..Recorder::default()
         });
         let queues = Queues::new(recorder.clone(), 10, Duration::from_secs(60), gauge());
-        queues.push(1, json!({"update_id": 0})).unwrap();
+        queues
+            .push(1, json!({"update_id": 0}), Receipt::none())
+            .unwrap();
         for id in 1..=5 {
-            queues.push(2, json!({"update_id": id})).unwrap();
+            queues
+                .push(2, json!({"update_id": id}), Receipt::none())
+                .unwrap();
         }
         until_handled(&recorder, 5).await;
         let seen = recorder.seen.lock().unwrap().clone();
@@ -303,11 +350,55 @@ mod tests {
         // One in the worker's hands, two queued, the fourth refused.
         let mut refused = 0;
         for id in 0..4 {
-            if queues.push(1, json!({"update_id": id})).is_err() {
+            if queues
+                .push(1, json!({"update_id": id}), Receipt::none())
+                .is_err()
+            {
                 refused += 1;
             }
         }
         assert!((1..=2).contains(&refused), "{refused}");
+    }
+
+    #[tokio::test]
+    async fn a_receipt_is_let_go_once_its_update_is_handled() {
+        let recorder = Arc::new(Recorder {
+            blocked_user: Some(1),
+            ..Recorder::default()
+        });
+        let queues = Queues::new(recorder.clone(), 1, Duration::from_secs(60), gauge());
+        // One in the worker's hands (stuck), one queued: of three, at
+        // least the last is refused.
+        let mut taken = Vec::new();
+        let mut refused = 0;
+        for id in 1..=3 {
+            let (tx, mut let_go) = tokio::sync::oneshot::channel::<()>();
+            let receipt = Receipt::new(move || {
+                let _ = tx.send(());
+            });
+            match queues.push(1, json!({ "update_id": id }), receipt) {
+                Ok(()) => taken.push(let_go),
+                Err(Full(_)) => {
+                    refused += 1;
+                    assert!(
+                        let_go.try_recv().is_ok(),
+                        "a refused update's receipt is kept"
+                    );
+                }
+            }
+        }
+        assert!(refused >= 1, "{refused}");
+        for let_go in &mut taken {
+            assert!(let_go.try_recv().is_err(), "let go before it was handled");
+        }
+        for (handled, let_go) in taken.into_iter().enumerate() {
+            recorder.gate.notify_one();
+            until_handled(&recorder, handled + 1).await;
+            tokio::time::timeout(Duration::from_secs(10), let_go)
+                .await
+                .unwrap()
+                .unwrap();
+        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -315,13 +406,17 @@ mod tests {
         let recorder = Arc::new(Recorder::default());
         let active = gauge();
         let queues = Queues::new(recorder.clone(), 10, Duration::from_secs(5), active.clone());
-        queues.push(1, json!({"update_id": 1})).unwrap();
+        queues
+            .push(1, json!({"update_id": 1}), Receipt::none())
+            .unwrap();
         until_handled(&recorder, 1).await;
         assert_eq!(active.get(), 1);
         tokio::time::sleep(Duration::from_secs(6)).await;
         assert_eq!(active.get(), 0);
         assert!(queues.lock().is_empty());
-        queues.push(1, json!({"update_id": 2})).unwrap();
+        queues
+            .push(1, json!({"update_id": 2}), Receipt::none())
+            .unwrap();
         until_handled(&recorder, 2).await;
         assert_eq!(active.get(), 1);
     }

@@ -205,10 +205,7 @@ pub async fn serve_with(
         get(move || async move { metrics_route.render() }),
     );
     if let Some(secret) = &webhook_secret {
-        let hook = Webhook {
-            intake: intake.clone(),
-            secret: secret.as_str().into(),
-        };
+        let hook = Webhook::new(intake.clone(), secret.as_str());
         main = main.merge(
             Router::new()
                 .route("/telegram/webhook", post(intake::webhook))

@@ -2,6 +2,8 @@
 
 pub mod catalog;
 pub mod messenger;
+pub mod recent;
 
 pub use catalog::Catalog;
 pub use messenger::{Button, Messenger, TelegramMessenger};
+pub use recent::RecentUpdates;

@@ -5,7 +5,10 @@
 //! Every call but health must carry the tenant secret in
 //! `X-Telegram-Bot-Api-Secret-Token` (the header Telegram itself uses for
 //! webhooks). An update is accepted only when its sender is the owner:
-//! a tenant serves one person and nobody else.
+//! a tenant serves one person and nobody else. An update whose id was
+//! taken lately is answered as taken and not queued again: the front door
+//! gives an update again when it stopped before Telegram learnt it was
+//! handled.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,6 +24,7 @@ use tracing::{info, warn};
 
 use super::metrics::Metrics;
 use super::status::Session;
+use crate::telegram::RecentUpdates;
 use crate::whatsapp::WhatsApp;
 
 /// Kinds of update that carry the user who caused them in `from`.
@@ -53,7 +57,12 @@ pub struct Endpoint {
     pub metrics: Metrics,
     /// Where the WhatsApp session is.
     pub session: watch::Receiver<Session>,
+    /// Ids of the updates taken lately.
+    pub recent: Arc<RecentUpdates>,
 }
+
+/// How many update ids a tenant remembers to recognise one given again.
+pub const RECENT_UPDATES: usize = 1024;
 
 impl std::fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -108,13 +117,23 @@ async fn update(State(endpoint): State<Endpoint>, headers: HeaderMap, body: Byte
         warn!(?update_id, "update refused: not from the owner");
         return StatusCode::FORBIDDEN;
     }
+    if let Some(id) = update_id
+        && !endpoint.recent.first_time(id)
+    {
+        info!(id, "update given again; it was taken before");
+        return StatusCode::OK;
+    }
     let raw = String::from_utf8_lossy(&body).into_owned();
     match endpoint.updates.try_send(raw) {
         Ok(()) => StatusCode::OK,
         // The front door retries; the order of one user's updates is kept
         // because it delivers them one at a time.
-        Err(mpsc::error::TrySendError::Full(_)) => StatusCode::SERVICE_UNAVAILABLE,
-        Err(mpsc::error::TrySendError::Closed(_)) => StatusCode::SERVICE_UNAVAILABLE,
+        Err(mpsc::error::TrySendError::Full(_) | mpsc::error::TrySendError::Closed(_)) => {
+            if let Some(id) = update_id {
+                endpoint.recent.forget(id);
+            }
+            StatusCode::SERVICE_UNAVAILABLE
+        }
     }
 }
 

@@ -112,6 +112,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         ready: ready.clone(),
         metrics,
         session,
+        recent: Arc::new(crate::telegram::RecentUpdates::new(
+            super::http::RECENT_UPDATES,
+        )),
     };
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await

@@ -30,6 +30,7 @@ async fn start(capacity: usize) -> Running {
             push_name: "Budi".into(),
         })
         .1,
+        recent: Arc::new(crate::telegram::RecentUpdates::new(RECENT_UPDATES)),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
@@ -55,9 +56,11 @@ impl Running {
     }
 }
 
+/// A message update with an id of its own.
 fn message_from(user: i64, text: &str) -> String {
+    static NEXT_ID: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(1);
     json!({
-        "update_id": 7,
+        "update_id": NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         "message": {
             "message_id": 1, "date": 0, "text": text,
             "chat": {"id": user, "type": "private"},
@@ -134,18 +137,44 @@ async fn malformed_bodies_are_400() {
 
 #[tokio::test]
 async fn a_full_queue_asks_the_front_door_to_retry() {
-    let tenant = start(1).await;
-    let body = message_from(OWNER, "/menu");
+    let mut tenant = start(1).await;
+    let first = message_from(OWNER, "/menu");
+    let second = message_from(OWNER, "/help");
     assert_eq!(
-        tenant
-            .post("/telegram/update", Some(SECRET), body.clone())
-            .await,
+        tenant.post("/telegram/update", Some(SECRET), first).await,
         200
     );
     assert_eq!(
-        tenant.post("/telegram/update", Some(SECRET), body).await,
+        tenant
+            .post("/telegram/update", Some(SECRET), second.clone())
+            .await,
         503
     );
+    // Once there is room, the retry of the refused update is taken.
+    tenant.updates.recv().await.unwrap();
+    assert_eq!(
+        tenant
+            .post("/telegram/update", Some(SECRET), second.clone())
+            .await,
+        200
+    );
+    assert_eq!(tenant.updates.recv().await.unwrap(), second);
+}
+
+#[tokio::test]
+async fn an_update_given_again_is_taken_once() {
+    let mut tenant = start(8).await;
+    let menu = message_from(OWNER, "/menu");
+    let help = message_from(OWNER, "/help");
+    for body in [&menu, &menu, &help, &menu] {
+        let status = tenant
+            .post("/telegram/update", Some(SECRET), body.clone())
+            .await;
+        assert_eq!(status, 200, "a repeat is answered as taken");
+    }
+    assert_eq!(tenant.updates.recv().await.unwrap(), menu);
+    assert_eq!(tenant.updates.recv().await.unwrap(), help);
+    assert!(tenant.updates.try_recv().is_err(), "a repeat was queued");
 }
 
 #[tokio::test]
@@ -263,8 +292,16 @@ async fn the_update_endpoint_takes_only_the_owners_json_whatever_comes() {
     let mut runner = TestRunner::new(config);
     let mut tenant = start(cases as usize + 1).await;
     let mut queued = Vec::new();
-    for _ in 0..cases {
-        let body = bodies.new_tree(&mut runner).unwrap().current();
+    for case in 0..cases {
+        let mut body = bodies.new_tree(&mut runner).unwrap().current();
+        // Each update its own id, as Telegram gives them; repeats are
+        // tested on their own.
+        if let Ok(mut value) = serde_json::from_str::<Value>(&body)
+            && value.get("update_id").is_some()
+        {
+            value["update_id"] = json!(case);
+            body = value.to_string();
+        }
         let status = tenant
             .post("/telegram/update", Some(SECRET), body.clone())
             .await;
