@@ -185,6 +185,26 @@ impl SyncTracker {
     }
 }
 
+/// The controller's backoff over all its watches together: none, since
+/// each watch backs off on its own errors. Its default would pause every
+/// watch while any one is failing, and grow with each watch's failure in
+/// turn: after an API server restart, when every watch fails once, the
+/// caches then stayed stale for minutes.
+#[derive(Debug, Clone, Copy)]
+struct EachWatchBacksOff;
+
+impl Iterator for EachWatchBacksOff {
+    type Item = std::time::Duration;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        Some(std::time::Duration::ZERO)
+    }
+}
+
+impl kube::runtime::utils::Backoff for EachWatchBacksOff {
+    fn reset(&mut self) {}
+}
+
 /// Drops what the caches never need: managed fields are most of an
 /// object's size and are not compared.
 fn slim<K: Resource>(object: &mut K) {
@@ -261,6 +281,7 @@ pub async fn run(
     let controller = Controller::for_stream(account_stream, accounts.clone())
         .reconcile_all_on(reconcile_all_rx)
         .with_config(kube::runtime::controller::Config::default().concurrency(settings.concurrency))
+        .trigger_backoff(EachWatchBacksOff)
         .owns_stream(sts_stream)
         .owns_stream(pvc_stream)
         .owns_stream(svc_stream)

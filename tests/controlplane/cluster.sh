@@ -15,7 +15,10 @@
 # on stdout and then waits:
 #   - by default until its standard input reaches end of file, so a test
 #     process that holds the other end of a pipe takes the cluster with it
-#     when it exits, however it exits;
+#     when it exits, however it exits. Meanwhile it takes commands there,
+#     one a line, and answers each on stdout once done:
+#       stop   kills (SIGKILL) the API server and etcd    -> stopped
+#       start  starts them again, same ports and data     -> started
 #   - with --foreground, until SIGINT or SIGTERM.
 # Either way every process is stopped and DIR removed (set
 # PAWANG_KEEP_CLUSTER=1 to keep DIR for a post-mortem).
@@ -34,7 +37,7 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --foreground) foreground=true; shift ;;
         --crd) crds+=("$2"); shift 2 ;;
-        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) die "unknown flag $1" ;;
         *) break ;;
     esac
@@ -148,16 +151,20 @@ ossl pkey -in "$pki/sa.key" -pubout -out "$pki/sa.pub"
 # --- etcd ---------------------------------------------------------------------
 etcd_port="$(free_port)"
 peer_port="$(free_port)"
-etcd --name pawang --data-dir "$dir/etcd" \
-    --listen-client-urls "http://127.0.0.1:$etcd_port" \
-    --advertise-client-urls "http://127.0.0.1:$etcd_port" \
-    --listen-peer-urls "http://127.0.0.1:$peer_port" \
-    --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
-    --initial-cluster "pawang=http://127.0.0.1:$peer_port" \
-    --unsafe-no-fsync --log-level warn \
-    </dev/null >"$dir/logs/etcd.log" 2>&1 &
-pids+=($!)
-wait_for etcd 60 curl -sf "http://127.0.0.1:$etcd_port/health"
+start_etcd() {
+    etcd --name pawang --data-dir "$dir/etcd" \
+        --listen-client-urls "http://127.0.0.1:$etcd_port" \
+        --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+        --listen-peer-urls "http://127.0.0.1:$peer_port" \
+        --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+        --initial-cluster "pawang=http://127.0.0.1:$peer_port" \
+        --unsafe-no-fsync --log-level warn \
+        </dev/null >>"$dir/logs/etcd.log" 2>&1 &
+    etcd_pid=$!
+    pids+=("$etcd_pid")
+    wait_for etcd 60 curl -sf "http://127.0.0.1:$etcd_port/health"
+}
+start_etcd
 
 # --- kube-apiserver -----------------------------------------------------------
 api_port="$(free_port)"
@@ -168,24 +175,28 @@ omitStages: [RequestReceived]
 rules:
 - level: Metadata
 EOF
-kube-apiserver \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
-    --etcd-servers "http://127.0.0.1:$etcd_port" \
-    --cert-dir "$pki" \
-    --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
-    --client-ca-file "$pki/ca.crt" \
-    --authorization-mode Node,RBAC \
-    --service-cluster-ip-range 10.0.0.0/24 \
-    --service-account-issuer https://kubernetes.default.svc \
-    --service-account-key-file "$pki/sa.pub" \
-    --service-account-signing-key-file "$pki/sa.key" \
-    --enable-admission-plugins NamespaceLifecycle,ServiceAccount,PodSecurity \
-    --endpoint-reconciler-type none \
-    --audit-policy-file "$dir/audit-policy.yaml" \
-    --audit-log-path "$dir/logs/audit.log" --audit-log-maxsize 0 \
-    --profiling=false \
-    </dev/null >"$dir/logs/kube-apiserver.log" 2>&1 &
-pids+=($!)
+start_apiserver() {
+    kube-apiserver \
+        --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
+        --etcd-servers "http://127.0.0.1:$etcd_port" \
+        --cert-dir "$pki" \
+        --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
+        --client-ca-file "$pki/ca.crt" \
+        --authorization-mode Node,RBAC \
+        --service-cluster-ip-range 10.0.0.0/24 \
+        --service-account-issuer https://kubernetes.default.svc \
+        --service-account-key-file "$pki/sa.pub" \
+        --service-account-signing-key-file "$pki/sa.key" \
+        --enable-admission-plugins NamespaceLifecycle,ServiceAccount,PodSecurity \
+        --endpoint-reconciler-type none \
+        --audit-policy-file "$dir/audit-policy.yaml" \
+        --audit-log-path "$dir/logs/audit.log" --audit-log-maxsize 0 \
+        --profiling=false \
+        </dev/null >>"$dir/logs/kube-apiserver.log" 2>&1 &
+    apiserver_pid=$!
+    pids+=("$apiserver_pid")
+}
+start_apiserver
 
 b64() { base64 -w0 <"$1"; }
 # Writes a kubeconfig for one of the client certificates.
@@ -218,6 +229,24 @@ write_kubeconfig admin "$kubeconfig"
 write_kubeconfig operator "$dir/operator.kubeconfig"
 export KUBECONFIG="$kubeconfig"
 wait_for kube-apiserver 120 kubectl get --raw /readyz
+
+# The `stop` command: the API server and etcd die as in a crash.
+stop_control_plane() {
+    local pid kept=()
+    kill -KILL "$apiserver_pid" "$etcd_pid" 2>/dev/null || true
+    wait "$apiserver_pid" "$etcd_pid" 2>/dev/null || true
+    for pid in "${pids[@]}"; do
+        [[ "$pid" == "$apiserver_pid" || "$pid" == "$etcd_pid" ]] || kept+=("$pid")
+    done
+    pids=("${kept[@]}")
+}
+
+# The `start` command: both back on their ports, with etcd's data.
+start_control_plane() {
+    start_etcd
+    start_apiserver
+    wait_for kube-apiserver 120 kubectl get --raw /readyz
+}
 
 # --- kube-controller-manager --------------------------------------------------
 cm_port="$(free_port)"
@@ -252,5 +281,11 @@ if $foreground; then
         kill -0 "${pids[0]}" 2>/dev/null || { show_logs; die "etcd exited"; }
     done
 else
-    while read -r _; do :; done
+    while read -r command; do
+        case "$command" in
+            stop) stop_control_plane; log "API server and etcd stopped"; echo stopped ;;
+            start) start_control_plane; log "API server and etcd started"; echo started ;;
+            *) log "unknown command: $command" ;;
+        esac
+    done
 fi

@@ -6,10 +6,13 @@
 //! only when the test process ends, however it ends; the script then stops
 //! every process and removes its state. Set `PAWANG_KUBECONFIG` to run the
 //! tests against a control plane that is already up (`make cluster`).
+//! A test that stops and starts the API server takes one of its own
+//! ([`Cluster::own`]).
 
+use std::io::Write;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -60,8 +63,16 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub struct Cluster {
     kubeconfig: PathBuf,
     bin_dir: PathBuf,
-    /// Held, never written: closing it tells the script to tear down.
-    _lifeline: Option<Mutex<(Child, ChildStdin)>>,
+    /// The script's pipes: commands go in, answers come out, and closing
+    /// the input tells it to tear down.
+    lifeline: Option<Mutex<Lifeline>>,
+}
+
+#[derive(Debug)]
+struct Lifeline {
+    _child: Child,
+    commands: ChildStdin,
+    answers: std::io::Lines<BufReader<ChildStdout>>,
 }
 
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
@@ -89,16 +100,30 @@ impl Cluster {
         })
     }
 
+    /// A control plane of the caller's own, never one already up
+    /// (`PAWANG_KUBECONFIG` is not looked at), for a test that stops and
+    /// starts it; torn down when dropped.
+    ///
+    /// # Panics
+    /// When the control plane cannot be built or started.
+    pub fn own() -> Self {
+        let started = build_controlplane().and_then(Self::start_in);
+        started.unwrap_or_else(|reason| panic!("local control plane unavailable: {reason}"))
+    }
+
     fn start() -> std::result::Result<Self, String> {
         let bin_dir = build_controlplane()?;
         if let Some(kubeconfig) = std::env::var_os("PAWANG_KUBECONFIG") {
             return Ok(Self {
                 kubeconfig: kubeconfig.into(),
                 bin_dir,
-                _lifeline: None,
+                lifeline: None,
             });
         }
+        Self::start_in(bin_dir)
+    }
 
+    fn start_in(bin_dir: PathBuf) -> std::result::Result<Self, String> {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
@@ -137,8 +162,51 @@ impl Cluster {
         Ok(Self {
             kubeconfig,
             bin_dir,
-            _lifeline: Some(Mutex::new((child, stdin))),
+            lifeline: Some(Mutex::new(Lifeline {
+                _child: child,
+                commands: stdin,
+                answers: lines,
+            })),
         })
+    }
+
+    /// Kills the API server and etcd (SIGKILL, as in a crash) and returns
+    /// once both are gone.
+    ///
+    /// # Panics
+    /// On a control plane this process did not start, or one whose script
+    /// does not answer.
+    pub fn stop_api_server(&self) {
+        self.tell("stop", "stopped");
+    }
+
+    /// Starts the API server and etcd again on the same ports with the
+    /// same data, and returns once the API server is ready.
+    ///
+    /// # Panics
+    /// As [`Cluster::stop_api_server`].
+    pub fn start_api_server(&self) {
+        self.tell("start", "started");
+    }
+
+    fn tell(&self, command: &str, answer: &str) {
+        let lifeline = self
+            .lifeline
+            .as_ref()
+            .expect("only a control plane this process started can be stopped and started");
+        let mut lifeline = lifeline.lock().unwrap_or_else(|e| e.into_inner());
+        writeln!(lifeline.commands, "{command}").expect("cluster.sh takes commands");
+        lifeline
+            .commands
+            .flush()
+            .expect("cluster.sh takes commands");
+        loop {
+            match lifeline.answers.next() {
+                Some(Ok(line)) if line == answer => return,
+                Some(Ok(_)) => {}
+                other => panic!("cluster.sh did not answer {command:?}: {other:?}"),
+            }
+        }
     }
 
     /// Path of the admin kubeconfig.

@@ -26,6 +26,11 @@ static STARTED: AtomicU32 = AtomicU32::new(0);
 /// Creates the front door's ServiceAccount with exactly the permissions
 /// it needs, and returns a kubeconfig that authenticates as it.
 pub async fn identity(client: &Client, namespace: &str) -> PathBuf {
+    identity_in(Cluster::shared(), client, namespace).await
+}
+
+/// [`identity`] on `cluster`.
+pub async fn identity_in(cluster: &Cluster, client: &Client, namespace: &str) -> PathBuf {
     let meta = ObjectMeta {
         name: Some(NAME.to_owned()),
         namespace: Some(namespace.to_owned()),
@@ -75,7 +80,7 @@ pub async fn identity(client: &Client, namespace: &str) -> PathBuf {
         .create(&params, &binding)
         .await
         .expect("front door RoleBinding");
-    let output = Cluster::shared()
+    let output = cluster
         .command("kubectl")
         .args([
             "create",
@@ -95,7 +100,7 @@ pub async fn identity(client: &Client, namespace: &str) -> PathBuf {
     );
     let token = String::from_utf8_lossy(&output.stdout).trim().to_owned();
     let path = std::env::temp_dir().join(format!("pawang-front-door-{namespace}.kubeconfig"));
-    crate::cluster::kubeconfig_with_token(Cluster::shared().kubeconfig(), &token, path)
+    crate::cluster::kubeconfig_with_token(cluster.kubeconfig(), &token, path)
 }
 
 /// How a test front door is started.

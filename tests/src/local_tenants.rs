@@ -28,7 +28,7 @@ use futures::StreamExt;
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::{Pod, Secret, ServiceAccount};
 use kube::api::{Patch, PatchParams, PostParams};
-use kube::runtime::watcher;
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, ResourceExt};
 use serde_json::json;
 
@@ -173,7 +173,9 @@ fn lock(tenants: &Mutex<Tenants>) -> std::sync::MutexGuard<'_, Tenants> {
 
 async fn supervise(client: Client, options: Options, tenants: Arc<Mutex<Tenants>>) {
     let api: Api<WhatsAppAccount> = Api::namespaced(client.clone(), &options.namespace);
-    let mut events = std::pin::pin!(watcher(api, watcher::Config::default()));
+    // With a backoff, as a kubelet's watch: an API server that is away is
+    // asked again calmly, not in a tight loop.
+    let mut events = std::pin::pin!(watcher(api, watcher::Config::default()).default_backoff());
     while let Some(event) = events.next().await {
         let Ok(event) = event else { continue };
         match event {

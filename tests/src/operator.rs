@@ -48,7 +48,11 @@ impl Operator {
         let log = std::fs::File::create(dir.join("operator.log")).expect("log file");
         let child = Command::new(workspace_binary("operator"))
             .env("KUBECONFIG", kubeconfig)
-            .env("RUST_LOG", "info,kube=warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("PAWANG_OPERATOR_LOG")
+                    .unwrap_or_else(|_| "info,kube=warn".to_owned()),
+            )
             .env_remove("POD_NAME")
             .args(["--namespace", namespace])
             .arg("--install-key-file")
@@ -131,6 +135,12 @@ impl Operator {
             .args(["-TERM", &self.child.id().to_string()])
             .status();
         self.child.wait().ok().and_then(|s| s.code())
+    }
+
+    /// Whether the process has exited (on its own: an operator that
+    /// cannot renew its lease stops, and its Deployment starts another).
+    pub fn exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
     }
 
     /// The process id.
