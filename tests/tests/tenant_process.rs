@@ -30,14 +30,44 @@ struct Tenant {
     http: reqwest::Client,
 }
 
+/// How the tenant process is started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Launch {
+    /// As its pod would start it.
+    Plain,
+    /// So that its volume can be made full: SIGXFSZ ignored (a write past
+    /// the file size limit then fails with EFBIG, as one on a full disk
+    /// fails with ENOSPC) and its log through a pipe, which no limit
+    /// touches.
+    FullDiskReady,
+}
+
 impl Tenant {
     async fn start(dir: &Path, telegram: &FakeTelegram, extra: &[&str]) -> Self {
+        Self::launch(dir, telegram, extra, Launch::Plain).await
+    }
+
+    async fn launch(dir: &Path, telegram: &FakeTelegram, extra: &[&str], how: Launch) -> Self {
         let secret_file = dir.join("tenant-secret");
         std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
         let address = free_address();
         let log = dir.join(format!("tenant-{}.log", address.port()));
         let out = std::fs::File::create(&log).unwrap();
-        let child = Command::new(workspace_binary("tenant-bot"))
+        let mut command = match how {
+            Launch::Plain => Command::new(workspace_binary("tenant-bot")),
+            Launch::FullDiskReady => {
+                let mut command = Command::new("bash");
+                command
+                    .args(["-c", "trap '' XFSZ; exec \"$0\" \"$@\""])
+                    .arg(workspace_binary("tenant-bot"));
+                command
+            }
+        };
+        let (stdout, stderr) = match how {
+            Launch::Plain => (Stdio::from(out.try_clone().unwrap()), Stdio::from(out)),
+            Launch::FullDiskReady => (Stdio::piped(), Stdio::piped()),
+        };
+        let mut child = command
             .arg("tenant")
             .args(["--account", ACCOUNT, "--namespace", "test"])
             .args(["--phone", "447700900123", "--owner", &OWNER.to_string()])
@@ -51,10 +81,28 @@ impl Tenant {
             .args(extra)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
+            .stdout(stdout)
+            .stderr(stderr)
             .spawn()
             .unwrap();
+        if how == Launch::FullDiskReady {
+            for mut pipe in [
+                child
+                    .stdout
+                    .take()
+                    .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+                child
+                    .stderr
+                    .take()
+                    .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let mut file = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+                std::thread::spawn(move || std::io::copy(&mut pipe, &mut file));
+            }
+        }
         let tenant = Self {
             child,
             address,
@@ -71,7 +119,11 @@ impl Tenant {
 
     /// A tenant whose owner entered the pairing code: linked and connected.
     async fn linked(dir: &Path, telegram: &FakeTelegram) -> Self {
-        let tenant = Self::start(dir, telegram, &[]).await;
+        Self::linked_as(dir, telegram, Launch::Plain).await
+    }
+
+    async fn linked_as(dir: &Path, telegram: &FakeTelegram, how: Launch) -> Self {
+        let tenant = Self::launch(dir, telegram, &[], how).await;
         telegram
             .wait_for("sendMessage", |c| text_of(c).contains("FAKE-"))
             .await;
@@ -143,6 +195,21 @@ impl Tenant {
         self.child.wait().unwrap();
     }
 
+    /// Caps the size any file the process writes may reach, as a full
+    /// volume would (`None` lifts the cap). Only the soft limit changes,
+    /// so the cap can be lifted again.
+    fn file_size_limit(&self, bytes: Option<u64>) {
+        let soft = bytes.map_or_else(|| "unlimited".to_owned(), |b| b.to_string());
+        let status = Command::new("prlimit")
+            .args(["--pid", &self.child.id().to_string()])
+            .arg(format!("--fsize={soft}:unlimited"))
+            .status();
+        assert!(
+            status.as_ref().is_ok_and(std::process::ExitStatus::success),
+            "prlimit (util-linux) is needed to fill a volume: {status:?}"
+        );
+    }
+
     fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap()
     }
@@ -152,6 +219,9 @@ impl Drop for Tenant {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("--- the tenant's log\n{}", self.log());
+        }
         tests::hygiene::assert_clean("the tenant", &self.log(), &[SECRET]);
     }
 }
@@ -504,4 +574,130 @@ async fn a_tenant_killed_mid_pairing_offers_a_new_code_that_links() {
     telegram
         .wait_for_call("connected", seen, |c| text_of(c).contains("tersambung"))
         .await;
+}
+
+/// A call after the first `skip` whose text contains `needle`.
+async fn told_after(telegram: &FakeTelegram, skip: usize, method: &str, needle: &str) -> Call {
+    telegram
+        .wait_for_call(needle, skip, |c| {
+            c.method == method && text_of(c).contains(needle)
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_volume_pauses_work_tells_the_owner_and_spoils_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let credential = format!("{ACCOUNT}:{SECRET}");
+    let telegram = FakeTelegram::start(&[&credential]).await;
+    let mut tenant = Tenant::linked_as(dir.path(), &telegram, Launch::FullDiskReady).await;
+    for name in ["Arisan A", "Arisan B", "Arisan C"] {
+        let added = tenant
+            .http
+            .post(format!("http://{}/fake/groups", tenant.address))
+            .header(crds::secret::HEADER, SECRET)
+            .body(json!({"name": name, "admin": true}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(added.status(), 200);
+    }
+    let before = telegram.calls().len();
+    tenant.update(message(OWNER, "/groups")).await;
+    told_after(&telegram, before, "sendMessage", "1. Arisan A").await;
+
+    // Full: reading still works, but a job cannot be saved, so it is not
+    // started, and the owner hears why.
+    tenant.file_size_limit(Some(0));
+    let start_links = async |tenant: &Tenant| {
+        let before = telegram.calls().len();
+        tenant
+            .update(callback_update("job:links", 1).to_string())
+            .await;
+        told_after(&telegram, before, "sendMessage", "Grup yang mana?").await;
+        tenant.update(message(OWNER, "all")).await;
+        told_after(
+            &telegram,
+            before,
+            "sendMessage",
+            "Link undangan untuk 3 grup",
+        )
+        .await;
+        tenant
+            .update(callback_update("job:start", 1).to_string())
+            .await;
+    };
+    let before = telegram.calls().len();
+    start_links(&tenant).await;
+    told_after(
+        &telegram,
+        before,
+        "sendMessage",
+        "Link undangan tidak dimulai",
+    )
+    .await;
+    let before = telegram.calls().len();
+    tenant.update(message(OWNER, "/menu")).await;
+    told_after(&telegram, before, "sendMessage", "Akun: ").await;
+    let (status, metrics) = tenant.get("/metrics").await.unwrap();
+    assert_eq!(status, 200);
+    let failed: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("pawang_tenant_store_errors_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_default();
+    assert!(failed >= 1.0, "store errors not counted:\n{metrics}");
+
+    // Room again: the job starts. The volume fills after its first
+    // group: it pauses and says so, then goes on once there is room,
+    // without repeating a group.
+    tenant.file_size_limit(None);
+    let before = telegram.calls().len();
+    start_links(&tenant).await;
+    told_after(&telegram, before, "editMessageText", "Link undangan: 1/3").await;
+    tenant.file_size_limit(Some(0));
+    told_after(&telegram, before, "sendMessage", "Link undangan dijeda").await;
+    tenant.file_size_limit(None);
+    told_after(
+        &telegram,
+        before,
+        "editMessageText",
+        "Link undangan: ✅ 3 berhasil, ❌ 0 gagal, 0 tidak dicoba.",
+    )
+    .await;
+    tenant.stop();
+
+    // Nothing was spoilt: the bot data is whole and holds the job once,
+    // each of its groups decided once.
+    let data = dir.path().join("data");
+    let db = std::fs::read_dir(&data)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("bot_data-") && n.ends_with(".db"))
+        })
+        .unwrap();
+    let connection = rusqlite::Connection::open(&db).unwrap();
+    let check: String = connection
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let jobs: i64 = connection
+        .query_row("SELECT count(*) FROM jobs", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(jobs, 1, "the job that was not saved left nothing behind");
+    let done: i64 = connection
+        .query_row(
+            "SELECT count(*) FROM job_items WHERE state = 'done' AND result IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let items: i64 = connection
+        .query_row("SELECT count(*) FROM job_items", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!((done, items), (3, 3));
 }

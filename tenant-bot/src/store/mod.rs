@@ -62,6 +62,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, Clone)]
 pub struct Store {
     connection: Arc<Mutex<Connection>>,
+    errors: Option<prometheus::IntCounter>,
 }
 
 impl Store {
@@ -72,7 +73,15 @@ impl Store {
         let connection = tokio::task::spawn_blocking(move || open_blocking(&path)).await??;
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
+            errors: None,
         })
+    }
+
+    /// Counts every call that fails in `errors` (a full or failing volume
+    /// shows there first).
+    pub fn with_error_counter(mut self, errors: prometheus::IntCounter) -> Self {
+        self.errors = Some(errors);
+        self
     }
 
     /// Runs `f` with the connection on the blocking pool.
@@ -82,11 +91,15 @@ impl Store {
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
         let connection = self.connection.clone();
-        tokio::task::spawn_blocking(move || {
+        let result = tokio::task::spawn_blocking(move || {
             let mut connection = connection.lock().map_err(|_| Error::Poisoned)?;
             f(&mut connection)
         })
-        .await?
+        .await?;
+        if let (Err(_), Some(errors)) = (&result, &self.errors) {
+            errors.inc();
+        }
+        result
     }
 
     /// Checkpoints the WAL into the main file, as on shutdown.

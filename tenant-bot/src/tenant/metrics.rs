@@ -1,5 +1,6 @@
 //! The tenant's Prometheus metrics: connection state, pairing outcomes,
-//! job items, Telegram API errors, WhatsApp operation latency, and when
+//! job items, Telegram API errors, failed bot data calls, WhatsApp
+//! operation latency, and when
 //! the process started (so restarts show between scrapes). Every labelled
 //! series that alerts rely on exists from the start, at zero.
 
@@ -9,7 +10,8 @@ use std::time::Instant;
 use async_trait::async_trait;
 use crds::PhoneNumber;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
 use tokio::sync::broadcast;
 
@@ -28,6 +30,8 @@ pub struct Metrics {
     pub telegram_errors: IntCounterVec,
     /// Job items decided, by result (`ok`, `failed`).
     pub job_items: IntCounterVec,
+    /// Calls to the bot data that failed (a full or failing volume).
+    pub store_errors: IntCounter,
     whatsapp_seconds: HistogramVec,
 }
 
@@ -61,6 +65,10 @@ impl Metrics {
             ),
             &["result"],
         )?;
+        let store_errors = IntCounter::new(
+            "pawang_tenant_store_errors_total",
+            "Calls to the account's bot data that failed.",
+        )?;
         let started = prometheus::Gauge::new(
             "pawang_tenant_start_time_seconds",
             "When this tenant process started, in Unix seconds.",
@@ -83,6 +91,7 @@ impl Metrics {
         registry.register(Box::new(telegram_errors.clone()))?;
         registry.register(Box::new(whatsapp_seconds.clone()))?;
         registry.register(Box::new(job_items.clone()))?;
+        registry.register(Box::new(store_errors.clone()))?;
         registry.register(Box::new(started))?;
         for outcome in PAIRING_OUTCOMES {
             pairings.with_label_values(&[outcome]);
@@ -99,6 +108,7 @@ impl Metrics {
             pairings,
             telegram_errors,
             job_items,
+            store_errors,
             whatsapp_seconds,
         })
     }

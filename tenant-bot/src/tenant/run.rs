@@ -61,6 +61,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         Backend::WhatsappRust => Arc::new(Adapter::open(&settings.whatsmeow_db()).await?),
     };
     let metrics = Metrics::new()?;
+    let store = store.with_error_counter(metrics.store_errors.clone());
     let whatsapp: Arc<dyn WhatsApp> = Arc::new(Metered::new(whatsapp, metrics.clone()));
     let reporter = if settings.report_status {
         let client = kube::Client::try_default()

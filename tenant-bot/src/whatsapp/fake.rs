@@ -269,14 +269,18 @@ impl Fake {
             .state
             .lock()
             .map_err(|_| Error::Transient("fake state poisoned".into()))?;
+        let Some(path) = &self.state_file else {
+            return f(&mut state);
+        };
+        let before = serde_json::to_vec(&*state).map_err(|e| Error::Transient(e.to_string()))?;
         let out = f(&mut state)?;
-        if let Some(path) = &self.state_file {
+        let after = serde_json::to_vec(&*state).map_err(|e| Error::Transient(e.to_string()))?;
+        // Only a change is saved: WhatsApp's servers do not write to the
+        // tenant's volume when they are only asked.
+        if after != before {
             // Write then rename, so a crash never leaves half a file.
             let tmp = path.with_extension("tmp");
-            let saved = serde_json::to_vec(&*state)
-                .map_err(std::io::Error::other)
-                .and_then(|bytes| std::fs::write(&tmp, bytes))
-                .and_then(|()| std::fs::rename(&tmp, path));
+            let saved = std::fs::write(&tmp, after).and_then(|()| std::fs::rename(&tmp, path));
             if let Err(e) = saved {
                 return Err(Error::Transient(format!("fake state not saved: {e}")));
             }

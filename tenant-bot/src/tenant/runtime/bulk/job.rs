@@ -20,6 +20,67 @@ use crate::whatsapp::{self, Membership, Setting};
 
 /// Results above this many go in a file rather than a message.
 const FILE_ABOVE: usize = 50;
+/// The first wait before a job whose progress could not be saved tries
+/// again; it doubles up to [`SAVE_RETRY_MAX`].
+const SAVE_RETRY_FIRST: Duration = Duration::from_secs(2);
+/// The longest wait between two tries of a paused job.
+const SAVE_RETRY_MAX: Duration = Duration::from_secs(60);
+
+/// Runs a job to its end. When its progress cannot be saved (the volume
+/// is full or failing), the job pauses, the owner is told once, and it
+/// is tried again with a doubling wait: a job resumes where its records
+/// say, checking the item it was on, so nothing is done twice. A stop
+/// ends the wait; a cancel is recorded once saving works.
+async fn run_until_saved(
+    runtime: &Arc<Runtime>,
+    job: JobId,
+    work: &dyn Work,
+    report: &Edits,
+    pacing: Pacing,
+    cancelled: watch::Receiver<bool>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<End, crate::store::Error> {
+    let mut told = false;
+    let mut wait = SAVE_RETRY_FIRST;
+    loop {
+        let end = jobs::run(
+            &runtime.store,
+            job,
+            work,
+            report,
+            pacing,
+            cancelled.clone(),
+            stop.clone(),
+        )
+        .await;
+        let error = match end {
+            Ok(end) => return Ok(end),
+            Err(error) => error,
+        };
+        tracing::warn!(
+            error = %crds::naming::Redacted(&error),
+            retry_in = ?wait,
+            "the job's progress cannot be saved; paused"
+        );
+        if !told {
+            let text = runtime.catalog.text(
+                report.language,
+                "bulk-paused-storage",
+                &[("title", &report.title)],
+            );
+            if let Err(error) = runtime.messenger.send(text, vec![]).await {
+                tracing::warn!(error = %crds::naming::Redacted(&error), "cannot tell the owner");
+            }
+            told = true;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            // Stopped, or the runtime that could stop it is gone.
+            _ = stop.wait_for(|stop| *stop) => return Ok(End::Interrupted),
+        }
+        wait = (wait * 2).min(SAVE_RETRY_MAX);
+    }
+}
 
 /// Progress edited into one message, with a cancel button.
 struct Edits {
@@ -236,7 +297,10 @@ impl Runtime {
                 self.start_job(state, job, pending.feature, delay).await
             }
             Err(error) => {
-                tracing::warn!(error = %crds::naming::Redacted(&error), "cannot create a job")
+                tracing::warn!(error = %crds::naming::Redacted(&error), "cannot create a job");
+                let title = self.text(state, pending.feature.title(), &[]);
+                let text = self.text(state, "bulk-not-saved", &[("title", &title)]);
+                self.say(text, vec![]).await;
             }
         }
     }
@@ -309,8 +373,8 @@ impl Runtime {
                 delay,
                 ..Pacing::default()
             };
-            let end = jobs::run(
-                &runtime.store,
+            let end = run_until_saved(
+                &runtime,
                 job,
                 work.as_ref(),
                 &report,
