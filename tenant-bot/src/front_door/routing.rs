@@ -179,7 +179,8 @@ impl std::fmt::Debug for Tenants {
 }
 
 /// Attempts while a tenant answers 503 (its queue is full or it is not
-/// ready yet), with the pause before each retry doubling.
+/// ready yet) or is not listening, with the pause before each retry
+/// doubling.
 const ATTEMPTS: u32 = 5;
 const FIRST_PAUSE: Duration = Duration::from_millis(100);
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -212,17 +213,21 @@ impl Tenants {
         known.unwrap_or_else(|| crds::naming::tenant_url(&self.template, account, &self.namespace))
     }
 
-    /// Delivers `update` to `account`'s tenant.
+    /// Delivers `update` to `account`'s tenant. A tenant that is not
+    /// listening yet (starting, or starting again) or whose queue is full
+    /// is given a few more tries; a connection that was never made sent
+    /// nothing, so trying again cannot deliver twice.
     pub async fn forward(&self, account: &str, update: &Value) -> Result<(), Error> {
-        let url = format!(
-            "{}/telegram/update",
-            self.url(account).trim_end_matches('/')
-        );
         let secret = self.install_key.tenant_secret(account);
         let body = update.to_string();
         let mut pause = FIRST_PAUSE;
         for attempt in 1..=ATTEMPTS {
-            let response = self
+            // Looked up on each try: a restarted tenant may listen elsewhere.
+            let url = format!(
+                "{}/telegram/update",
+                self.url(account).trim_end_matches('/')
+            );
+            let sent = self
                 .http
                 .post(&url)
                 .header(crds::secret::HEADER, &secret)
@@ -230,17 +235,21 @@ impl Tenants {
                 .timeout(TIMEOUT)
                 .body(body.clone())
                 .send()
-                .await
-                .map_err(Error::Unreachable)?;
-            let status = response.status().as_u16();
-            match status {
-                200..=299 => return Ok(()),
-                503 if attempt < ATTEMPTS => {
-                    tokio::time::sleep(pause).await;
-                    pause *= 2;
-                }
-                _ => return Err(Error::Status(status)),
+                .await;
+            let retry = match sent {
+                Ok(response) => match response.status().as_u16() {
+                    200..=299 => return Ok(()),
+                    503 => Err(Error::Status(503)),
+                    status => return Err(Error::Status(status)),
+                },
+                Err(error) if error.is_connect() => Err(Error::Unreachable(error)),
+                Err(error) => return Err(Error::Unreachable(error)),
+            };
+            if attempt == ATTEMPTS {
+                return retry;
             }
+            tokio::time::sleep(pause).await;
+            pause *= 2;
         }
         Err(Error::Status(503))
     }
