@@ -15,7 +15,7 @@ endif
 CARGO ?= cargo
 CONTROLPLANE := tests/controlplane
 
-.PHONY: test fmt-check clippy unit e2e controlplane cluster crds fmt help run run-cluster bench bench-operator bench-front-door bench-jobs bench-footprint bench-load fuzz manifests
+.PHONY: test fmt-check clippy unit e2e controlplane cluster crds fmt help run run-cluster bench bench-operator bench-front-door bench-jobs bench-footprint bench-load fuzz fuzz-guided manifests
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -64,6 +64,17 @@ fuzz: ## Fuzzing, longer than make test: every input parser and the update endpo
 	$(CARGO) build --locked -p tenant-bot
 	PROPTEST_CASES=20000 $(CARGO) test --locked -p tenant-bot --lib -- tenant::input:: the_update_endpoint
 	PAWANG_FUZZ_CASES=50000 $(CARGO) test --locked -p tests --test fuzz_updates -- --nocapture
+
+FUZZ_TARGETS := numbers vcard selection links_and_names text_file photo update
+FUZZ_SECONDS ?= 60
+fuzz-guided: ## Coverage-guided fuzzing (cargo-fuzz, libFuzzer, nightly compiler) of every input parser, FUZZ_SECONDS each (60); finds are kept in fuzz/artifacts.
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install --locked --root $(CACHE_ROOT)/cargo-fuzz cargo-fuzz
+	rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	PATH="$(CACHE_ROOT)/cargo-fuzz/bin:$$PATH"; \
+	for t in $(FUZZ_TARGETS); do \
+		mkdir -p fuzz/corpus/$$t; \
+		CARGO_TARGET_DIR=$(CACHE_ROOT)/target/fuzz-nightly cargo +nightly fuzz run --sanitizer none $$t fuzz/corpus/$$t fuzz/seeds/$$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 || exit 1; \
+	done
 
 bench-load: ## Benchmark: the load test (200 users at once through a standalone install), its figures kept.
 	$(CARGO) build --locked -p tenant-bot
