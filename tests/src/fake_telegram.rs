@@ -108,9 +108,13 @@ impl FakeTelegram {
         check: impl Fn(&Call) -> bool,
     ) -> Call {
         let wait = async {
+            // Each call is looked at once, however many wake-ups there are.
+            let mut next = skip;
             loop {
                 let notified = self.changed.notified();
-                if let Some(call) = self.calls().into_iter().skip(skip).find(|c| check(c)) {
+                let (fresh, all) = self.calls_since(next);
+                next = all.max(next);
+                if let Some(call) = fresh.into_iter().find(|c| check(c)) {
                     return call;
                 }
                 notified.await;
