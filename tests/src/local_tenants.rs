@@ -67,10 +67,9 @@ struct Tenants {
     /// Accounts whose updates the proxy holds, as a hung tenant would,
     /// with how many it holds now.
     held: HashMap<String, usize>,
+    /// Tells held requests that something was released.
+    released: Arc<tokio::sync::Notify>,
 }
-
-/// Tells held requests that something was released.
-static RELEASED: tokio::sync::Notify = tokio::sync::Notify::const_new();
 
 /// The running stand-in; stops every tenant when dropped.
 pub struct LocalTenants {
@@ -78,6 +77,8 @@ pub struct LocalTenants {
     tenants: Arc<Mutex<Tenants>>,
     task: tokio::task::JoinHandle<()>,
     dir: PathBuf,
+    install_key: InstallKey,
+    http: reqwest::Client,
 }
 
 impl std::fmt::Debug for LocalTenants {
@@ -103,13 +104,52 @@ impl LocalTenants {
             .with_state((tenants.clone(), reqwest::Client::new()));
         tokio::spawn(async move { axum::serve(listener, router).await });
         let dir = options.dir.clone();
+        let install_key = InstallKey::new(options.install_key.as_bytes()).expect("install key");
         let task = tokio::spawn(supervise(client, options, tenants.clone()));
         Self {
             proxy,
             tenants,
             task,
             dir,
+            install_key,
+            http: reqwest::Client::new(),
         }
+    }
+
+    /// The tenant secret of `account`, for its own endpoints.
+    pub fn secret(&self, account: &str) -> String {
+        self.install_key.tenant_secret(account)
+    }
+
+    /// Tells the fake WhatsApp behind `account` that its owner entered the
+    /// pairing code, once its tenant is there to hear it.
+    pub async fn enter_code(&self, account: &str) {
+        let url = format!("{}/fake/enter-code", self.url(account));
+        crate::wait::wait_until("the code entered", || async {
+            let response = self
+                .http
+                .post(&url)
+                .header(crds::secret::HEADER, self.secret(account))
+                .send()
+                .await
+                .ok()?;
+            response.status().is_success().then_some(())
+        })
+        .await;
+    }
+
+    /// Gives the owner of `account` a group named `name` in which they
+    /// are an admin, on the fake WhatsApp behind it.
+    pub async fn add_group(&self, account: &str, name: &str) {
+        let added = self
+            .http
+            .post(format!("{}/fake/groups", self.url(account)))
+            .header(crds::secret::HEADER, self.secret(account))
+            .body(json!({"name": name, "admin": true}).to_string())
+            .send()
+            .await
+            .expect("the fake's groups");
+        assert!(added.status().is_success(), "{name}: {}", added.status());
     }
 
     /// The tenant URL template for the front door and the operator.
@@ -137,7 +177,7 @@ impl LocalTenants {
     /// waiting) through to its tenant, and the next ones too.
     pub fn release(&self, account: &str) {
         lock(&self.tenants).held.remove(account);
-        RELEASED.notify_waiters();
+        lock(&self.tenants).released.notify_waiters();
     }
 
     /// The log of `account`'s tenant so far.
@@ -229,9 +269,10 @@ async fn held_until_released(tenants: &Mutex<Tenants>, account: &str) {
             }
         }
     }
+    let releases = lock(tenants).released.clone();
     let mut counted = None;
     loop {
-        let released = RELEASED.notified();
+        let released = releases.notified();
         {
             let mut guard = lock(tenants);
             let Some(count) = guard.held.get_mut(account) else {

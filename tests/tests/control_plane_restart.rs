@@ -5,11 +5,9 @@
 
 use std::sync::Mutex;
 
-use crds::secret::InstallKey;
 use crds::{Language, Phase, WhatsAppAccount};
 use k8s_openapi::api::apps::v1::StatefulSet;
 use kube::api::{Api, ListParams, PostParams};
-use serde_json::json;
 use tests::chat::{button, message_id, press, said, said_after, text, to};
 use tests::fake_telegram::FakeTelegram;
 use tests::front_door::{self, BOT_TOKEN, FrontDoor};
@@ -70,19 +68,8 @@ async fn the_api_server_and_etcd_restarting_lose_and_double_nothing() {
     let owner = 7_901;
     let account = "wa-6281200000901";
     link(&telegram, &tenants, owner, "0812-0000-0901", account).await;
-    let secret = InstallKey::new(INSTALL_KEY.as_bytes())
-        .unwrap()
-        .tenant_secret(account);
-    let http = reqwest::Client::new();
     for g in 0..GROUPS {
-        let added = http
-            .post(format!("{}/fake/groups", tenants.url(account)))
-            .header(crds::secret::HEADER, &secret)
-            .body(json!({"name": format!("Arisan {g:02}"), "admin": true}).to_string())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(added.status(), 200);
+        tenants.add_group(account, &format!("Arisan {g:02}")).await;
     }
     let calls = telegram.calls().len();
     telegram.push_update(text(owner, "/groups"));
@@ -211,19 +198,6 @@ async fn link(
     let calls = telegram.calls().len();
     telegram.push_update(text(owner, &format!("/pair {number}")));
     said_after(telegram, calls, owner, "Pairing code").await;
-    let secret = InstallKey::new(INSTALL_KEY.as_bytes())
-        .unwrap()
-        .tenant_secret(account);
-    let url = format!("{}/fake/enter-code", tenants.url(account));
-    wait_until("the code entered", || async {
-        let response = reqwest::Client::new()
-            .post(&url)
-            .header(crds::secret::HEADER, &secret)
-            .send()
-            .await
-            .ok()?;
-        response.status().is_success().then_some(())
-    })
-    .await;
+    tenants.enter_code(account).await;
     said_after(telegram, calls, owner, "is connected").await;
 }

@@ -236,17 +236,18 @@ impl Tenants {
                 .body(body.clone())
                 .send()
                 .await;
-            let retry = match sent {
+            // What to report if this was the last try.
+            let error = match sent {
                 Ok(response) => match response.status().as_u16() {
                     200..=299 => return Ok(()),
-                    503 => Err(Error::Status(503)),
+                    503 => Error::Status(503),
                     status => return Err(Error::Status(status)),
                 },
-                Err(error) if error.is_connect() => Err(Error::Unreachable(error)),
+                Err(error) if error.is_connect() => Error::Unreachable(error),
                 Err(error) => return Err(Error::Unreachable(error)),
             };
             if attempt == ATTEMPTS {
-                return retry;
+                return Err(error);
             }
             tokio::time::sleep(pause).await;
             pause *= 2;

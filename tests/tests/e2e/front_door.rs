@@ -86,21 +86,6 @@ fn secret(account: &str) -> String {
         .tenant_secret(account)
 }
 
-/// Tells the fake WhatsApp behind `account` that its owner entered the code.
-async fn enter_code(stack: &Stack, account: &str) {
-    let url = format!("{}/fake/enter-code", stack.tenants.url(account));
-    tests::wait::wait_until("the code entered", || async {
-        let response = reqwest::Client::new()
-            .post(&url)
-            .header(crds::secret::HEADER, secret(account))
-            .send()
-            .await
-            .ok()?;
-        response.status().is_success().then_some(())
-    })
-    .await;
-}
-
 /// `/pair`s `number` for `owner` through Telegram, enters the code and
 /// waits until the account is connected.
 async fn link(stack: &Stack, owner: i64, number: &str, account: &str) {
@@ -120,7 +105,7 @@ async fn link(stack: &Stack, owner: i64, number: &str, account: &str) {
         format!("{account}|pair:cancel"),
         "the tenant's buttons name their account"
     );
-    enter_code(stack, account).await;
+    stack.tenants.enter_code(account).await;
     status_where(&stack.env, account, "connected", phase_is(Phase::Connected)).await;
 }
 
@@ -1091,7 +1076,7 @@ async fn an_account_logged_out_from_the_phone_is_linked_again_with_pair() {
             c.method == "sendMessage" && to(owner, "Pairing code")(c)
         })
         .await;
-    enter_code(&stack, account).await;
+    stack.tenants.enter_code(account).await;
     status_where(
         &stack.env,
         account,

@@ -68,9 +68,7 @@ async fn run_until_saved(
                 "bulk-paused-storage",
                 &[("title", &report.title)],
             );
-            if let Err(error) = runtime.messenger.send(text, vec![]).await {
-                tracing::warn!(error = %crds::naming::Redacted(&error), "cannot tell the owner");
-            }
+            runtime.say(text, vec![]).await;
             told = true;
         }
         tokio::select! {
