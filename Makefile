@@ -15,7 +15,7 @@ endif
 CARGO ?= cargo
 CONTROLPLANE := tests/controlplane
 
-.PHONY: test fmt-check clippy unit e2e controlplane cluster crds fmt help run run-cluster bench bench-operator bench-front-door bench-jobs bench-footprint bench-load fuzz fuzz-guided manifests
+.PHONY: test fmt-check clippy unit e2e controlplane node image image-dev cluster crds fmt help run run-cluster bench bench-operator bench-front-door bench-jobs bench-footprint bench-load fuzz fuzz-guided manifests
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -41,7 +41,8 @@ clippy: ## Lint every crate and target, warnings as errors.
 unit: ## Unit and component tests; no cluster needed.
 	$(CARGO) test --locked
 
-e2e: controlplane ## End-to-end tests against a local control plane.
+SANDBOX := $(CURDIR)/$(CONTROLPLANE)/sandbox.sh
+e2e: controlplane node image-dev ## End-to-end tests against a local control plane; the image they check.
 	$(CARGO) build --locked -p operator -p tenant-bot
 	$(CARGO) test --locked -p tests
 
@@ -94,23 +95,21 @@ bench: ## Every benchmark, then bench/report.md (each figure against its baselin
 controlplane: ## Build (or find cached) kube-apiserver, controller-manager, kubectl, etcd, helm.
 	@$(CONTROLPLANE)/build.sh >/dev/null
 
+node: ## Build (or find cached) the node: kubelet, scheduler, kube-proxy, containerd, CNI, CoreDNS, local-path, their images.
+	@$(CONTROLPLANE)/build-node.sh >/dev/null
+
+image: ## Pawang's image from static release binaries, no Docker needed: $$CARGO_TARGET_DIR/image/pawang-<version>.oci.tar
+	image/build.sh
+
+image-dev: ## The same image from debug binaries (much faster to build cold): the image the end-to-end tests run.
+	@image/build.sh --dev >/dev/null
+
 crds: ## Regenerate deploy/crds and the chart's copy of the CRD from the Rust types.
 	$(CARGO) run --locked -q -p crds --bin crdgen -- deploy/crds charts/pawang/files
 
 manifests: controlplane ## Regenerate deploy/manifests from the chart.
 	HELM="$$($(CONTROLPLANE)/build.sh)/helm" charts/render-manifests.sh > deploy/manifests/pawang.yaml
 
-cluster: controlplane crds ## Start a local control plane with the CRD applied; Ctrl-C stops it.
-	@state=$$(mktemp -u "$${TMPDIR:-/tmp}/pawang-cluster.XXXXXX"); \
-	bin=$$($(CONTROLPLANE)/build.sh); \
-	$(CONTROLPLANE)/cluster.sh --foreground --crd deploy/crds/whatsappaccounts.pawang.dev.yaml "$$state" | \
-	while read -r word kubeconfig; do \
-		[[ "$$word" == ready ]] || continue; \
-		echo; \
-		echo "Control plane ready. In another shell:"; \
-		echo "  export KUBECONFIG=$$kubeconfig PATH=$$bin:\$$PATH"; \
-		echo "  kubectl get wa -A"; \
-		echo "  kubectl apply -f deploy/examples/whatsappaccount.yaml"; \
-		echo "Run the end-to-end tests against it with PAWANG_KUBECONFIG=$$kubeconfig make e2e"; \
-		echo "Press Ctrl-C to stop it; its state is removed."; \
-	done
+cluster: controlplane node image-dev crds ## Start a local cluster with a node (as root), the CRD applied and Pawang's image imported; Ctrl-C stops it.
+	@$(SANDBOX) $(CURDIR)/$(CONTROLPLANE)/up.sh --crd $(CURDIR)/deploy/crds/whatsappaccounts.pawang.dev.yaml \
+		--image "$$(image/build.sh --dev)"
