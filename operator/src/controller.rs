@@ -16,7 +16,7 @@ use futures::{Stream, StreamExt};
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{
-    ObjectReference, PersistentVolumeClaim, Secret, Service, ServiceAccount,
+    ObjectReference, PersistentVolumeClaim, Pod, PodSpec, Secret, Service, ServiceAccount,
 };
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
@@ -38,7 +38,7 @@ use crate::children::{self, Tenant};
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::status::{self, Observed};
-use crate::{diff, logout, quota};
+use crate::{diff, logout, quota, trouble};
 
 /// Finalizer that holds an account until its tenant has logged out.
 pub const FINALIZER: &str = "pawang.dev/cleanup";
@@ -93,6 +93,9 @@ struct Children {
     roles: Store<Role>,
     role_bindings: Store<RoleBinding>,
     network_policies: Store<NetworkPolicy>,
+    /// Not a child: the tenants' pods, made by their StatefulSets, read
+    /// for what keeps a tenant from running.
+    pods: Store<Pod>,
 }
 
 /// What every reconcile shares.
@@ -221,14 +224,47 @@ fn watch_children<K: Child>(
     Store<K>,
     impl Stream<Item = Result<K, watcher::Error>> + Send + 'static,
 ) {
+    watch_labelled(client, namespace, tracker, managed(), slim)
+}
+
+/// The selector of everything this operator manages.
+fn managed() -> String {
+    format!("{}={}", labels::MANAGED_BY, labels::OPERATOR)
+}
+
+/// A watch of the objects of kind `K` with `labels`, trimmed by `trim`
+/// on their way into the cache.
+fn watch_labelled<K: Child>(
+    client: &Client,
+    namespace: &str,
+    tracker: &SyncTracker,
+    labels: String,
+    trim: fn(&mut K),
+) -> (
+    Store<K>,
+    impl Stream<Item = Result<K, watcher::Error>> + Send + 'static,
+) {
     let api = Api::<K>::namespaced(client.clone(), namespace);
-    let config =
-        watcher::Config::default().labels(&format!("{}={}", labels::MANAGED_BY, labels::OPERATOR));
+    let config = watcher::Config::default().labels(&labels);
     let (reader, writer) = reflector::store();
     // Tracked after the reflector, so "listed" means "in the cache".
-    let events = reflector::reflector(writer, watcher(api, config).default_backoff().modify(slim));
+    let events = reflector::reflector(writer, watcher(api, config).default_backoff().modify(trim));
     let stream = tracker.track(events).touched_objects();
     (reader, stream)
+}
+
+/// A tenant's pod as the cache keeps it: its labels and status are read,
+/// its spec never.
+fn slim_pod(pod: &mut Pod) {
+    slim(pod);
+    pod.metadata.annotations = None;
+    pod.spec = Some(PodSpec::default());
+}
+
+/// The account whose tenant a pod runs.
+fn account_of(pod: &Pod) -> Option<ObjectRef<WhatsAppAccount>> {
+    let name = pod.labels().get(labels::INSTANCE)?;
+    Some(ObjectRef::new(name).within(&pod.namespace()?))
 }
 
 /// Runs the controller until `shutdown` resolves. `synced` is called once
@@ -243,8 +279,8 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
     let namespace = settings.namespace.clone();
-    // The accounts and eight child kinds.
-    let (tracker, synced) = SyncTracker::new(9);
+    // The accounts, eight child kinds and the tenants' pods.
+    let (tracker, synced) = SyncTracker::new(10);
     let (accounts, writer) = reflector::store();
     let account_events = reflector::reflector(
         writer,
@@ -266,6 +302,13 @@ pub async fn run(
     let (roles, role_stream) = watch_children::<Role>(&client, &namespace, t);
     let (role_bindings, rb_stream) = watch_children::<RoleBinding>(&client, &namespace, t);
     let (network_policies, np_stream) = watch_children::<NetworkPolicy>(&client, &namespace, t);
+    let tenant_pods = format!(
+        "{},{}={}",
+        managed(),
+        labels::COMPONENT,
+        labels::COMPONENT_TENANT
+    );
+    let (pods, pod_stream) = watch_labelled::<Pod>(&client, &namespace, t, tenant_pods, slim_pod);
     let children = Children {
         stateful_sets,
         claims,
@@ -275,6 +318,7 @@ pub async fn run(
         roles,
         role_bindings,
         network_policies,
+        pods,
     };
 
     let (reconcile_all, reconcile_all_rx) = futures::channel::mpsc::unbounded();
@@ -289,7 +333,8 @@ pub async fn run(
         .owns_stream(sa_stream)
         .owns_stream(role_stream)
         .owns_stream(rb_stream)
-        .owns_stream(np_stream);
+        .owns_stream(np_stream)
+        .watches_stream(pod_stream, |pod| account_of(&pod));
 
     let context = Arc::new(Context {
         recorder: Recorder::new(
@@ -416,9 +461,14 @@ async fn apply(account: &WhatsAppAccount, ctx: &Context) -> Result<Action> {
     }
 
     let stateful_set = ctx.children.stateful_sets.get(&child_ref(&tenant));
+    let pod = ctx
+        .children
+        .pods
+        .get(&ObjectRef::new(&format!("{}-0", tenant.name)).within(&tenant.namespace));
     let observed = Observed {
         account,
         stateful_set: stateful_set.as_deref(),
+        pod: pod.as_deref(),
         quota_exceeded,
     };
     let desired = status::desired(observed, &Time(Timestamp::now()));
@@ -440,6 +490,9 @@ async fn apply(account: &WhatsAppAccount, ctx: &Context) -> Result<Action> {
     }
     if is_paired(account) {
         ctx.drop_seed(&tenant).await?;
+    }
+    if let (Some(sts), Some(pod)) = (stateful_set.as_deref(), pod.as_deref()) {
+        ctx.replace_stuck_pod(sts, pod).await?;
     }
     Ok(Action::requeue(RESYNC))
 }
@@ -587,6 +640,48 @@ impl Context {
                 Ok(())
             }
             Err(kube::Error::Api(response)) if response.code == 404 => Ok(()),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Deletes a tenant's pod that cannot run (its image missing, say) and
+    /// was made from an older template than its StatefulSet's: a
+    /// StatefulSet waits for its pod to be ready before it replaces it, so
+    /// a fix to the template (a corrected image) would never reach a pod
+    /// that is broken. The StatefulSet makes the new pod at once.
+    async fn replace_stuck_pod(&self, sts: &StatefulSet, pod: &Pod) -> Result<()> {
+        let Some(update) = sts
+            .status
+            .as_ref()
+            .and_then(|s| s.update_revision.as_deref())
+        else {
+            return Ok(());
+        };
+        let revision = pod.labels().get("controller-revision-hash");
+        let stuck = trouble::of(pod).is_some_and(|t| t.needs_action);
+        if !stuck || revision.is_none_or(|r| r == update) {
+            return Ok(());
+        }
+        let name = pod.name_any();
+        let namespace = pod.namespace().unwrap_or_default();
+        let params = DeleteParams {
+            preconditions: Some(kube::api::Preconditions {
+                uid: pod.uid(),
+                resource_version: None,
+            }),
+            ..DeleteParams::default()
+        };
+        match Api::<Pod>::namespaced(self.client.clone(), &namespace)
+            .delete(&name, &params)
+            .await
+        {
+            Ok(_) => {
+                self.metrics.wrote("Pod");
+                info!("a failing pod replaced by one of the new template");
+                Ok(())
+            }
+            // Gone already, or replaced meanwhile.
+            Err(kube::Error::Api(response)) if matches!(response.code, 404 | 409) => Ok(()),
             Err(error) => Err(error.into()),
         }
     }

@@ -15,5 +15,6 @@ pub mod quota;
 pub mod run;
 pub mod settings;
 pub mod status;
+pub mod trouble;
 
 pub use settings::Settings;

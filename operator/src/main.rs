@@ -1,5 +1,7 @@
 //! The Pawang operator binary: parse settings, run.
 
+use std::io::IsTerminal as _;
+
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
@@ -19,7 +21,10 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        // Colours only for a person at a terminal, not in a pod's log.
+        .with_ansi(std::io::stdout().is_terminal());
     if args.log_json {
         logs.json().init();
     } else {

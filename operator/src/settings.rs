@@ -54,8 +54,10 @@ pub struct Settings {
 /// What every tenant pod gets unless its account says otherwise.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TenantDefaults {
-    /// Container image holding `tenant-bot`.
-    #[arg(long = "tenant-image", env = "PAWANG_TENANT_IMAGE", default_value = concat!("pawang:", env!("CARGO_PKG_VERSION")))]
+    /// Container image holding `tenant-bot`. Fully qualified: a bare
+    /// `pawang:<version>` would be looked up on a public registry. The
+    /// default is the name `make image` gives the image it builds.
+    #[arg(long = "tenant-image", env = "PAWANG_TENANT_IMAGE", default_value = concat!("localhost/pawang:", env!("CARGO_PKG_VERSION")))]
     pub image: String,
 
     /// Pull policy of the tenant image.
@@ -100,6 +102,16 @@ pub struct TenantDefaults {
     /// Memory limit of a tenant.
     #[arg(long = "tenant-memory-limit", env = "PAWANG_TENANT_MEMORY_LIMIT", default_value = "256Mi", value_parser = parse_quantity)]
     pub memory_limit: Quantity,
+
+    /// The tenants' WhatsApp implementation: `fake` is a stand-in for
+    /// tests on a cluster that cannot reach WhatsApp; unset, tenants use
+    /// the real client.
+    #[arg(
+        long = "tenant-whatsapp-backend",
+        env = "PAWANG_TENANT_WHATSAPP_BACKEND",
+        value_parser = ["whatsapp-rust", "fake"]
+    )]
+    pub whatsapp_backend: Option<String>,
 }
 
 /// Leader election on a `coordination.k8s.io` Lease.

@@ -8,8 +8,11 @@
 use crds::condition::{self, reason};
 use crds::{Phase, WhatsAppAccount};
 use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use serde_json::{Value, json};
+
+use crate::trouble::{self, Trouble};
 
 /// What the operator knows about one account.
 #[derive(Debug, Clone, Copy)]
@@ -18,6 +21,8 @@ pub struct Observed<'a> {
     pub account: &'a WhatsAppAccount,
     /// Its StatefulSet as last seen, if it exists.
     pub stateful_set: Option<&'a StatefulSet>,
+    /// Its tenant's pod as last seen, if it exists.
+    pub pod: Option<&'a Pod>,
     /// The install's account limit keeps this account from running.
     pub quota_exceeded: bool,
 }
@@ -77,24 +82,33 @@ pub fn desired(observed: Observed<'_>, now: &Time) -> OperatorStatus {
         .and_then(|s| s.ready_replicas)
         .unwrap_or(0)
         >= 1;
+    // A pod left from before a suspension is not the account's trouble.
+    let trouble = (!ready && !suspended)
+        .then(|| observed.pod.and_then(trouble::of))
+        .flatten();
 
     let (ready_status, ready_reason, ready_message) = if observed.quota_exceeded {
         (
             false,
             reason::QUOTA_EXCEEDED,
-            "the install serves no more accounts",
+            "the install serves no more accounts".to_owned(),
         )
     } else if suspended {
-        (false, "Suspended", "the account is suspended")
+        (false, "Suspended", "the account is suspended".to_owned())
     } else if observed.stateful_set.is_none() {
-        (false, "Creating", "the tenant is being created")
+        (false, "Creating", "the tenant is being created".to_owned())
     } else if ready {
-        (true, "TenantReady", "the tenant is running")
+        (true, "TenantReady", "the tenant is running".to_owned())
+    } else if let Some(Trouble {
+        reason, message, ..
+    }) = &trouble
+    {
+        (false, *reason, message.clone())
     } else {
         (
             false,
             "TenantNotReady",
-            "waiting for the tenant to become ready",
+            "waiting for the tenant to become ready".to_owned(),
         )
     };
     let (progressing, progressing_reason) = if observed.quota_exceeded {
@@ -127,7 +141,7 @@ pub fn desired(observed: Observed<'_>, now: &Time) -> OperatorStatus {
         }
     };
     let conditions = vec![
-        make(condition::READY, ready_status, ready_reason, ready_message),
+        make(condition::READY, ready_status, ready_reason, &ready_message),
         make(
             condition::PROGRESSING,
             progressing,
@@ -150,8 +164,9 @@ pub fn desired(observed: Observed<'_>, now: &Time) -> OperatorStatus {
         ),
     ];
 
+    let needs_action = trouble.is_some_and(|t| t.needs_action);
     OperatorStatus {
-        phase: phase(observed, ready),
+        phase: phase(observed, ready, needs_action),
         observed_generation: generation,
         conditions,
     }
@@ -169,10 +184,11 @@ fn rolling(sts: &StatefulSet) -> bool {
         || (status.update_revision.is_some() && status.current_revision != status.update_revision)
 }
 
-/// The phase, from the operator's state and the tenant's conditions.
-fn phase(observed: Observed<'_>, ready: bool) -> Phase {
+/// The phase, from the operator's state, the tenant's pod and the
+/// tenant's conditions.
+fn phase(observed: Observed<'_>, ready: bool, pod_needs_action: bool) -> Phase {
     let account = observed.account;
-    if observed.quota_exceeded {
+    if observed.quota_exceeded || pod_needs_action {
         return Phase::Failed;
     }
     if account.spec.suspend {
@@ -256,6 +272,7 @@ mod tests {
         let observed = Observed {
             account,
             stateful_set: sts,
+            pod: None,
             quota_exceeded: false,
         };
         desired(observed, &at(1)).phase
@@ -305,6 +322,7 @@ mod tests {
         let observed = Observed {
             account: &account,
             stateful_set: None,
+            pod: None,
             quota_exceeded: true,
         };
         let status = desired(observed, &at(1));
@@ -319,6 +337,7 @@ mod tests {
             let observed = Observed {
                 account: &account,
                 stateful_set: Some(sts),
+                pod: None,
                 quota_exceeded: false,
             };
             let s = desired(observed, &at(1));
@@ -342,6 +361,7 @@ mod tests {
             Observed {
                 account: &account,
                 stateful_set: Some(&up),
+                pod: None,
                 quota_exceeded: false,
             },
             &at(100),
@@ -358,6 +378,7 @@ mod tests {
             Observed {
                 account: &account,
                 stateful_set: Some(&up),
+                pod: None,
                 quota_exceeded: false,
             },
             &at(200),
@@ -370,6 +391,7 @@ mod tests {
             Observed {
                 account: &account,
                 stateful_set: Some(&down),
+                pod: None,
                 quota_exceeded: false,
             },
             &at(300),
@@ -377,5 +399,64 @@ mod tests {
         assert_eq!(changed.conditions[0].last_transition_time, at(300));
         assert_eq!(changed.conditions[2].last_transition_time, at(100));
         assert!(!changed.is_current(&account));
+    }
+
+    #[test]
+    fn a_pod_in_trouble_is_told_on_the_account() {
+        use k8s_openapi::api::core::v1::{
+            ContainerState, ContainerStateWaiting, ContainerStatus, PodStatus,
+        };
+        let pod = Pod {
+            status: Some(PodStatus {
+                container_statuses: Some(vec![ContainerStatus {
+                    name: trouble::CONTAINER.into(),
+                    image: "localhost/pawang:0.0.0".into(),
+                    state: Some(ContainerState {
+                        waiting: Some(ContainerStateWaiting {
+                            reason: Some("ErrImageNeverPull".into()),
+                            message: Some("not present".into()),
+                        }),
+                        ..ContainerState::default()
+                    }),
+                    ..ContainerStatus::default()
+                }]),
+                ..PodStatus::default()
+            }),
+            ..Pod::default()
+        };
+        let account = fixture::account();
+        let down = sts(0);
+        let status = desired(
+            Observed {
+                account: &account,
+                stateful_set: Some(&down),
+                pod: Some(&pod),
+                quota_exceeded: false,
+            },
+            &at(1),
+        );
+        assert_eq!(status.phase, Phase::Failed);
+        assert_eq!(
+            status.conditions[0].reason,
+            trouble::reason::IMAGE_UNAVAILABLE
+        );
+        assert!(
+            status.conditions[0]
+                .message
+                .contains("localhost/pawang:0.0.0")
+        );
+        // The same pod behind a ready StatefulSet (an old pod's status) or
+        // a suspended account is no trouble.
+        let up = sts(1);
+        let fine = desired(
+            Observed {
+                account: &account,
+                stateful_set: Some(&up),
+                pod: Some(&pod),
+                quota_exceeded: false,
+            },
+            &at(1),
+        );
+        assert_eq!(fine.phase, Phase::AwaitingPairing);
     }
 }

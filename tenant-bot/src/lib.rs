@@ -2,6 +2,7 @@
 //! tenant that runs one WhatsApp account, and the import of the old bot's
 //! accounts.
 
+pub mod exit;
 pub mod front_door;
 pub mod import;
 pub mod phone;

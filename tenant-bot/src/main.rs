@@ -2,8 +2,10 @@
 //! that every Telegram user talks to, or the tenant that runs one WhatsApp
 //! account.
 
+use std::io::IsTerminal as _;
+
 use clap::{Parser, Subcommand};
-use tenant_bot::{front_door, import, standalone, tenant};
+use tenant_bot::{exit, front_door, import, standalone, tenant};
 use tracing_subscriber::EnvFilter;
 
 /// Manage WhatsApp groups from Telegram, for many users at once.
@@ -31,14 +33,25 @@ enum Role {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
     let role = Cli::parse().role;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
-    match role {
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        // Colours only for a person at a terminal, not in a pod's log.
+        .with_ansi(std::io::stdout().is_terminal())
+        .init();
+    let outcome = match role {
         Role::FrontDoor(settings) => front_door::run::run(settings).await,
         Role::Tenant(settings) => tenant::run::run(settings).await,
         Role::Import(settings) => import::run(settings).await,
         Role::Standalone(settings) => standalone::run::run(settings).await,
+    };
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            exit::report(&error);
+            std::process::ExitCode::FAILURE
+        }
     }
 }

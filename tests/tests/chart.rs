@@ -485,7 +485,10 @@ async fn install_upgrade_and_uninstall() {
             "yes",
         ),
         (&operator, &["create", "pods"], "no"),
-        (&operator, &["list", "pods"], "no"),
+        // Tenants' pods: read for their troubles, a stuck one deleted.
+        (&operator, &["list", "pods"], "yes"),
+        (&operator, &["delete", "pods"], "yes"),
+        (&operator, &["patch", "pods"], "no"),
         (&operator, &["update", "leases.coordination.k8s.io"], "yes"),
         (&operator, &["list", accounts, "--all-namespaces"], "no"),
         (

@@ -427,7 +427,7 @@ async fn one_job_at_a_time_and_files_only_when_asked() {
 #[tokio::test]
 async fn a_restarted_tenant_resumes_the_job_without_repeating_an_item() {
     let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().join("fake-whatsapp.json");
+    let state = dir.path().join("whatsmeow-fake.db");
     let telegram = FakeTelegram::start(&[CREDENTIAL]).await;
     let fake = Arc::new(Fake::persistent(&state).unwrap());
     let mut tenant = start(&telegram, fake.clone(), dir.path()).await;

@@ -127,11 +127,7 @@ async fn the_whole_product_runs_on_one_machine() {
     // Files keep the old bot's layout, in the owner's folder.
     let folder = data.join("DB USER TELEGRAM").join(ani.to_string());
     // (The fake WhatsApp keeps its state where the session store would be.)
-    assert!(
-        folder
-            .join("fake-whatsapp-7101-6281200000501.json")
-            .exists()
-    );
+    assert!(folder.join("whatsmeow-7101-6281200000501.db").exists());
     assert!(folder.join("bot_data-7101-6281200000501.db").exists());
     assert!(data.join("pawang.db").exists());
 

@@ -74,7 +74,7 @@ async fn a_first_start_pairs_then_serves_the_owner() {
 #[tokio::test]
 async fn a_restart_logs_in_without_pairing() {
     let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().join("fake-whatsapp.json");
+    let state = dir.path().join("whatsmeow-fake.db");
     let telegram = FakeTelegram::start(&[CREDENTIAL]).await;
     {
         let fake = Arc::new(Fake::persistent(&state).unwrap());

@@ -100,7 +100,7 @@ fn pod_spec(tenant: &Tenant<'_>) -> PodSpec {
 
 fn container(tenant: &Tenant<'_>) -> Container {
     let defaults = tenant.defaults;
-    let args = [
+    let mut args = vec![
         "tenant".to_owned(),
         format!("--account={}", tenant.name),
         format!("--namespace={}", tenant.namespace),
@@ -113,6 +113,9 @@ fn container(tenant: &Tenant<'_>) -> Container {
         format!("--telegram-api-url={}", defaults.telegram_gateway_url),
         format!("--listen=0.0.0.0:{HTTP_PORT}"),
     ];
+    if let Some(backend) = &defaults.whatsapp_backend {
+        args.push(format!("--whatsapp-backend={backend}"));
+    }
     let mount = |name: &str, path: &str, read_only: bool| VolumeMount {
         name: name.into(),
         mount_path: path.into(),
@@ -126,7 +129,7 @@ fn container(tenant: &Tenant<'_>) -> Container {
         image: Some(defaults.image.clone()),
         image_pull_policy: Some(defaults.image_pull_policy.clone()),
         command: Some(vec!["tenant-bot".into()]),
-        args: Some(args.into()),
+        args: Some(args),
         ports: Some(vec![ContainerPort {
             name: Some("http".into()),
             container_port: HTTP_PORT,
@@ -139,8 +142,19 @@ fn container(tenant: &Tenant<'_>) -> Container {
             mount("seed", SEED_DIR, true),
             mount("tmp", "/tmp", false),
         ]),
+        // Liveness and readiness are asked only once the startup probe
+        // passes: without it, the first readiness probe came before the
+        // tenant listened and failed at every start.
+        startup_probe: Some(Probe {
+            failure_threshold: Some(STARTUP_SECONDS),
+            ..probe("/healthz", 1)
+        }),
         liveness_probe: Some(probe("/healthz", 10)),
         readiness_probe: Some(probe("/readyz", 5)),
+        // The tenant writes why it stopped to the termination message
+        // (`/dev/termination-log`); a crash that could not is told by the
+        // end of its log. The operator shows either on the account.
+        termination_message_policy: Some("FallbackToLogsOnError".into()),
         resources: Some(resources(tenant)),
         security_context: Some(SecurityContext {
             allow_privilege_escalation: Some(false),
@@ -155,6 +169,10 @@ fn container(tenant: &Tenant<'_>) -> Container {
         ..Container::default()
     }
 }
+
+/// How long a tenant may take to start listening before its container is
+/// restarted: opening a large session store on a slow volume takes time.
+const STARTUP_SECONDS: i32 = 120;
 
 fn probe(path: &str, period_seconds: i32) -> Probe {
     Probe {
@@ -271,6 +289,34 @@ mod tests {
         let path = |p: &Option<Probe>| p.as_ref().unwrap().http_get.as_ref().unwrap().path.clone();
         assert_eq!(path(&c.liveness_probe).as_deref(), Some("/healthz"));
         assert_eq!(path(&c.readiness_probe).as_deref(), Some("/readyz"));
+        assert_eq!(path(&c.startup_probe).as_deref(), Some("/healthz"));
+        let startup = c.startup_probe.as_ref().unwrap();
+        assert_eq!(startup.period_seconds, Some(1));
+        assert!(startup.failure_threshold.unwrap() >= 60);
+        assert_eq!(
+            c.termination_message_policy.as_deref(),
+            Some("FallbackToLogsOnError")
+        );
+    }
+
+    #[test]
+    fn the_whatsapp_backend_is_passed_only_when_set() {
+        let args = |defaults: &crate::settings::TenantDefaults| {
+            let account = fixture::account();
+            let sts = build(&Tenant::new(&account, defaults).unwrap());
+            sts.spec.template.spec.unwrap().containers[0]
+                .args
+                .clone()
+                .unwrap()
+        };
+        let mut defaults = fixture::defaults();
+        assert!(
+            !args(&defaults)
+                .iter()
+                .any(|a| a.starts_with("--whatsapp-backend"))
+        );
+        defaults.whatsapp_backend = Some("fake".into());
+        assert!(args(&defaults).contains(&"--whatsapp-backend=fake".to_owned()));
     }
 
     #[test]

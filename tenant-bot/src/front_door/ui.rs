@@ -26,7 +26,7 @@ impl Ui {
     /// Sends `text` to `chat`; the message id when it was sent.
     pub async fn send(&self, chat: i64, text: String, buttons: Vec<Vec<Button>>) -> Option<i32> {
         let markup = keyboard(buttons);
-        let sent = with_retry_after(Some(&self.errors), || {
+        let sent = with_retry_after(Some(&self.errors), None, || {
             self.bot
                 .send_message(ChatId(chat), text.clone())
                 .reply_markup(markup.clone())
@@ -49,7 +49,7 @@ impl Ui {
             return;
         };
         let markup = keyboard(buttons);
-        let edited = with_retry_after(Some(&self.errors), || {
+        let edited = with_retry_after(Some(&self.errors), None, || {
             self.bot
                 .edit_message_text(ChatId(chat), MessageId(id), text.clone())
                 .reply_markup(markup.clone())

@@ -7,6 +7,7 @@ use teloxide::Bot;
 use teloxide::payloads::{EditMessageTextSetters, SendDocumentSetters, SendMessageSetters};
 use teloxide::prelude::Requester;
 use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId};
+use tokio::sync::watch;
 
 /// An inline button: its label and the callback data it sends back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +58,7 @@ pub struct TelegramMessenger {
     bot: Bot,
     chat: ChatId,
     errors: Option<IntCounterVec>,
+    stop: Option<watch::Receiver<bool>>,
 }
 
 impl TelegramMessenger {
@@ -66,7 +68,16 @@ impl TelegramMessenger {
             bot: Bot::new(credential).set_api_url(api_url),
             chat: ChatId(owner),
             errors: None,
+            stop: None,
         }
+    }
+
+    /// Gives up waiting to try a request again once `stop` turns true: a
+    /// process asked to stop does not hold on for a minute to reach a
+    /// gateway that is away.
+    pub fn stopping_on(mut self, stop: watch::Receiver<bool>) -> Self {
+        self.stop = Some(stop);
+        self
     }
 
     /// Counts failed requests in `errors` by kind (`rate_limited` for each
@@ -109,11 +120,27 @@ fn not_connected(error: &teloxide::RequestError) -> bool {
     matches!(error, teloxide::RequestError::Network(e) if e.is_connect())
 }
 
+/// Waits `pause`; false when `stop` turned true first (or already was).
+async fn paused(pause: std::time::Duration, stop: Option<&watch::Receiver<bool>>) -> bool {
+    let Some(stop) = stop else {
+        tokio::time::sleep(pause).await;
+        return true;
+    };
+    let mut stop = stop.clone();
+    tokio::select! {
+        () = tokio::time::sleep(pause) => {}
+        _ = stop.wait_for(|stop| *stop) => return false,
+    }
+    !*stop.borrow()
+}
+
 /// Sends a request, waiting as long as a 429's `retry_after` asks before
 /// trying again, a few times at most; a request that could not connect
-/// is tried again for about a minute.
+/// is tried again for about a minute. Once `stop` turns true, the request
+/// is not tried again.
 pub(crate) async fn with_retry_after<T, F, Fut>(
     errors: Option<&IntCounterVec>,
+    stop: Option<&watch::Receiver<bool>>,
     mut request: F,
 ) -> Result<T, Error>
 where
@@ -128,13 +155,17 @@ where
             Err(teloxide::RequestError::RetryAfter(wait)) if attempt < ATTEMPTS => {
                 count(errors, "rate_limited");
                 tracing::warn!(retry_after = ?wait.duration(), "Telegram asks to slow down");
-                tokio::time::sleep(wait.duration()).await;
+                if !paused(wait.duration(), stop).await {
+                    return Err(Error(teloxide::RequestError::RetryAfter(wait)));
+                }
                 attempt += 1;
             }
             Err(error) if not_connected(&error) && unreachable < UNREACHABLE_ATTEMPTS => {
                 count(errors, "unreachable");
                 tracing::warn!(retry_in = ?pause, "the Telegram API cannot be reached");
-                tokio::time::sleep(pause).await;
+                if !paused(pause, stop).await {
+                    return Err(Error(error));
+                }
                 pause = (pause * 2).min(UNREACHABLE_MAX_PAUSE);
                 unreachable += 1;
             }
@@ -155,7 +186,7 @@ where
 #[async_trait]
 impl Messenger for TelegramMessenger {
     async fn send_file(&self, name: String, bytes: Vec<u8>, caption: String) -> Result<(), Error> {
-        with_retry_after(self.errors.as_ref(), || {
+        with_retry_after(self.errors.as_ref(), self.stop.as_ref(), || {
             let file = InputFile::memory(bytes.clone()).file_name(name.clone());
             self.bot
                 .send_document(self.chat, file)
@@ -168,7 +199,7 @@ impl Messenger for TelegramMessenger {
 
     async fn send(&self, text: String, buttons: Vec<Vec<Button>>) -> Result<i32, Error> {
         let markup = keyboard(buttons);
-        let message = with_retry_after(self.errors.as_ref(), || {
+        let message = with_retry_after(self.errors.as_ref(), self.stop.as_ref(), || {
             self.bot
                 .send_message(self.chat, text.clone())
                 .reply_markup(markup.clone())
@@ -185,7 +216,7 @@ impl Messenger for TelegramMessenger {
         buttons: Vec<Vec<Button>>,
     ) -> Result<(), Error> {
         let markup = keyboard(buttons);
-        with_retry_after(self.errors.as_ref(), || {
+        with_retry_after(self.errors.as_ref(), self.stop.as_ref(), || {
             self.bot
                 .edit_message_text(self.chat, MessageId(message), text.clone())
                 .reply_markup(markup.clone())
@@ -224,7 +255,7 @@ mod tests {
     async fn a_request_that_cannot_connect_is_tried_again() {
         let errors = counter();
         let tries = AtomicU32::new(0);
-        let sent = with_retry_after(Some(&errors), || async {
+        let sent = with_retry_after(Some(&errors), None, || async {
             if tries.fetch_add(1, Ordering::SeqCst) < 3 {
                 Err(refused().await)
             } else {
@@ -243,7 +274,7 @@ mod tests {
         let errors = counter();
         let tries = AtomicU32::new(0);
         let started = tokio::time::Instant::now();
-        let result: Result<(), _> = with_retry_after(Some(&errors), || async {
+        let result: Result<(), _> = with_retry_after(Some(&errors), None, || async {
             tries.fetch_add(1, Ordering::SeqCst);
             Err(refused().await)
         })
@@ -255,6 +286,27 @@ mod tests {
         assert!(
             (Duration::from_secs(40)..Duration::from_secs(90)).contains(&waited),
             "{waited:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_ends_the_tries_at_once() {
+        let (stop, stopped) = watch::channel(false);
+        let tries = AtomicU32::new(0);
+        let started = tokio::time::Instant::now();
+        let result: Result<(), _> = with_retry_after(None, Some(&stopped), || async {
+            if tries.fetch_add(1, Ordering::SeqCst) == 1 {
+                let _ = stop.send(true);
+            }
+            Err(refused().await)
+        })
+        .await;
+        assert!(result.is_err());
+        assert_eq!(tries.load(Ordering::SeqCst), 2);
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
         );
     }
 }

@@ -11,5 +11,6 @@ pub mod run;
 pub mod runtime;
 pub mod settings;
 pub mod status;
+pub mod volume;
 
 pub use settings::Settings;

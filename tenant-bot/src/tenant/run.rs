@@ -29,6 +29,11 @@ use crate::whatsapp::fake::Fake;
 /// retry later.
 const QUEUE: usize = 64;
 
+/// How long a stopping tenant waits for its work to wind down (a job's
+/// current item recorded, a pairing ended) before it stops anyway: well
+/// within the 30 s Kubernetes gives a pod before it kills it.
+const STOP_GRACE: Duration = Duration::from_secs(20);
+
 /// Runs the tenant until SIGTERM or Ctrl-C.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let secret = std::fs::read_to_string(&settings.secret_file)
@@ -42,8 +47,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .parse()
         .context("the Telegram API URL is not a URL")?;
 
-    std::fs::create_dir_all(&settings.data_dir)
-        .with_context(|| format!("cannot create {}", settings.data_dir.display()))?;
+    super::volume::prepare(&settings.data_dir)?;
     if let Some(seed_dir) = &settings.seed_dir {
         unpack_seed(seed_dir, &settings);
     }
@@ -54,7 +58,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let whatsapp: Arc<dyn WhatsApp> = match settings.whatsapp_backend {
         Backend::Fake => {
             warn!("using the fake WhatsApp backend; for tests only");
-            let backend = Arc::new(Fake::persistent(settings.fake_state())?);
+            // Its state where the session store would be, as the store's
+            // kind of file.
+            let backend = Arc::new(Fake::persistent(settings.whatsmeow_db())?);
             fake = Some(backend.clone());
             backend
         }
@@ -73,6 +79,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         None
     };
 
+    let (stop, stopped) = watch::channel(false);
     let runtime = Arc::new(Runtime {
         phone: settings.phone.clone(),
         default_language: settings.language,
@@ -81,7 +88,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         whatsapp: whatsapp.clone(),
         messenger: Arc::new(
             TelegramMessenger::new(api_url.clone(), &credential, settings.owner)
-                .with_error_counter(metrics.telegram_errors.clone()),
+                .with_error_counter(metrics.telegram_errors.clone())
+                .stopping_on(stopped.clone()),
         ),
         bot: Bot::new(&credential).set_api_url(api_url),
         refresh_every: (settings.groups_refresh > 0)
@@ -93,7 +101,6 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         metrics: metrics.clone(),
     });
 
-    let (stop, stopped) = watch::channel(false);
     tokio::spawn(crate::shutdown::signals(stop.clone()));
     if settings.exit_with_parent {
         tokio::spawn(stop_with_parent(stop.clone()));
@@ -132,13 +139,23 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let server = tokio::spawn(server.into_future().instrument(info_span!("http")));
 
     ready.store(true, Ordering::Release);
-    runtime.run(updates_rx, stopped, session_tx).await;
+    let running = runtime.run(updates_rx, stopped.clone(), session_tx);
+    tokio::select! {
+        () = running => {}
+        () = grace_after(stopped) => warn!(grace = ?STOP_GRACE, "work did not wind down in time; stopping anyway"),
+    }
     let _ = stop.send(true);
     if let Ok(Err(error)) = server.await {
         warn!(error = %crds::naming::Redacted(&error), "HTTP server failed");
     }
     info!("stopped");
     Ok(())
+}
+
+/// Resolves [`STOP_GRACE`] after `stop` turns true.
+async fn grace_after(mut stop: watch::Receiver<bool>) {
+    crate::shutdown::requested(&mut stop).await;
+    tokio::time::sleep(STOP_GRACE).await;
 }
 
 /// Unpacks an imported account's seed into an empty data directory. A

@@ -295,21 +295,25 @@ impl Runtime {
                 }
             }
             Event::Disconnected => self.set(state, Session::Disconnected, tx).await,
+            // The account's status first: telling the owner may wait on a
+            // gateway that is away, and the status must not.
             Event::LoggedOut => {
-                if state.session != Session::LoggedOut {
+                let news = state.session != Session::LoggedOut;
+                self.set(state, Session::LoggedOut, tx).await;
+                if news {
+                    self.log("logged_out", "").await;
                     let text = self.text(state, "notice-logged-out", &[("phone", &masked)]);
                     self.say(text, vec![]).await;
-                    self.log("logged_out", "").await;
                 }
-                self.set(state, Session::LoggedOut, tx).await;
             }
             Event::Banned { .. } => {
-                if state.session != Session::Banned {
+                let news = state.session != Session::Banned;
+                self.set(state, Session::Banned, tx).await;
+                if news {
+                    self.log("banned", "").await;
                     let text = self.text(state, "notice-banned", &[("phone", &masked)]);
                     self.say(text, vec![]).await;
-                    self.log("banned", "").await;
                 }
-                self.set(state, Session::Banned, tx).await;
             }
         }
     }

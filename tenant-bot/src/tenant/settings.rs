@@ -99,17 +99,6 @@ impl Settings {
             .join(naming::whatsmeow_db_file(self.owner, &self.phone))
     }
 
-    /// Where the fake WhatsApp keeps its state, next to the real files.
-    pub fn fake_state(&self) -> PathBuf {
-        // Named like the real store, so accounts sharing a folder (one
-        // owner's, in a standalone install) keep apart.
-        self.data_dir.join(format!(
-            "fake-whatsapp-{}-{}.json",
-            self.owner,
-            self.phone.as_str()
-        ))
-    }
-
     /// The bot's own data, under its established name.
     pub fn bot_data_db(&self) -> PathBuf {
         self.data_dir

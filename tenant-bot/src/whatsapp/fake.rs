@@ -5,7 +5,9 @@
 //! latency, logout and bans are injected; groups have members, admins,
 //! settings, invite links and join requests. Given a state file, every
 //! change is saved to it, so the fake survives a restart of the tenant the
-//! way a real session does.
+//! way a real session does. The file is an SQLite database, as a real
+//! session store is, and a tenant gives it the session store's name: a
+//! volume holds the same files whichever WhatsApp serves the account.
 //!
 //! Numbers follow fixed rules so tests can predict outcomes: numbers
 //! ending in `999` are not on WhatsApp, numbers ending in `888` only
@@ -72,14 +74,13 @@ impl Fake {
         Self::with_state(State::default(), None)
     }
 
-    /// A fake that loads its state from `path` (when the file exists) and
-    /// saves every change to it.
+    /// A fake that loads its state from the SQLite file at `path` (when
+    /// it exists) and saves every change to it.
     pub fn persistent(path: impl Into<PathBuf>) -> std::io::Result<Self> {
         let path = path.into();
-        let state = match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(std::io::Error::other)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::default(),
-            Err(e) => return Err(e),
+        let state = match state_file::load(&path)? {
+            Some(bytes) => serde_json::from_slice(&bytes).map_err(std::io::Error::other)?,
+            None => State::default(),
         };
         Ok(Self::with_state(state, Some(path)))
     }
@@ -278,10 +279,8 @@ impl Fake {
         // Only a change is saved: WhatsApp's servers do not write to the
         // tenant's volume when they are only asked.
         if after != before {
-            // Write then rename, so a crash never leaves half a file.
-            let tmp = path.with_extension("tmp");
-            let saved = std::fs::write(&tmp, after).and_then(|()| std::fs::rename(&tmp, path));
-            if let Err(e) = saved {
+            // One transaction: a crash never leaves half a state.
+            if let Err(e) = state_file::save(path, &after) {
                 return Err(Error::Transient(format!("fake state not saved: {e}")));
             }
         }
@@ -369,3 +368,39 @@ mod port;
 
 #[cfg(test)]
 mod tests;
+
+/// The fake's state as one row of an SQLite file.
+mod state_file {
+    use std::path::Path;
+
+    use rusqlite::{Connection, OpenFlags, OptionalExtension};
+
+    const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS fake_session (id INTEGER PRIMARY KEY CHECK (id = 1), state BLOB NOT NULL)";
+
+    /// The saved state, or `None` when there is no file yet.
+    pub(super) fn load(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let connection = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(std::io::Error::other)?;
+        connection
+            .query_row("SELECT state FROM fake_session WHERE id = 1", [], |row| {
+                row.get(0)
+            })
+            .optional()
+            .map_err(std::io::Error::other)
+    }
+
+    /// Replaces the saved state with `state`.
+    pub(super) fn save(path: &Path, state: &[u8]) -> rusqlite::Result<()> {
+        let connection = Connection::open(path)?;
+        connection.execute(SCHEMA, [])?;
+        connection.execute(
+            "INSERT INTO fake_session (id, state) VALUES (1, ?1) \
+             ON CONFLICT (id) DO UPDATE SET state = excluded.state",
+            [state],
+        )?;
+        Ok(())
+    }
+}

@@ -231,7 +231,7 @@ async fn invites_joins_requests_and_messages() {
 #[tokio::test]
 async fn a_state_file_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("fake-whatsapp.json");
+    let path = dir.path().join("whatsmeow-1-62812.db");
     let group = {
         let fake = Fake::persistent(&path).unwrap();
         fake.request_pairing_code(&phone()).await.unwrap();
@@ -251,8 +251,28 @@ async fn a_state_file_survives_a_restart() {
 #[tokio::test]
 async fn a_corrupt_state_file_is_an_error_not_a_reset() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("fake-whatsapp.json");
-    std::fs::write(&path, b"{not json").unwrap();
+    let path = dir.path().join("whatsmeow-1-62812.db");
+    std::fs::write(&path, b"{not a database").unwrap();
     assert!(Fake::persistent(&path).is_err());
-    assert_eq!(std::fs::read(&path).unwrap(), b"{not json");
+    assert_eq!(std::fs::read(&path).unwrap(), b"{not a database");
+
+    // A database that holds no fake session (a real store, say) is not
+    // taken for one either.
+    let other = dir.path().join("whatsmeow-2-62812.db");
+    rusqlite::Connection::open(&other)
+        .unwrap()
+        .execute("CREATE TABLE whatsmeow_device (jid TEXT)", [])
+        .unwrap();
+    assert!(Fake::persistent(&other).is_err());
+}
+
+#[tokio::test]
+async fn the_state_file_is_an_sqlite_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("whatsmeow-1-62812.db");
+    let fake = Fake::persistent(&path).unwrap();
+    fake.request_pairing_code(&phone()).await.unwrap();
+    fake.enter_code().unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.starts_with(b"SQLite format 3\0"));
 }
