@@ -23,9 +23,9 @@ help: ## List the targets.
 run: ## The product on this machine, no cluster: PAWANG_BOT_TOKEN=<token> make run (data in ./data)
 	$(CARGO) run --locked --release -q -p tenant-bot -- standalone
 
-run-cluster: controlplane ## The Kubernetes shape on this machine: a local control plane, the operator, the front door, tenants as processes.
-	$(CARGO) build --locked -p operator -p tenant-bot
-	$(CARGO) run --locked -q -p tests --bin pawang-local
+run-cluster: controlplane node image-dev ## The Kubernetes shape on this machine (as root): a local cluster with a node, the operator, the front door; tenants are real pods.
+	$(CARGO) build --locked -p operator -p tenant-bot -p tests --bin pawang-local --bin operator --bin tenant-bot
+	$(SANDBOX) --egress $(CARGO_TARGET_DIR)/debug/pawang-local
 
 test: fmt-check clippy unit e2e ## Everything CI checks: format, lints, unit and end-to-end tests.
 
@@ -41,10 +41,15 @@ clippy: ## Lint every crate and target, warnings as errors.
 unit: ## Unit and component tests; no cluster needed.
 	$(CARGO) test --locked
 
+# Each test binary runs in a sandbox of its own (network and mount
+# namespaces), where its cluster and node live and die with it.
 SANDBOX := $(CURDIR)/$(CONTROLPLANE)/sandbox.sh
-e2e: controlplane node image-dev ## End-to-end tests against a local control plane; the image they check.
+e2e: controlplane node image-dev ## End-to-end tests (as root) against a local cluster whose node runs the pods.
+	@# The sandboxes have no way out: what the tests fetch is fetched first.
+	@$(CONTROLPLANE)/monitoring-crds.sh >/dev/null
 	$(CARGO) build --locked -p operator -p tenant-bot
-	$(CARGO) test --locked -p tests
+	$(CARGO) test --locked -p tests --no-run
+	CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER=$(SANDBOX) $(CARGO) test --locked -p tests
 
 bench-operator: controlplane ## Benchmark: 1,000 accounts at once; prints time to converge, writes, peak RSS.
 	$(CARGO) build --locked --release -p operator

@@ -236,7 +236,7 @@ fn ms(d: Duration) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let cluster = Cluster::shared();
+    let cluster = Cluster::control_plane();
     let client = cluster.client().await.unwrap();
     cluster.install_crd(&client).await.unwrap();
     let ns = cluster
@@ -263,7 +263,7 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let secret_file = dir.path().join("webhook-secret");
     std::fs::write(&secret_file, WEBHOOK_SECRET).unwrap();
-    let kubeconfig = front_door::identity(&client, &ns).await;
+    let kubeconfig = front_door::identity_in(cluster, &client, &ns).await;
     let door = FrontDoor::start(front_door::Options {
         namespace: ns.clone(),
         kubeconfig,

@@ -48,7 +48,7 @@ async fn all_children(client: &Client, ns: &str) -> usize {
 
 #[tokio::main]
 async fn main() {
-    let cluster = Cluster::shared();
+    let cluster = Cluster::control_plane();
     let client = cluster.client().await.unwrap();
     cluster.install_crd(&client).await.unwrap();
     let ns = cluster.namespace(&client, "bench-operator").await.unwrap();

@@ -1,13 +1,20 @@
-//! The local control plane as the tests see it: one per test binary, a
-//! fresh namespace per test.
+//! The local cluster as the tests see it: one per test binary, a fresh
+//! namespace per test.
 //!
 //! The first test to ask starts `controlplane/cluster.sh` with a pipe on its
 //! standard input. The pipe's writing end lives in a static, so it closes
 //! only when the test process ends, however it ends; the script then stops
-//! every process and removes its state. Set `PAWANG_KUBECONFIG` to run the
-//! tests against a control plane that is already up (`make cluster`).
-//! A test that stops and starts the API server takes one of its own
-//! ([`Cluster::own`]).
+//! every process and removes its state.
+//!
+//! [`Cluster::shared`] has a node: pods really run, from the images built
+//! here (`make image-dev`). The node lives in the test binary's sandbox
+//! (`controlplane/sandbox.sh`, which `make e2e` runs every test binary
+//! in), so the test process reaches pods, Services and the cluster's DNS
+//! as a node's own processes do. [`Cluster::control_plane`] has none, for
+//! benchmarks that need many accounts and no pods, and say so. Set
+//! `PAWANG_KUBECONFIG` to run the tests against a cluster that is already
+//! up (`make cluster`, joined with `sandbox.sh --join`). A test that stops
+//! and starts the API server takes one of its own ([`Cluster::own`]).
 
 use std::io::Write;
 use std::io::{BufRead, BufReader};
@@ -58,11 +65,16 @@ pub enum Error {
 /// Result of the harness' helpers.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// A control plane the tests can reach.
+/// The node's address: its bridge, the pods' gateway. The test process's
+/// own servers (the front door's gateway, say) are reached there by pods.
+pub const NODE_IP: &str = "10.88.0.1";
+
+/// A control plane the tests can reach, with or without a node.
 #[derive(Debug)]
 pub struct Cluster {
     kubeconfig: PathBuf,
     bin_dir: PathBuf,
+    node: bool,
     /// The script's pipes: commands go in, answers come out, and closing
     /// the input tells it to tear down.
     lifeline: Option<Mutex<Lifeline>>,
@@ -76,6 +88,7 @@ struct Lifeline {
 }
 
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+static CONTROL_PLANE: OnceLock<Cluster> = OnceLock::new();
 static NAMESPACES: AtomicU32 = AtomicU32::new(0);
 
 /// The control plane scripts of this checkout: where Cargo runs the tests
@@ -88,49 +101,87 @@ fn controlplane_dir() -> PathBuf {
 }
 
 impl Cluster {
-    /// The control plane of this test binary, started on first use.
+    /// The cluster of this test binary, with its node, started on first
+    /// use.
     ///
     /// # Panics
-    /// When the control plane cannot be built or started: no test can run
-    /// without it, and the panic carries the script's reason.
+    /// When the cluster cannot be built or started, or the test does not
+    /// run in a sandbox: no test can run without it, and the panic carries
+    /// the reason.
     pub fn shared() -> &'static Self {
-        CLUSTER.get_or_init(|| match Self::start() {
+        CLUSTER.get_or_init(|| match Self::start(true) {
+            Ok(cluster) => cluster,
+            Err(reason) => panic!("local cluster unavailable: {reason}"),
+        })
+    }
+
+    /// A control plane without a node, started on first use: for tests
+    /// and benchmarks whose subject is the operator's work on many
+    /// accounts, where running every account's pod would cost minutes and
+    /// show nothing more.
+    ///
+    /// # Panics
+    /// When the control plane cannot be built or started.
+    pub fn control_plane() -> &'static Self {
+        CONTROL_PLANE.get_or_init(|| match Self::start(false) {
             Ok(cluster) => cluster,
             Err(reason) => panic!("local control plane unavailable: {reason}"),
         })
     }
 
-    /// A control plane of the caller's own, never one already up
+    /// A cluster of the caller's own, with its node, never one already up
     /// (`PAWANG_KUBECONFIG` is not looked at), for a test that stops and
-    /// starts it; torn down when dropped.
+    /// starts its parts; torn down when dropped. The sandbox holds one node
+    /// at a time: a test binary that takes its own cluster uses no shared
+    /// one.
     ///
     /// # Panics
-    /// When the control plane cannot be built or started.
+    /// As [`Cluster::shared`].
     pub fn own() -> Self {
-        let started = build_controlplane().and_then(Self::start_in);
-        started.unwrap_or_else(|reason| panic!("local control plane unavailable: {reason}"))
+        let started = build_controlplane().and_then(|bin| Self::start_in(bin, true));
+        started.unwrap_or_else(|reason| panic!("local cluster unavailable: {reason}"))
     }
 
-    fn start() -> std::result::Result<Self, String> {
+    fn start(node: bool) -> std::result::Result<Self, String> {
         let bin_dir = build_controlplane()?;
         if let Some(kubeconfig) = std::env::var_os("PAWANG_KUBECONFIG") {
             return Ok(Self {
                 kubeconfig: kubeconfig.into(),
                 bin_dir,
+                node,
                 lifeline: None,
             });
         }
-        Self::start_in(bin_dir)
+        Self::start_in(bin_dir, node)
     }
 
-    fn start_in(bin_dir: PathBuf) -> std::result::Result<Self, String> {
+    fn start_in(bin_dir: PathBuf, node: bool) -> std::result::Result<Self, String> {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or_default();
         let state =
             std::env::temp_dir().join(format!("pawang-cluster-{}-{nanos}", std::process::id()));
-        let mut child = Command::new(controlplane_dir().join("cluster.sh"))
+        let mut script = Command::new(controlplane_dir().join("cluster.sh"));
+        if node {
+            if std::env::var_os("PAWANG_SANDBOX").is_none() {
+                return Err(
+                    "the node runs in a sandbox of its own: run the end-to-end tests with \
+                     `make e2e`, or as root with \
+                     CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER=tests/controlplane/sandbox.sh"
+                        .to_owned(),
+                );
+            }
+            let image = tenant_image_archive();
+            if !image.exists() {
+                return Err(format!(
+                    "no image at {}: build it with `make image-dev`",
+                    image.display()
+                ));
+            }
+            script.arg("--node").arg("--image").arg(image);
+        }
+        let mut child = script
             .arg(&state)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -162,6 +213,7 @@ impl Cluster {
         Ok(Self {
             kubeconfig,
             bin_dir,
+            node,
             lifeline: Some(Mutex::new(Lifeline {
                 _child: child,
                 commands: stdin,
@@ -187,6 +239,45 @@ impl Cluster {
     /// As [`Cluster::stop_api_server`].
     pub fn start_api_server(&self) {
         self.tell("start", "started");
+    }
+
+    /// Kills containerd alone (SIGKILL); containers keep running.
+    ///
+    /// # Panics
+    /// As [`Cluster::stop_api_server`], and on a cluster without a node.
+    pub fn stop_containerd(&self) {
+        self.tell("stop-containerd", "containerd-stopped");
+    }
+
+    /// Starts containerd again on its data.
+    ///
+    /// # Panics
+    /// As [`Cluster::stop_containerd`].
+    pub fn start_containerd(&self) {
+        self.tell("start-containerd", "containerd-started");
+    }
+
+    /// Stops the whole node as in a power cut: the kubelet, kube-proxy,
+    /// containerd and every container are killed, and what a reboot takes
+    /// (runtime state, pods' network namespaces) is gone. Data stays.
+    ///
+    /// # Panics
+    /// As [`Cluster::stop_containerd`].
+    pub fn stop_node(&self) {
+        self.tell("stop-node", "node-stopped");
+    }
+
+    /// Starts the node again on its data, and returns once it is Ready.
+    ///
+    /// # Panics
+    /// As [`Cluster::stop_containerd`].
+    pub fn start_node(&self) {
+        self.tell("start-node", "node-started");
+    }
+
+    /// Whether pods run on this cluster.
+    pub fn has_node(&self) -> bool {
+        self.node
     }
 
     fn tell(&self, command: &str, answer: &str) {
@@ -318,6 +409,34 @@ impl Cluster {
         .map_err(|source| Error::Wait { what, source })?;
         Ok(())
     }
+}
+
+/// The name of Pawang's image on the node, which the operator runs tenants
+/// from by default.
+pub fn tenant_image() -> String {
+    format!("localhost/pawang:{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// The image archive the node imports: `PAWANG_TEST_IMAGE`, or what
+/// `make image-dev` builds next to this test binary's target directory.
+fn tenant_image_archive() -> PathBuf {
+    if let Some(path) = std::env::var_os("PAWANG_TEST_IMAGE") {
+        return path.into();
+    }
+    let exe = std::env::current_exe().unwrap_or_default();
+    // <target>/debug/deps/<test> or <target>/debug/<binary>
+    let profile = exe
+        .ancestors()
+        .find(|dir| {
+            dir.file_name()
+                .is_some_and(|n| n == "debug" || n == "release")
+        })
+        .unwrap_or(Path::new("."));
+    profile
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("image")
+        .join(format!("pawang-{}-dev.oci.tar", env!("CARGO_PKG_VERSION")))
 }
 
 /// Builds the control plane binaries, or finds them in the cache, and

@@ -10,12 +10,13 @@ pub mod cluster;
 pub mod fake_telegram;
 pub mod front_door;
 pub mod hygiene;
-pub mod local_tenants;
 pub mod operator;
 pub mod owner;
 pub mod process;
+pub mod stack;
 pub mod standalone;
 pub mod stub_tenant;
+pub mod tenants;
 pub mod wait;
 
 pub use cluster::Cluster;

@@ -7,6 +7,11 @@
 //! under the chart's own identity; an upgrade updates the CRD and keeps the
 //! install key; an uninstall keeps the CRD, the accounts and their volumes;
 //! the plain manifests are what the chart renders.
+//!
+//! Its control plane has no node: the chart's pods are admitted but not
+//! run, so that the test's own operator process is the only one serving
+//! its namespace. Installing the chart onto a node, its pods running, is
+//! the next step.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write as _;
@@ -58,13 +63,13 @@ fn ok(output: Output, what: &str) -> String {
 }
 
 fn helm(args: &[&str]) -> Output {
-    let mut command = Cluster::shared().command("helm");
+    let mut command = Cluster::control_plane().command("helm");
     command.args(args);
     run(command, None)
 }
 
 fn kubectl(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut command = Cluster::shared().command("kubectl");
+    let mut command = Cluster::control_plane().command("kubectl");
     command.args(args);
     run(command, stdin)
 }
@@ -99,7 +104,7 @@ fn monitoring_crds() {
 
 /// A namespace that enforces and warns about Pod Security "restricted".
 async fn namespace(test: &str) -> String {
-    let cluster = Cluster::shared();
+    let cluster = Cluster::control_plane();
     let client = cluster.client().await.unwrap();
     let ns = cluster.namespace(&client, test).await.unwrap();
     ok(
@@ -537,7 +542,7 @@ async fn install_upgrade_and_uninstall() {
         "create token",
     );
     let kubeconfig = tests::cluster::kubeconfig_with_token(
-        Cluster::shared().kubeconfig(),
+        Cluster::control_plane().kubeconfig(),
         token.trim(),
         std::env::temp_dir().join(format!("pawang-chart-operator-{ns}.kubeconfig")),
     );
@@ -674,7 +679,7 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 
 #[tokio::test]
 async fn the_plain_manifests_are_what_the_chart_renders() {
-    let helm = Cluster::shared().bin_dir().join("helm");
+    let helm = Cluster::control_plane().bin_dir().join("helm");
     let mut command = Command::new(root().join("charts/render-manifests.sh"));
     command.env("HELM", helm);
     let rendered = ok(run(command, None), "render-manifests.sh");

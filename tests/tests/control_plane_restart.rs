@@ -1,6 +1,7 @@
 //! The API server and etcd crash and come back while accounts are being
-//! created and a job runs. The test has a control plane of its own, since
-//! it stops it.
+//! created and a job runs in a tenant's pod. The test has a cluster of its
+//! own, since it stops its control plane; the node goes on meanwhile, as a
+//! real one would.
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Mutex;
@@ -11,9 +12,9 @@ use kube::api::{Api, ListParams, PostParams};
 use tests::chat::{button, message_id, press, said, said_after, text, to};
 use tests::fake_telegram::FakeTelegram;
 use tests::front_door::{self, BOT_TOKEN, FrontDoor};
-use tests::local_tenants::{self, LocalTenants};
 use tests::operator::INSTALL_KEY;
-use tests::process::free_address;
+use tests::stack::node_address;
+use tests::tenants::Tenants;
 use tests::wait::{wait_until, wait_until_for};
 use tests::{Cluster, Operator};
 
@@ -35,22 +36,19 @@ async fn the_api_server_and_etcd_restarting_lose_and_double_nothing() {
     let ns = cluster.namespace(&client, "restart").await.unwrap();
     let accounts: Api<WhatsAppAccount> = Api::namespaced(client.clone(), &ns);
     let telegram = FakeTelegram::start(&[BOT_TOKEN]).await;
-    let gateway = free_address();
-    let tenants = LocalTenants::start(
-        client.clone(),
-        local_tenants::Options {
-            namespace: ns.clone(),
-            install_key: INSTALL_KEY.to_owned(),
-            gateway_url: format!("http://{gateway}"),
-            dir: std::env::temp_dir().join(format!("pawang-tenants-{ns}")),
-            backend: "fake".to_owned(),
-            pairing_timeout: 180,
-            kubeconfig: cluster.kubeconfig().to_owned(),
-        },
-    )
-    .await;
-    let template = tenants.url_template();
-    let operator_flags = ["--tenant-url-template", template.as_str()];
+    let gateway = node_address(&cluster);
+    let tenants = Tenants::new(client.clone(), &ns, INSTALL_KEY);
+    let template = Tenants::url_template();
+    let gateway_url = format!("http://{gateway}");
+    let gateway_port = gateway.port().to_string();
+    let operator_flags = [
+        "--tenant-whatsapp-backend",
+        "fake",
+        "--telegram-gateway-url",
+        gateway_url.as_str(),
+        "--telegram-gateway-port",
+        gateway_port.as_str(),
+    ];
     let operator = Mutex::new(Operator::start(&cluster, &ns, &operator_flags));
     let kubeconfig = front_door::identity_in(&cluster, &client, &ns).await;
     let door = FrontDoor::start(front_door::Options {
@@ -188,13 +186,7 @@ async fn the_api_server_and_etcd_restarting_lose_and_double_nothing() {
 }
 
 /// `/pair`s `number` for `owner` through Telegram and enters the code.
-async fn link(
-    telegram: &FakeTelegram,
-    tenants: &LocalTenants,
-    owner: i64,
-    number: &str,
-    account: &str,
-) {
+async fn link(telegram: &FakeTelegram, tenants: &Tenants, owner: i64, number: &str, account: &str) {
     let calls = telegram.calls().len();
     telegram.push_update(text(owner, &format!("/pair {number}")));
     said_after(telegram, calls, owner, "Pairing code").await;

@@ -10,9 +10,9 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::api::ListParams;
 use kube::{Api, ResourceExt};
 use tests::cluster::Cluster;
-use tests::local_tenants::{self, LocalTenants};
 use tests::operator::{INSTALL_KEY, Operator};
 use tests::process::workspace_binary;
+use tests::tenants::Tenants;
 use tests::wait::wait_until;
 
 use crate::operator::env;
@@ -87,27 +87,10 @@ async fn imported_accounts_start_paired_and_their_seeds_are_removed() {
     );
     assert!(secrets.list(&seeds).await.unwrap().items.is_empty());
 
-    let tenants_dir = std::env::temp_dir().join(format!("pawang-tenants-{}", env.ns));
-    let tenants = LocalTenants::start(
-        env.client.clone(),
-        local_tenants::Options {
-            namespace: env.ns.clone(),
-            install_key: INSTALL_KEY.to_owned(),
-            // No front door: the tenants have nothing to tell anyone here.
-            gateway_url: "http://127.0.0.1:9".to_owned(),
-            dir: tenants_dir.clone(),
-            // The real store: the imported session must load through it.
-            backend: "whatsapp-rust".to_owned(),
-            pairing_timeout: 180,
-            kubeconfig: Cluster::shared().kubeconfig().to_owned(),
-        },
-    )
-    .await;
-    let operator = Operator::start(
-        Cluster::shared(),
-        &env.ns,
-        &["--tenant-url-template", &tenants.url_template()],
-    );
+    // The real store: the imported session must load through it. No
+    // front door: the tenants have nothing to tell anyone here.
+    let tenants = Tenants::new(env.client.clone(), &env.ns, INSTALL_KEY);
+    let operator = Operator::start(Cluster::shared(), &env.ns, &[]);
 
     let said = import(&old, &env.ns, &[]);
     assert_eq!(said.matches("imported into namespace").count(), 2, "{said}");
@@ -152,7 +135,7 @@ async fn imported_accounts_start_paired_and_their_seeds_are_removed() {
                 .then_some(())
         })
         .await;
-        let log = tenants.log(name);
+        let log = tenants.log(name).await;
         assert!(log.contains("imported files unpacked"), "{log}");
         assert!(!log.contains("pairing code"), "{log}");
         let digits = name.trim_start_matches("wa-");
@@ -163,13 +146,11 @@ async fn imported_accounts_start_paired_and_their_seeds_are_removed() {
 
     // The owner's old activity log came along in the account's own data.
     let (digits, owner) = LINKED[0];
-    let store = tenant_bot::store::Store::open(
-        tenants_dir
-            .join(format!("wa-{digits}"))
-            .join(format!("bot_data-{owner}-{digits}.db")),
-    )
-    .await
-    .unwrap();
+    let volume = tenants.volume_dir(&format!("wa-{digits}")).await;
+    let store =
+        tenant_bot::store::Store::open(volume.join(format!("bot_data-{owner}-{digits}.db")))
+            .await
+            .unwrap();
     let imported = store.recent_activity(10).await.unwrap();
     let kinds: Vec<&str> = imported.iter().map(|a| a.kind.as_str()).collect();
     assert_eq!(kinds, ["imported", "imported"]);

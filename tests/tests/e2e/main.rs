@@ -8,6 +8,7 @@ mod control_plane;
 mod front_door;
 mod import;
 mod monitoring;
+mod node;
 mod operator;
 mod tenant_status;
 mod whatsapp_account;

@@ -9,8 +9,8 @@ use tests::wait::wait_until;
 
 use tests::chat::text;
 
-use crate::front_door::stack;
 use crate::operator::{OWNER, create};
+use tests::stack::stack;
 
 /// The metric names in a scrape, histograms with their series' suffixes.
 fn exported(scrape: &str) -> BTreeSet<String> {

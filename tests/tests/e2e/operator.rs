@@ -9,7 +9,7 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::wait::await_condition;
-use kube::{Client, Resource, ResourceExt};
+use kube::{Resource, ResourceExt};
 use serde_json::json;
 use tests::cluster::DEADLINE;
 use tests::operator::INSTALL_KEY;
@@ -18,25 +18,7 @@ use tests::{Cluster, Object, Operator, audit, stub_tenant};
 
 pub(crate) const OWNER: i64 = 555_000_111;
 
-/// A fresh namespace with the CRD and an operator serving it.
-pub(crate) struct Env {
-    pub(crate) client: Client,
-    pub(crate) ns: String,
-    pub(crate) accounts: Api<WhatsAppAccount>,
-}
-
-pub(crate) async fn env(test: &str) -> Env {
-    let cluster = Cluster::shared();
-    let client = cluster.client().await.unwrap();
-    cluster.install_crd(&client).await.unwrap();
-    let ns = cluster.namespace(&client, test).await.unwrap();
-    let accounts = Api::namespaced(client.clone(), &ns);
-    Env {
-        client,
-        ns,
-        accounts,
-    }
-}
+pub(crate) use tests::stack::{Env, env, phase_is, status_where};
 
 /// The fictional number `4477009000NN` (a range kept for drama).
 pub(crate) fn phone(n: u32) -> String {
@@ -66,53 +48,6 @@ where
     .unwrap_or_else(|_| panic!("{what} not created within {DEADLINE:?}"))
     .unwrap()
     .unwrap_or_else(|| panic!("{what} vanished"))
-}
-
-/// Waits until the account's status satisfies `check`.
-pub(crate) async fn status_where(
-    env: &Env,
-    name: &str,
-    what: &str,
-    check: impl Fn(&WhatsAppAccount) -> bool,
-) -> WhatsAppAccount {
-    tokio::time::timeout(
-        DEADLINE,
-        await_condition(env.accounts.clone(), name, |a: Option<&WhatsAppAccount>| {
-            a.is_some_and(&check)
-        }),
-    )
-    .await
-    .unwrap_or_else(|_| panic!("{name}: {what} not within {DEADLINE:?}"))
-    .unwrap()
-    .unwrap()
-}
-
-pub(crate) fn phase_is(phase: Phase) -> impl Fn(&WhatsAppAccount) -> bool {
-    move |a| a.status.as_ref().and_then(|s| s.phase) == Some(phase)
-}
-
-/// Makes the tenant pod look running and ready, as a kubelet would report
-/// (there is no kubelet here).
-pub(crate) async fn make_pod_ready(env: &Env, name: &str) {
-    let pod_name = format!("{name}-0");
-    exists::<Pod>(env, &pod_name).await;
-    let now = "2026-01-01T00:00:00Z";
-    Api::<Pod>::namespaced(env.client.clone(), &env.ns)
-        .patch_status(
-            &pod_name,
-            &PatchParams::default(),
-            &Patch::Merge(json!({
-                "status": {
-                    "phase": "Running",
-                    "conditions": [
-                        {"type": "Ready", "status": "True", "lastTransitionTime": now},
-                        {"type": "ContainersReady", "status": "True", "lastTransitionTime": now},
-                    ],
-                }
-            })),
-        )
-        .await
-        .unwrap();
 }
 
 fn assert_owned<K: Resource<DynamicType = ()>>(object: &K, account: &WhatsAppAccount) {
@@ -169,14 +104,6 @@ async fn an_account_gets_every_child_and_a_compliant_pod() {
             .is_some_and(|s| s.observed_generation == a.metadata.generation)
     })
     .await;
-    let status = account.status.unwrap();
-    assert_eq!(status.phase, Some(Phase::Provisioning));
-    let ready = status
-        .conditions
-        .iter()
-        .find(|c| c.type_ == "Ready")
-        .unwrap();
-    assert_eq!(ready.status, "False");
     assert!(
         account
             .metadata
@@ -185,15 +112,26 @@ async fn an_account_gets_every_child_and_a_compliant_pod() {
             .contains(&"pawang.dev/cleanup".into())
     );
 
-    // A ready pod makes the account Ready and waiting for pairing.
-    make_pod_ready(&env, &name).await;
-    status_where(
+    // The kubelet runs the pod; once its probes pass, the account is
+    // Ready and waiting for pairing.
+    let account = status_where(
         &env,
         &name,
         "AwaitingPairing",
         phase_is(Phase::AwaitingPairing),
     )
     .await;
+    let ready = account
+        .status
+        .unwrap()
+        .conditions
+        .into_iter()
+        .find(|c| c.type_ == "Ready")
+        .unwrap();
+    assert_eq!(
+        (ready.status.as_str(), ready.reason.as_str()),
+        ("True", "TenantReady")
+    );
     let secret = InstallKey::new(INSTALL_KEY.as_bytes())
         .unwrap()
         .tenant_secret(&name);
@@ -355,7 +293,7 @@ async fn deletion_logs_out_a_ready_tenant_and_removes_everything() {
     );
     let name = create(&env, 1).await.name_any();
     exists::<StatefulSet>(&env, &name).await;
-    make_pod_ready(&env, &name).await;
+    // Ready by its probes on the node; the logout goes to the stub.
     status_where(&env, &name, "Ready", phase_is(Phase::AwaitingPairing)).await;
 
     env.accounts
@@ -533,9 +471,6 @@ async fn an_operator_killed_midway_through_deletions_finishes_them_when_back() {
     let mut first = Operator::start(cluster, &env.ns, &flags);
     futures::future::join_all((0..10).map(|n| create(&env, n))).await;
     let accounts = converged(&env, 10).await;
-    for account in &accounts {
-        make_pod_ready(&env, &account.name_any()).await;
-    }
     let stateful_sets = Api::<StatefulSet>::namespaced(env.client.clone(), &env.ns);
     wait_until("every tenant ready", || async {
         let list = stateful_sets.list(&ListParams::default()).await.ok()?;

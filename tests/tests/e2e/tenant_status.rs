@@ -8,9 +8,11 @@ use kube::config::{AuthInfo, KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config, ResourceExt};
 use serde_json::json;
 use tenant_bot::tenant::status::{Reporter, Session};
-use tests::{Cluster, Operator};
+use tests::operator::INSTALL_KEY;
+use tests::tenants::Tenants;
+use tests::{Cluster, Operator, audit};
 
-use crate::operator::{create, env, exists, make_pod_ready, phase_is, status_where};
+use crate::operator::{create, env, exists, phase_is, phone, status_where};
 
 /// A client that authenticates as the tenant's ServiceAccount, with a
 /// token from the TokenRequest API, as the tenant pod would.
@@ -39,32 +41,24 @@ async fn as_tenant(ns: &str, account: &str) -> Client {
 #[tokio::test]
 async fn the_tenant_reports_its_session_with_its_own_permissions() {
     let env = env("tenant-status").await;
-    let _operator = Operator::start(Cluster::shared(), &env.ns, &[]);
+    let _operator = Operator::start(
+        Cluster::shared(),
+        &env.ns,
+        &["--tenant-whatsapp-backend", "fake"],
+    );
     let mine = create(&env, 1).await.name_any();
     let other = create(&env, 2).await.name_any();
     exists::<RoleBinding>(&env, &mine).await;
+    let tenants = Tenants::new(env.client.clone(), &env.ns, INSTALL_KEY);
 
-    let client = as_tenant(&env.ns, &mine).await;
-    let reporter = Reporter::new(Api::namespaced(client.clone(), &env.ns), &mine);
-    let connected = Session::Connected {
-        jid: "447700900001:1@s.whatsapp.net".into(),
-        push_name: "Toko".into(),
-    };
-    assert!(
-        reporter.report(&connected).await.unwrap(),
-        "first report writes"
-    );
-    assert!(
-        !reporter.report(&connected).await.unwrap(),
-        "an unchanged session writes nothing"
-    );
-
-    // The operator reads the tenant's conditions into the phase.
-    make_pod_ready(&env, &mine).await;
+    // The tenant in its pod, with its pod's token, reports the pairing;
+    // the operator reads its conditions into the phase.
+    tenants.enter_code(&mine).await;
     let account = status_where(&env, &mine, "Connected", phase_is(Phase::Connected)).await;
     let status = account.status.unwrap();
-    assert_eq!(status.jid.as_deref(), Some("447700900001:1@s.whatsapp.net"));
-    assert_eq!(status.push_name.as_deref(), Some("Toko"));
+    let jid = format!("{}:1@s.whatsapp.net", phone(1));
+    assert_eq!(status.jid.as_deref(), Some(jid.as_str()));
+    assert_eq!(status.push_name.as_deref(), Some("Fake account"));
     assert!(status.paired_at.is_some());
     // Both writers' conditions are there, neither overwrote the other.
     let mut types: Vec<_> = status.conditions.iter().map(|c| c.type_.as_str()).collect();
@@ -73,8 +67,40 @@ async fn the_tenant_reports_its_session_with_its_own_permissions() {
         types,
         ["Connected", "Paired", "Progressing", "Ready", "Suspended"]
     );
+    // What the tenant wrote came as its own ServiceAccount, to its own
+    // status and nothing else.
+    let user = format!("system:serviceaccount:{}:{mine}", env.ns);
+    let writes: Vec<_> = audit::requests(&Cluster::shared().audit_log())
+        .into_iter()
+        .filter(|r| r.user == user && r.is_write())
+        .collect();
+    assert!(!writes.is_empty());
+    for write in &writes {
+        assert_eq!(
+            (
+                write.resource.as_str(),
+                write.subresource.as_str(),
+                write.name.as_str()
+            ),
+            ("whatsappaccounts", "status", mine.as_str()),
+            "{write:?}"
+        );
+    }
 
-    reporter.report(&Session::LoggedOut).await.unwrap();
+    // The same session reported again writes nothing.
+    let client = as_tenant(&env.ns, &mine).await;
+    let reporter = Reporter::new(Api::namespaced(client.clone(), &env.ns), &mine);
+    let connected = Session::Connected {
+        jid: jid.clone(),
+        push_name: "Fake account".into(),
+    };
+    assert!(
+        !reporter.report(&connected).await.unwrap(),
+        "an unchanged session writes nothing"
+    );
+
+    // Logged out from the phone: the tenant says so.
+    tenants.log_out_from_phone(&mine).await;
     status_where(&env, &mine, "LoggedOut", phase_is(Phase::LoggedOut)).await;
 
     // The same credentials cannot touch another account.
