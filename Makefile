@@ -15,7 +15,7 @@ endif
 CARGO ?= cargo
 CONTROLPLANE := tests/controlplane
 
-.PHONY: test fmt-check clippy unit e2e controlplane node image image-dev cluster crds fmt help run run-cluster bench bench-operator bench-front-door bench-jobs bench-footprint bench-load fuzz fuzz-guided manifests
+.PHONY: test fmt-check clippy unit e2e controlplane node image image-dev cluster crds fmt help run run-cluster bench bench-operator bench-front-door bench-jobs bench-footprint bench-node bench-load fuzz fuzz-guided manifests
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -50,6 +50,7 @@ e2e: controlplane node image-dev ## End-to-end tests (as root) against a local c
 	$(CARGO) build --locked -p operator -p tenant-bot
 	$(CARGO) test --locked -p tests --no-run
 	CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER=$(SANDBOX) $(CARGO) test --locked -p tests
+	@$(CONTROLPLANE)/leftovers.sh
 
 bench-operator: controlplane ## Benchmark: 1,000 accounts at once; prints time to converge, writes, peak RSS.
 	$(CARGO) build --locked --release -p operator
@@ -82,17 +83,23 @@ fuzz-guided: ## Coverage-guided fuzzing (cargo-fuzz, libFuzzer, nightly compiler
 		CARGO_TARGET_DIR=$(CACHE_ROOT)/target/fuzz-nightly cargo +nightly fuzz run --sanitizer none $$t fuzz/corpus/$$t fuzz/seeds/$$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 || exit 1; \
 	done
 
+bench-node: controlplane node image-dev ## Benchmark (as root): ten paired tenants on the node; resident memory of the node's parts and of each tenant pod.
+	$(CARGO) build --locked -p operator -p tenant-bot
+	PAWANG_BENCH_OUT=$(CARGO_TARGET_DIR)/bench-node.json CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER=$(SANDBOX) \
+		$(CARGO) bench --locked --profile dev -p tests --bench node
+
 bench-load: ## Benchmark: the load test (200 users at once through a standalone install), its figures kept.
 	$(CARGO) build --locked -p tenant-bot
 	PAWANG_BENCH_OUT=$(CARGO_TARGET_DIR)/bench-load.json $(CARGO) test --locked -p tests --test load -- --nocapture
 
-BENCH_RESULTS := operator front_door jobs footprint load
+BENCH_RESULTS := operator front_door jobs footprint node load
 bench: ## Every benchmark, then bench/report.md (each figure against its baseline) and bench/report.json.
 	@for b in $(BENCH_RESULTS); do rm -f $(CARGO_TARGET_DIR)/bench-$${b//_/-}.json; done
 	-$(MAKE) --no-print-directory bench-operator
 	-$(MAKE) --no-print-directory bench-front-door
 	-$(MAKE) --no-print-directory bench-jobs
 	-$(MAKE) --no-print-directory bench-footprint
+	-$(MAKE) --no-print-directory bench-node
 	-$(MAKE) --no-print-directory bench-load
 	$(CARGO) run --locked -q -p tests --bin bench-report -- --baselines bench/baselines.json --out bench \
 		$(foreach b,$(BENCH_RESULTS),$(b)=$(CARGO_TARGET_DIR)/bench-$(subst _,-,$(b)).json)

@@ -70,6 +70,8 @@ if $node; then
     [[ -n "${PAWANG_SANDBOX:-}" && "$(readlink /proc/self/ns/net)" != "$(readlink /proc/1/ns/net)" ]] ||
         die "--node needs a sandbox of its own: run through $here/sandbox.sh"
     ip link show cni0 >/dev/null 2>&1 && die "this sandbox has a node already"
+    [[ -f /sys/fs/cgroup/cgroup.controllers ]] &&
+        die "this host has only cgroup v2; the node here is made for cgroup v1 (or hybrid) hosts"
     for image in "${images[@]}"; do
         [[ -f "$image" ]] || die "no image archive at $image (make image-dev builds the tests' one)"
     done
@@ -663,11 +665,14 @@ log "up in $dir (apiserver https://127.0.0.1:$api_port$($node && echo ", node $n
 echo "ready $kubeconfig"
 
 if $foreground; then
-    # `wait` returns when a signal arrives; the traps then clean up.
-    while true; do
-        wait "${pid[etcd]}" || true
-        kill -0 "${pid[etcd]}" 2>/dev/null || { show_logs; die "etcd exited"; }
+    # A short sleep in the background and `wait` for it: a signal ends the
+    # wait at once, and the traps clean up.
+    while kill -0 "${pid[etcd]}" 2>/dev/null; do
+        sleep 1 &
+        wait $! || true
     done
+    show_logs
+    die "etcd exited"
 else
     while read -r command; do
         case "$command" in

@@ -190,14 +190,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PAWANG_SANDBOX="$name" nsenter --net="/run/netns/$name" -- \
+# The command leads a process group of its own (setsid does not fork
+# here: a background job is no group leader).
+PAWANG_SANDBOX="$name" setsid nsenter --net="/run/netns/$name" -- \
     unshare --mount --propagation private -- "$0" --inside "$state" "$@" &
 child=$!
 echo "$child" >"$state/pid"
-# Ctrl-C and SIGTERM go to the command, which decides how to end; the
-# cleanup follows.
-trap 'kill -INT "$child" 2>/dev/null || true' INT
-trap 'kill -TERM "$child" 2>/dev/null || true' TERM
+# Ctrl-C and SIGTERM reach the command and everything it started as
+# SIGTERM (a background job ignores SIGINT); each part decides how to end,
+# and the cleanup follows.
+trap 'kill -TERM -- "-$child" 2>/dev/null || true' INT TERM
 status=0
 while true; do
     wait "$child" && status=0 || status=$?

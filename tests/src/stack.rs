@@ -7,6 +7,7 @@
 use std::net::SocketAddr;
 
 use crds::{Phase, WhatsAppAccount};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::runtime::wait::await_condition;
 use kube::{Api, Client};
 
@@ -95,6 +96,22 @@ pub fn phase_is(phase: Phase) -> impl Fn(&WhatsAppAccount) -> bool {
     move |a| a.status.as_ref().and_then(|s| s.phase) == Some(phase)
 }
 
+/// Whether an account failed, its Ready condition saying `reason`.
+pub fn failed_because(reason: &'static str) -> impl Fn(&WhatsAppAccount) -> bool {
+    move |a| phase_is(Phase::Failed)(a) && ready_condition(a).is_some_and(|c| c.reason == reason)
+}
+
+/// The account's Ready condition, as the operator last wrote it.
+pub fn ready_condition(account: &WhatsAppAccount) -> Option<Condition> {
+    account
+        .status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == crds::condition::READY)
+        .cloned()
+}
+
 /// The product running for one test.
 #[derive(Debug)]
 pub struct Stack {
@@ -135,7 +152,13 @@ impl Drop for Stack {
         else {
             return;
         };
-        let logs = String::from_utf8_lossy(&output.stdout);
+        // A pod deleted during the test has no log left; the kubelet says
+        // so, naming the container by its id.
+        let logs: String = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter(|l| !l.starts_with("unable to retrieve container logs for "))
+            .map(|l| format!("{l}\n"))
+            .collect();
         crate::hygiene::assert_clean(&format!("the tenants in {}", self.env.ns), &logs, &[]);
     }
 }

@@ -25,7 +25,9 @@ use tests::cluster::DEADLINE;
 use tests::tenants::Tenants;
 use tests::wait::{wait_until, wait_until_for};
 
-use tests::stack::{Env, Stack, env, link, phase_is, stack, status_where};
+use tests::stack::{
+    Env, Stack, env, failed_because, link, phase_is, ready_condition, stack, status_where,
+};
 
 use crate::operator::OWNER;
 
@@ -183,6 +185,26 @@ async fn an_owner_pairs_and_the_tenant_runs_as_a_restricted_pod_on_its_own_volum
     stack.telegram.push_update(text(owner, "/menu"));
     said(&stack.telegram, owner, "Dashboard").await;
     stack.tenants.assert_log_clean(account).await;
+
+    // Nothing leaves the sandbox: neither the node (this process is on
+    // it) nor the pod, whose way out is the node, has a route out.
+    let outside: std::net::SocketAddr = "203.0.113.1:443".parse().unwrap();
+    let refused = std::net::TcpStream::connect_timeout(&outside, Duration::from_secs(5))
+        .expect_err("a connection out of the sandbox");
+    assert_eq!(
+        refused.kind(),
+        std::io::ErrorKind::NetworkUnreachable,
+        "{refused}"
+    );
+    let pid = processes[0];
+    let from_pod = std::process::Command::new("nsenter")
+        .arg(format!("--net=/proc/{pid}/ns/net"))
+        .args(["--", "bash", "-c", "exec 3<>/dev/tcp/203.0.113.1/443"])
+        .output()
+        .unwrap();
+    assert!(!from_pod.status.success());
+    let said = String::from_utf8_lossy(&from_pod.stderr);
+    assert!(said.contains("unreachable"), "{said}");
 }
 
 #[tokio::test]
@@ -383,22 +405,14 @@ async fn an_image_that_is_not_there_is_told_on_the_account() {
         &["--tenant-image", "localhost/pawang:0.0.0-not-built"],
     );
     let name = create_account(&env, "6281200000205", None).await;
-    let account = status_where(&env, &name, "failed for its image", |a| {
-        a.status.as_ref().is_some_and(|s| {
-            s.phase == Some(Phase::Failed)
-                && s.conditions
-                    .iter()
-                    .any(|c| c.type_ == "Ready" && c.reason == "ImageUnavailable")
-        })
-    })
+    let account = status_where(
+        &env,
+        &name,
+        "failed for its image",
+        failed_because("ImageUnavailable"),
+    )
     .await;
-    let ready = account
-        .status
-        .unwrap()
-        .conditions
-        .into_iter()
-        .find(|c| c.type_ == "Ready")
-        .unwrap();
+    let ready = ready_condition(&account).unwrap();
     assert!(
         ready.message.contains("localhost/pawang:0.0.0-not-built"),
         "{}",
@@ -435,22 +449,14 @@ async fn a_volume_the_tenant_cannot_write_is_told_on_the_account() {
     // kube-controller-manager's hostpath provisioner makes root's folders,
     // and ignores fsGroup.
     let name = create_account(&env, "6281200000206", Some("hostpath-root")).await;
-    let account = status_where(&env, &name, "failed for its volume", |a| {
-        a.status.as_ref().is_some_and(|s| {
-            s.phase == Some(Phase::Failed)
-                && s.conditions
-                    .iter()
-                    .any(|c| c.type_ == "Ready" && c.reason == "TenantCrashLooping")
-        })
-    })
+    let account = status_where(
+        &env,
+        &name,
+        "failed for its volume",
+        failed_because("TenantCrashLooping"),
+    )
     .await;
-    let ready = account
-        .status
-        .unwrap()
-        .conditions
-        .into_iter()
-        .find(|c| c.type_ == "Ready")
-        .unwrap();
+    let ready = ready_condition(&account).unwrap();
     for said in ["/data is not writable", "uid 65532", "belongs to uid 0"] {
         assert!(ready.message.contains(said), "{said}: {}", ready.message);
     }

@@ -18,7 +18,7 @@ use tests::{Cluster, Object, Operator, audit, stub_tenant};
 
 pub(crate) const OWNER: i64 = 555_000_111;
 
-pub(crate) use tests::stack::{Env, env, phase_is, status_where};
+pub(crate) use tests::stack::{Env, env, phase_is, ready_condition, status_where};
 
 /// The fictional number `4477009000NN` (a range kept for drama).
 pub(crate) fn phone(n: u32) -> String {
@@ -121,13 +121,7 @@ async fn an_account_gets_every_child_and_a_compliant_pod() {
         phase_is(Phase::AwaitingPairing),
     )
     .await;
-    let ready = account
-        .status
-        .unwrap()
-        .conditions
-        .into_iter()
-        .find(|c| c.type_ == "Ready")
-        .unwrap();
+    let ready = ready_condition(&account).unwrap();
     assert_eq!(
         (ready.status.as_str(), ready.reason.as_str()),
         ("True", "TenantReady")
@@ -622,13 +616,7 @@ async fn accounts_beyond_the_limit_wait_for_a_place() {
     let second = create(&env, 2).await.name_any();
 
     let account = status_where(&env, &second, "Failed", phase_is(Phase::Failed)).await;
-    let ready = account
-        .status
-        .unwrap()
-        .conditions
-        .into_iter()
-        .find(|c| c.type_ == "Ready")
-        .unwrap();
+    let ready = ready_condition(&account).unwrap();
     assert_eq!(
         (ready.status.as_str(), ready.reason.as_str()),
         ("False", "QuotaExceeded")
