@@ -215,15 +215,7 @@ pub async fn serve_with(
     let main_listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
-    let servers = [
-        serve(main_listener, main, stopped.clone(), "http"),
-        serve(
-            gateway_listener,
-            gateway.router(),
-            stopped.clone(),
-            "gateway",
-        ),
-    ];
+    let main_server = serve(main_listener, main, stopped.clone(), "http");
     info!(listen = %settings.listen, gateway = %settings.gateway_listen, "serving");
 
     let mut waiting = stopped.clone();
@@ -231,6 +223,19 @@ pub async fn serve_with(
         synced = accounts.ready() => anyhow::ensure!(synced, "the account cache never filled"),
         () = shutdown::requested(&mut waiting) => return Ok(()),
     }
+    // The gateway answers only once it knows every account: before, a
+    // tenant's call (right after this front door restarted) would be
+    // refused as unknown and its message lost. Its port is bound already,
+    // so such calls wait in the queue of connections meanwhile.
+    let servers = [
+        main_server,
+        serve(
+            gateway_listener,
+            gateway.router(),
+            stopped.clone(),
+            "gateway",
+        ),
+    ];
     ready.store(true, Ordering::Release);
     let direct = Direct::new(&settings.telegram_api_url, &token);
     direct.set_commands(&catalog).await;
