@@ -5,10 +5,12 @@
 #   /usr/local/bin/tenant-bot  the front door (`tenant-bot front-door`) and
 #                              every tenant (`tenant-bot tenant ...`)
 #
-# Build:  docker build -t pawang:0.1.0 .
+# Build:  docker build -t localhost/pawang:0.1.0 .
 # The tag must match the crate version: the operator's default tenant image
-# is `pawang:<crate version>` (operator/src/settings.rs, `--tenant-image`,
-# PAWANG_TENANT_IMAGE), and the chart deploys the same tag.
+# is `localhost/pawang:<crate version>` (operator/src/settings.rs,
+# `--tenant-image`, PAWANG_TENANT_IMAGE), and the chart deploys the same.
+# `make image` builds the same image without Docker (image/build.sh), and a
+# test (tests/tests/image.rs) keeps the two alike.
 
 # At least 1.95: besides the workspace's own rust-version, Cargo.lock needs
 # it (the whatsapp-rust 0.7 crates need 1.94, and parking_lot 0.13, through
