@@ -81,8 +81,19 @@ async fn main() {
     eprintln!("  front door log: {}", door.log_path().display());
     eprintln!("  metrics:        http://{}/metrics", door.address);
     eprintln!("Press Ctrl-C to stop; everything is removed.");
-    let _ = tokio::signal::ctrl_c().await;
+    stopped().await;
     eprintln!("Stopping…");
     drop(door);
     drop(operator);
+}
+
+/// Ctrl-C, or the TERM the sandbox passes on when its terminal's Ctrl-C
+/// reaches it instead.
+async fn stopped() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("TERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
 }
