@@ -153,14 +153,15 @@ impl FrontDoor {
         let address = free_address();
         let log = dir.join("front-door.log");
         let out = std::fs::File::create(&log).expect("log");
-        let child = Command::new(workspace_binary("tenant-bot"))
+        let mut command = Command::new(workspace_binary("tenant-bot"));
+        // What the product logs by default, unless asked for more.
+        match std::env::var("PAWANG_FRONT_DOOR_LOG") {
+            Ok(filter) => command.env("RUST_LOG", filter),
+            Err(_) => command.env_remove("RUST_LOG"),
+        };
+        let child = command
             .arg("front-door")
             .env("KUBECONFIG", &options.kubeconfig)
-            .env(
-                "RUST_LOG",
-                std::env::var("PAWANG_FRONT_DOOR_LOG")
-                    .unwrap_or_else(|_| "info,kube=warn".to_owned()),
-            )
             .arg("--bot-token-file")
             .arg(&token)
             .arg("--install-key-file")

@@ -46,13 +46,14 @@ impl Operator {
             .expect("install key");
         let address = free_address();
         let log = std::fs::File::create(dir.join("operator.log")).expect("log file");
-        let child = Command::new(workspace_binary("operator"))
+        let mut command = Command::new(workspace_binary("operator"));
+        // What the product logs by default, unless asked for more.
+        match std::env::var("PAWANG_OPERATOR_LOG") {
+            Ok(filter) => command.env("RUST_LOG", filter),
+            Err(_) => command.env_remove("RUST_LOG"),
+        };
+        let child = command
             .env("KUBECONFIG", kubeconfig)
-            .env(
-                "RUST_LOG",
-                std::env::var("PAWANG_OPERATOR_LOG")
-                    .unwrap_or_else(|_| "info,kube=warn".to_owned()),
-            )
             .env_remove("POD_NAME")
             .args(["--namespace", namespace])
             .arg("--install-key-file")

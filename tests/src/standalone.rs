@@ -24,7 +24,7 @@ impl Standalone {
         let child = Command::new(workspace_binary("tenant-bot"))
             .arg("standalone")
             .env("PAWANG_BOT_TOKEN", BOT_TOKEN)
-            .env("RUST_LOG", "info")
+            .env_remove("RUST_LOG")
             .arg("--data-dir")
             .arg(data)
             .args(["--telegram-api-url", &telegram.url()])
