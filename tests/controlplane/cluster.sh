@@ -35,6 +35,8 @@
 #                        containerd, every container killed, runtime state
 #                        gone as after a reboot, data kept  -> node-stopped
 #       start-node       starts the node again on its data  -> node-started
+#       tag-image SOURCE TARGET
+#                        names an image of the node's anew  -> image-tagged
 #   - with --foreground, until SIGINT or SIGTERM.
 # Either way every process is stopped, every mount and cgroup removed and
 # DIR deleted (set PAWANG_KEEP_CLUSTER=1 to keep DIR for a post-mortem).
@@ -674,7 +676,7 @@ if $foreground; then
     show_logs
     die "etcd exited"
 else
-    while read -r command; do
+    while read -r command arguments; do
         case "$command" in
             stop) stop_control_plane; log "API server and etcd stopped"; echo stopped ;;
             start) start_control_plane; log "API server and etcd started"; echo started ;;
@@ -691,6 +693,11 @@ else
             start-node)
                 $node || die "no node"
                 start_node; log "node started"; echo node-started ;;
+            tag-image)
+                $node || die "no node"
+                read -r source target <<<"$arguments"
+                ctr_k8s images tag --force "$source" "$target" >&2
+                log "image $target tagged"; echo image-tagged ;;
             *) log "unknown command: $command" ;;
         esac
     done

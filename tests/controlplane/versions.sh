@@ -28,3 +28,8 @@ POD_CIDR=10.88.0.0/16
 SERVICE_CIDR=10.0.0.0/24
 CLUSTER_DNS_IP=10.0.0.10
 CLUSTER_DOMAIN=cluster.local
+
+# Monitoring (build-monitoring.sh): the Prometheus server and promtool, from
+# Prometheus's Go module (its v0.3xx.y versions are releases v3.xx.y).
+PROMETHEUS_VERSION=v0.316.0
+MONITORING_BIN="${CACHE_ROOT}/monitoring/prometheus-${PROMETHEUS_VERSION}/bin"

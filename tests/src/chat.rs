@@ -79,3 +79,38 @@ pub fn button(call: &Call, suffix: &str) -> String {
 pub fn message_id(call: &Call) -> i64 {
     call.params["message_id"].as_i64().unwrap_or(1)
 }
+
+/// The owner's way into a creation of `count` groups named `names` (`Shop
+/// x 12`) on `account`, started at the default pause between groups.
+pub async fn create_groups(
+    telegram: &FakeTelegram,
+    owner: i64,
+    account: &str,
+    names: &str,
+    count: usize,
+) {
+    let calls = telegram.calls().len();
+    telegram.push_update(press(owner, &format!("{account}|job:create"), 1));
+    said_after(telegram, calls, owner, "Send a base name").await;
+    telegram.push_update(text(owner, names));
+    said_after(telegram, calls, owner, "to each new group").await;
+    telegram.push_update(text(owner, "/skip"));
+    let settings = said_after(telegram, calls, owner, "Settings for the new groups").await;
+    telegram.push_update(press(
+        owner,
+        &button(&settings, "job:set:ok"),
+        message_id(&settings),
+    ));
+    let confirm = said_after(
+        telegram,
+        calls,
+        owner,
+        &format!("Create groups for {count} groups"),
+    )
+    .await;
+    telegram.push_update(press(
+        owner,
+        &button(&confirm, "job:start"),
+        message_id(&confirm),
+    ));
+}

@@ -75,6 +75,8 @@ pub struct Cluster {
     kubeconfig: PathBuf,
     bin_dir: PathBuf,
     node: bool,
+    /// Whether the Prometheus Operator's CRDs are installed.
+    monitoring_crds: OnceLock<()>,
     /// The script's pipes: commands go in, answers come out, and closing
     /// the input tells it to tear down.
     lifeline: Option<Mutex<Lifeline>>,
@@ -149,6 +151,7 @@ impl Cluster {
                 kubeconfig: kubeconfig.into(),
                 bin_dir,
                 node,
+                monitoring_crds: OnceLock::new(),
                 lifeline: None,
             });
         }
@@ -214,6 +217,7 @@ impl Cluster {
             kubeconfig,
             bin_dir,
             node,
+            monitoring_crds: OnceLock::new(),
             lifeline: Some(Mutex::new(Lifeline {
                 _child: child,
                 commands: stdin,
@@ -273,6 +277,15 @@ impl Cluster {
     /// As [`Cluster::stop_containerd`].
     pub fn start_node(&self) {
         self.tell("start-node", "node-started");
+    }
+
+    /// Gives the node's image `source` a second name, `target`, as a push
+    /// of a new version to a registry would.
+    ///
+    /// # Panics
+    /// As [`Cluster::stop_containerd`].
+    pub fn tag_image(&self, source: &str, target: &str) {
+        self.tell(&format!("tag-image {source} {target}"), "image-tagged");
     }
 
     /// Whether pods run on this cluster.
@@ -387,6 +400,32 @@ impl Cluster {
         Ok(name)
     }
 
+    /// Installs the Prometheus Operator's CRDs (ServiceMonitor, PodMonitor,
+    /// PrometheusRule), once per cluster, and waits until they are served.
+    ///
+    /// # Panics
+    /// When they cannot be found or installed.
+    pub fn install_monitoring_crds(&self) {
+        self.monitoring_crds.get_or_init(|| {
+            let script = controlplane_dir().join("monitoring-crds.sh");
+            let dir = crate::cli::ok(
+                crate::cli::run(Command::new(script), None),
+                "monitoring-crds.sh",
+            );
+            let dir = PathBuf::from(dir.trim());
+            for kind in ["servicemonitors", "podmonitors", "prometheusrules"] {
+                let file = dir.join(format!("monitoring.coreos.com_{kind}.yaml"));
+                let mut apply = self.command("kubectl");
+                apply.args(["apply", "--server-side", "-f"]).arg(file);
+                crate::cli::ok(crate::cli::run(apply, None), "install a monitoring CRD");
+                let mut wait = self.command("kubectl");
+                wait.args(["wait", "--for=condition=Established", "--timeout=60s"])
+                    .arg(format!("crd/{kind}.monitoring.coreos.com"));
+                crate::cli::ok(crate::cli::run(wait, None), "a monitoring CRD established");
+            }
+        });
+    }
+
     /// Installs the `WhatsAppAccount` CRD generated from the types and
     /// waits until the API server serves it.
     pub async fn install_crd(&self, client: &Client) -> Result<()> {
@@ -442,18 +481,43 @@ fn tenant_image_archive() -> PathBuf {
 /// Builds the control plane binaries, or finds them in the cache, and
 /// returns their directory.
 fn build_controlplane() -> std::result::Result<PathBuf, String> {
-    let output = Command::new(controlplane_dir().join("build.sh"))
+    built_by("build.sh")
+}
+
+/// The directory of the control plane's binaries (`helm`, `kubectl`, …),
+/// built or found in the cache, for a test that runs them without a
+/// cluster.
+///
+/// # Panics
+/// When they cannot be built.
+pub fn controlplane_bin() -> PathBuf {
+    build_controlplane().unwrap_or_else(|e| panic!("control plane binaries: {e}"))
+}
+
+/// The directory of `prometheus` and `promtool`, built or found in the
+/// cache.
+///
+/// # Panics
+/// When they cannot be built.
+pub fn monitoring_bin() -> PathBuf {
+    built_by("build-monitoring.sh").unwrap_or_else(|e| panic!("Prometheus binaries: {e}"))
+}
+
+/// Runs one of the build scripts, which prints the directory of what it
+/// built (or found in the cache) on its last line.
+fn built_by(script: &str) -> std::result::Result<PathBuf, String> {
+    let output = Command::new(controlplane_dir().join(script))
         .stderr(Stdio::inherit())
         .output()
-        .map_err(|e| format!("cannot run build.sh: {e}"))?;
+        .map_err(|e| format!("cannot run {script}: {e}"))?;
     if !output.status.success() {
-        return Err(format!("build.sh failed with {}", output.status));
+        return Err(format!("{script} failed with {}", output.status));
     }
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .last()
         .map(PathBuf::from)
-        .ok_or_else(|| "build.sh printed no directory".to_owned())
+        .ok_or_else(|| format!("{script} printed no directory"))
 }
 
 /// Writes to `path` a copy of the kubeconfig at `admin` that authenticates

@@ -56,7 +56,13 @@ pub struct FakeTelegram {
 impl FakeTelegram {
     /// Starts on a free loopback port, accepting `tokens`.
     pub async fn start(tokens: &[&str]) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), tokens).await
+    }
+
+    /// Starts on `address` (port 0: a free one), accepting `tokens`: on
+    /// the node's address, pods reach it.
+    pub async fn start_on(address: SocketAddr, tokens: &[&str]) -> Self {
+        let listener = tokio::net::TcpListener::bind(address)
             .await
             .expect("bind the fake Telegram server");
         let fake = Self {

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod chat;
+pub mod cli;
 pub mod cluster;
 pub mod fake_telegram;
 pub mod front_door;
@@ -13,6 +14,7 @@ pub mod hygiene;
 pub mod operator;
 pub mod owner;
 pub mod process;
+pub mod prometheus;
 pub mod stack;
 pub mod standalone;
 pub mod stub_tenant;

@@ -220,12 +220,30 @@ pub fn node_address(cluster: &Cluster) -> SocketAddr {
 /// `/pair`s `number` for `owner` through Telegram, enters the code and
 /// waits until the account is connected and the owner told so.
 pub async fn link(stack: &Stack, owner: i64, number: &str, account: &str) {
-    let before = stack.telegram.calls().len();
-    stack
-        .telegram
-        .push_update(text(owner, &format!("/pair {number}")));
-    let code = stack
-        .telegram
+    link_in(
+        &stack.env,
+        &stack.telegram,
+        &stack.tenants,
+        owner,
+        number,
+        account,
+    )
+    .await;
+}
+
+/// [`link`] for the product however it runs: its namespace, Telegram and
+/// tenants.
+pub async fn link_in(
+    env: &Env,
+    telegram: &FakeTelegram,
+    tenants: &Tenants,
+    owner: i64,
+    number: &str,
+    account: &str,
+) {
+    let before = telegram.calls().len();
+    telegram.push_update(text(owner, &format!("/pair {number}")));
+    let code = telegram
         .wait_for_call("a pairing code", before, |c| {
             c.method == "sendMessage" && to(owner, "Pairing code")(c)
         })
@@ -236,10 +254,10 @@ pub async fn link(stack: &Stack, owner: i64, number: &str, account: &str) {
         Some(format!("{account}|pair:cancel").as_str()),
         "the tenant's buttons name their account"
     );
-    stack.tenants.enter_code(account).await;
-    status_where(&stack.env, account, "connected", phase_is(Phase::Connected)).await;
+    tenants.enter_code(account).await;
+    status_where(env, account, "connected", phase_is(Phase::Connected)).await;
     // Both say so, each in its own time: the tenant that it is connected,
     // the front door that the account is linked.
-    said_after(&stack.telegram, before, owner, "is connected").await;
-    said_after(&stack.telegram, before, owner, "is linked").await;
+    said_after(telegram, before, owner, "is connected").await;
+    said_after(telegram, before, owner, "is linked").await;
 }

@@ -23,6 +23,19 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
+    match wait_until_for_or(what, deadline, check).await {
+        Some(value) => value,
+        None => panic!("{what}: not within {deadline:?}"),
+    }
+}
+
+/// [`wait_until_for`] that gives `None` at the deadline instead of
+/// panicking, for a test that says more about what went wrong.
+pub async fn wait_until_for_or<T, F, Fut>(what: &str, deadline: Duration, check: F) -> Option<T>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
     let poll = async {
         loop {
             if let Some(value) = check().await {
@@ -31,10 +44,11 @@ where
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     };
-    match tokio::time::timeout(deadline, poll).await {
-        Ok(value) => value,
-        Err(_) => panic!("{what}: not within {deadline:?}"),
+    let found = tokio::time::timeout(deadline, poll).await.ok();
+    if found.is_none() {
+        eprintln!("{what}: not within {deadline:?}");
     }
+    found
 }
 
 /// Waits until `GET http://<address>/readyz` answers success.

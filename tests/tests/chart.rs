@@ -14,13 +14,12 @@
 //! the next step.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write as _;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::process::{Command, Output};
 
 use serde_yaml::Value;
 use tests::Cluster;
+use tests::cli::{ok, run};
 use tests::operator::Operator;
 use tests::wait::wait_until;
 
@@ -36,32 +35,6 @@ fn chart() -> PathBuf {
     root().join("charts/pawang")
 }
 
-/// Runs `command`, feeding `stdin`, and returns what it did.
-fn run(mut command: Command, stdin: Option<&str>) -> Output {
-    command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).unwrap();
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
-/// The stdout of a command that must succeed.
-fn ok(output: Output, what: &str) -> String {
-    assert!(
-        output.status.success(),
-        "{what} failed: {}\n{}",
-        String::from_utf8_lossy(&output.stderr),
-        String::from_utf8_lossy(&output.stdout)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 fn helm(args: &[&str]) -> Output {
     let mut command = Cluster::control_plane().command("helm");
     command.args(args);
@@ -72,34 +45,6 @@ fn kubectl(args: &[&str], stdin: Option<&str>) -> Output {
     let mut command = Cluster::control_plane().command("kubectl");
     command.args(args);
     run(command, stdin)
-}
-
-/// The Prometheus Operator's CRDs, installed once for this cluster.
-fn monitoring_crds() {
-    static DONE: OnceLock<()> = OnceLock::new();
-    DONE.get_or_init(|| {
-        let script = root().join("tests/controlplane/monitoring-crds.sh");
-        let dir = ok(run(Command::new(script), None), "monitoring-crds.sh");
-        let dir = PathBuf::from(dir.trim());
-        for kind in ["servicemonitors", "podmonitors", "prometheusrules"] {
-            let file = dir.join(format!("monitoring.coreos.com_{kind}.yaml"));
-            let file = file.to_str().unwrap();
-            ok(
-                kubectl(&["apply", "--server-side", "-f", file], None),
-                "install a monitoring CRD",
-            );
-        }
-        for kind in ["servicemonitors", "podmonitors", "prometheusrules"] {
-            let crd = format!("crd/{kind}.monitoring.coreos.com");
-            ok(
-                kubectl(
-                    &["wait", "--for=condition=Established", &crd, "--timeout=60s"],
-                    None,
-                ),
-                "monitoring CRD established",
-            );
-        }
-    });
 }
 
 /// A namespace that enforces and warns about Pod Security "restricted".
@@ -240,7 +185,7 @@ async fn the_chart_lints() {
 
 #[tokio::test]
 async fn every_value_set_renders_objects_the_api_server_accepts() {
-    monitoring_crds();
+    Cluster::control_plane().install_monitoring_crds();
     let token = format!("telegram.botToken={TOKEN}");
     let sets: [(&str, Vec<&str>, bool); 4] = [
         ("defaults", vec!["--set", &token], false),
@@ -399,7 +344,7 @@ fn exists(ns: &str, object: &str) -> bool {
 
 #[tokio::test]
 async fn install_upgrade_and_uninstall() {
-    monitoring_crds();
+    Cluster::control_plane().install_monitoring_crds();
     let ns = namespace("install").await;
     let chart_dir = chart();
     let chart = chart_dir.to_str().unwrap();

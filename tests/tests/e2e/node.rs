@@ -20,7 +20,7 @@ use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, ResourceExt};
 use tests::Cluster;
-use tests::chat::{button, message_id, press, said, said_after, text};
+use tests::chat::{create_groups, said, said_after, text};
 use tests::cluster::DEADLINE;
 use tests::tenants::Tenants;
 use tests::wait::{wait_until, wait_until_for};
@@ -72,37 +72,6 @@ async fn pod_events(client: &Client, namespace: &str, pod: &str) -> Vec<Event> {
         .await
         .unwrap()
         .items
-}
-
-/// `/groups`, then the owner's way into a group creation of `names`
-/// (`Shop x 12`), started at the default pause between groups.
-async fn create_groups(stack: &Stack, owner: i64, account: &str, names: &str, count: usize) {
-    let calls = stack.telegram.calls().len();
-    stack
-        .telegram
-        .push_update(press(owner, &format!("{account}|job:create"), 1));
-    said_after(&stack.telegram, calls, owner, "Send a base name").await;
-    stack.telegram.push_update(text(owner, names));
-    said_after(&stack.telegram, calls, owner, "to each new group").await;
-    stack.telegram.push_update(text(owner, "/skip"));
-    let settings = said_after(&stack.telegram, calls, owner, "Settings for the new groups").await;
-    stack.telegram.push_update(press(
-        owner,
-        &button(&settings, "job:set:ok"),
-        message_id(&settings),
-    ));
-    let confirm = said_after(
-        &stack.telegram,
-        calls,
-        owner,
-        &format!("Create groups for {count} groups"),
-    )
-    .await;
-    stack.telegram.push_update(press(
-        owner,
-        &button(&confirm, "job:start"),
-        message_id(&confirm),
-    ));
 }
 
 #[tokio::test]
@@ -230,7 +199,7 @@ async fn a_killed_tenant_and_a_deleted_pod_come_back_paired_and_the_job_goes_on(
 
     // Six groups, two seconds apart: the job runs across both.
     const COUNT: usize = 6;
-    create_groups(&stack, owner, account, "Shop x 6", COUNT).await;
+    create_groups(&stack.telegram, owner, account, "Shop x 6", COUNT).await;
     said(&stack.telegram, owner, "Create groups: 1/6").await;
 
     // The process dies without a word; the kubelet starts it again.
@@ -289,7 +258,7 @@ async fn a_stopping_tenant_ends_on_its_own_even_while_telegram_is_away() {
 
     // The front door is gone: the tenant's message about its job finds
     // no gateway, and it tries again for up to a minute.
-    create_groups(&stack, owner, account, "Toko x 3", 3).await;
+    create_groups(&stack.telegram, owner, account, "Toko x 3", 3).await;
     said(&stack.telegram, owner, "Create groups: 1/3").await;
     stack.door.kill();
 
