@@ -98,3 +98,20 @@ capabilities:
   ports:
     - {protocol: TCP, port: 8080}
 {{- end -}}
+
+{{- /*
+NetworkPolicy peers: every pod of other namespaces, and this namespace's
+pods other than tenants (a tenant talks only to the gateway).
+*/ -}}
+{{- define "pawang.notTenants" -}}
+- namespaceSelector:
+    matchExpressions:
+      - key: kubernetes.io/metadata.name
+        operator: NotIn
+        values: [{{ .Release.Namespace | quote }}]
+- podSelector:
+    matchExpressions:
+      - key: app.kubernetes.io/component
+        operator: NotIn
+        values: [tenant]
+{{- end -}}
