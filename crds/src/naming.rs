@@ -127,6 +127,23 @@ impl<T: fmt::Display> fmt::Display for Redacted<T> {
     }
 }
 
+/// Displays an error and each of its causes on one line, `a: b: c`, for
+/// log lines that must say why and not only what.
+#[derive(Debug, Clone, Copy)]
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
 /// The `WhatsAppAccount` name for a phone number: `wa-<digits>`.
 pub fn account_name(phone: &PhoneNumber) -> String {
     format!("{ACCOUNT_NAME_PREFIX}{}", phone.as_str())
@@ -176,6 +193,18 @@ mod tests {
 
     fn phone(s: &str) -> PhoneNumber {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_chain_says_each_cause_in_turn() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("request failed")]
+        struct Outer(#[source] std::io::Error);
+        let error = Outer(std::io::Error::other("connection closed"));
+        assert_eq!(
+            Chain(&error).to_string(),
+            "request failed: connection closed"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crds::naming::{Chain, Redacted};
 use crds::{Language, PhoneNumber};
 use teloxide::Bot;
 use teloxide::prelude::Requester;
@@ -238,7 +239,7 @@ impl Runtime {
 
     async fn say(&self, text: String, buttons: Vec<Vec<Button>>) {
         if let Err(error) = self.messenger.send(text, buttons).await {
-            warn!(error = %crds::naming::Redacted(&error), "cannot message the owner");
+            warn!(error = %Redacted(Chain(&error)), "cannot message the owner");
         }
     }
 
