@@ -2,10 +2,11 @@
 # Builds the local cluster's node and caches it under the user's cache
 # directory, keyed by version (NODE_KEY in versions.sh): kubelet,
 # kube-scheduler and kube-proxy, containerd with ctr and its runc shim, the
-# CNI plugins, CoreDNS, the local-path volume provisioner, and the images
+# CNI plugins, CoreDNS, the local-path volume provisioner, kube-router (for
+# its NetworkPolicy controller alone), and the images
 # the node runs besides Pawang's own (pause, CoreDNS, and busybox for the
 # provisioner's helper pods), each an OCI archive built without a container
-# engine. runc, nftables and conntrack come from the system's packages
+# engine. runc, nftables, conntrack, iptables and ipset come from the system's packages
 # (prerequisites.sh). A warm cache returns at once.
 #
 # Prints the node directory on its last line of stdout: bin/, cni/,
@@ -95,6 +96,11 @@ log "building local-path-provisioner $LOCAL_PATH_VERSION"
 wrapper_module "$work/local-path" node/local-path github.com/rancher/local-path-provisioner "$LOCAL_PATH_VERSION"
 (cd "$work/local-path" && go build -trimpath -ldflags "-s -w" -o "$out/bin/local-path-provisioner" \
     github.com/rancher/local-path-provisioner)
+
+log "building kube-router $KUBE_ROUTER_VERSION (its NetworkPolicy controller is the node's enforcer)"
+wrapper_module "$work/kube-router" node/kube-router github.com/cloudnativelabs/kube-router/v2 "$KUBE_ROUTER_VERSION"
+(cd "$work/kube-router" && go build -trimpath -ldflags "-s -w" -o "$out/bin/kube-router" \
+    github.com/cloudnativelabs/kube-router/v2/cmd/kube-router)
 
 # --- images ---------------------------------------------------------------------
 oci="$here/../../image/oci-archive.sh"

@@ -3,9 +3,10 @@
 # Security and NodeRestriction admission on) and kube-controller-manager,
 # with certificates made by openssl and free ports. With --node, also a node
 # whose pods really run: containerd and runc, the kubelet, kube-proxy
-# (nftables), kube-scheduler, CoreDNS behind the kube-dns Service, and the
-# local-path volume provisioner (the default storage class). Without it
-# pods are created but never run.
+# (nftables), kube-router's firewall enforcing NetworkPolicy,
+# kube-scheduler, CoreDNS behind the kube-dns Service, and the local-path
+# volume provisioner (the default storage class). Without it pods are
+# created but never run.
 #
 #   cluster.sh [--foreground] [--node] [--image FILE]... [--crd FILE]... DIR
 #
@@ -132,6 +133,7 @@ stop_node_processes() {
     [[ "${1:-}" == --kill ]] && how=(--kill)
     halt "${how[@]}" kubelet
     halt "${how[@]}" kube-proxy
+    halt "${how[@]}" kube-router
     halt "${how[@]}" containerd
     local round pids
     for round in 1 2 3 4 5; do
@@ -151,6 +153,11 @@ remove_node_state() {
     rm -rf "$containerd_state"
     nft delete table ip kube-proxy 2>/dev/null || true
     nft delete table ip6 kube-proxy 2>/dev/null || true
+    # kube-router's rules and sets (the sandbox's filter table is the
+    # node's alone).
+    iptables -F 2>/dev/null || true
+    iptables -X 2>/dev/null || true
+    ipset destroy 2>/dev/null || true
 }
 
 remove_cgroups() {
@@ -341,7 +348,14 @@ start_etcd() {
 start_etcd
 
 # --- kube-apiserver -----------------------------------------------------------
-free_port api_port
+if $node; then
+    # The usual port, as NetworkPolicies expect it: pods reach the API
+    # server there after the kubernetes Service's translation. The
+    # sandbox's network is the node's own, so it is free.
+    api_port=6443
+else
+    free_port api_port
+fi
 cat >"$dir/audit-policy.yaml" <<EOF
 apiVersion: audit.k8s.io/v1
 kind: Policy
@@ -610,11 +624,24 @@ EOF
         [[ "$(kubectl get node "$node_name" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" == True ]]
     }
 
+    # NetworkPolicy, enforced by kube-router's firewall (iptables and
+    # ipsets) once the node is registered.
+    free_port kube_router_health_port
+    start_network_policies() {
+        spawn kube-router kube-router --kubeconfig "$kubeconfig" \
+            --run-firewall=true --run-router=false --run-service-proxy=false \
+            --hostname-override "$node_name" \
+            --metrics-port 0 --health-port "$kube_router_health_port"
+        wait_for "NetworkPolicy enforcement" 60 \
+            curl -fsS -o /dev/null "http://127.0.0.1:$kube_router_health_port/healthz"
+    }
+
     start_node() {
         start_containerd
         start_kube_proxy
         start_kubelet
         wait_for "the node" 120 node_ready
+        start_network_policies
     }
 
     start_containerd
@@ -635,6 +662,7 @@ EOF
     start_kube_proxy
     start_kubelet
     wait_for "the node" 120 node_ready
+    start_network_policies
 
     # The cluster's DNS and storage.
     sed -e "s|@COREDNS_IMAGE@|$COREDNS_IMAGE|" -e "s|@CLUSTER_DNS_IP@|$CLUSTER_DNS_IP|" \

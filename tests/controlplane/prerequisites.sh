@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the node and the images need from the system's packages,
-# when it is missing: runc, nftables, iptables, conntrack, iproute2,
+# when it is missing: runc, nftables, iptables, ipset, conntrack, iproute2,
 # util-linux (nsenter, unshare), musl-tools (static binaries), and the Rust
 # target x86_64-unknown-linux-musl. Does nothing when all are there.
 set -euo pipefail
@@ -11,7 +11,7 @@ log() { echo "prerequisites: $*" >&2; }
 declare -A wanted=(
     [runc]=runc [nft]=nftables [iptables]=iptables [conntrack]=conntrack
     [ip]=iproute2 [nsenter]=util-linux [unshare]=util-linux
-    [musl-gcc]=musl-tools [openssl]=openssl [curl]=curl
+    [musl-gcc]=musl-tools [openssl]=openssl [curl]=curl [ipset]=ipset
 )
 missing=()
 for command in "${!wanted[@]}"; do

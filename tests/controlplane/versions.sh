@@ -12,13 +12,17 @@ CONTAINERD_VERSION=v2.4.2
 CNI_PLUGINS_VERSION=v1.10.0
 COREDNS_VERSION=v1.15.0
 LOCAL_PATH_VERSION=v0.0.30
+# The NetworkPolicy enforcer: kube-router's firewall alone (iptables and
+# ipsets), which runs on this kernel; the nftables-queue enforcers need
+# nft_queue, which it lacks.
+KUBE_ROUTER_VERSION=v2.1.0
 # Bump when the node's own sources (node/) change what is built.
 NODE_REVISION=3
 
 CACHE_ROOT="${PAWANG_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pawang}"
 CONTROLPLANE_KEY="k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_helm-${HELM_VERSION}"
 CONTROLPLANE_BIN="${CACHE_ROOT}/controlplane/${CONTROLPLANE_KEY}/bin"
-NODE_KEY="k8s-${K8S_VERSION}_containerd-${CONTAINERD_VERSION}_cni-${CNI_PLUGINS_VERSION}_coredns-${COREDNS_VERSION}_local-path-${LOCAL_PATH_VERSION}_r${NODE_REVISION}"
+NODE_KEY="k8s-${K8S_VERSION}_containerd-${CONTAINERD_VERSION}_cni-${CNI_PLUGINS_VERSION}_coredns-${COREDNS_VERSION}_local-path-${LOCAL_PATH_VERSION}_kube-router-${KUBE_ROUTER_VERSION}_r${NODE_REVISION}"
 NODE_DIR="${CACHE_ROOT}/node/${NODE_KEY}"
 
 # The sandbox's network (sandbox.sh, cluster.sh --node): the node's bridge

@@ -7,12 +7,14 @@
 //! address, the tenants' fake WhatsApp backend).
 //!
 //! One install per cluster (the CRD belongs to one release), so one test
-//! walks through what an install lives through, in order: owners pair;
-//! the leader goes and the other replica takes over; the front door is
-//! replaced while updates flow; the node is drained and uncordoned; the
-//! release is upgraded to a new image tag; what each pod may see and do
-//! is checked, and every pod's log; the release is uninstalled and keeps
-//! what the README says it keeps.
+//! walks through what an install lives through, in order: owners pair; a
+//! real Prometheus scrapes what the chart's monitors select and every
+//! dashboard query has data; the leader hangs and the standby takes over;
+//! the front door is replaced while updates flow; the node is drained and
+//! uncordoned; the release is upgraded to a new image tag; the whole node
+//! stops and starts again on its data; what each pod may see and do is
+//! checked, and every pod's log; the release is uninstalled and keeps what
+//! the README says it keeps.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
@@ -24,7 +26,7 @@ use std::time::Duration;
 use crds::Phase;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{Pod, Secret};
+use k8s_openapi::api::core::v1::{Pod, Secret, Service};
 use kube::api::ListParams;
 use kube::{Api, ResourceExt};
 use nix::sys::signal::Signal;
@@ -197,6 +199,26 @@ impl Installed {
         let account =
             status_where(&self.env, account, "connected", phase_is(Phase::Connected)).await;
         account.status.and_then(|s| s.jid).expect("a linked device")
+    }
+}
+
+impl Drop for Installed {
+    /// A failed test shows every pod's log.
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let names = kubectl(&["get", "pods", "--namespace", &self.env.ns, "-o", "name"]);
+        for name in String::from_utf8_lossy(&names.stdout).lines() {
+            let log = kubectl(&[
+                "logs",
+                "--namespace",
+                &self.env.ns,
+                name,
+                "--all-containers",
+            ]);
+            eprintln!("--- {name}\n{}", String::from_utf8_lossy(&log.stdout));
+        }
     }
 }
 
@@ -415,11 +437,36 @@ async fn the_chart_installed_on_the_node_lives_through_a_cluster_admins_week() {
         "nobody is asked to pair again after a drain or an upgrade"
     );
 
+    // -- The node and everything on it stop as in a power cut and start
+    // again on their data: the chart's pods and the tenants come back,
+    // routing and every account's status intact, nobody pairs again.
+    let codes = installed.telegram.calls().len();
+    env.cluster.stop_node();
+    env.cluster.start_node();
+    installed.rolled_out(OPERATOR, 2).await;
+    installed.rolled_out(FRONT_DOOR, 1).await;
+    for (owner, _, account) in [first, second] {
+        installed
+            .tenant_where(account, "back after the node restarted", |_| true)
+            .await;
+        installed.served(owner).await;
+    }
+    assert_eq!(installed.connected(first.2).await, first_jid);
+    assert_eq!(installed.connected(second.2).await, second_jid);
+    assert_eq!(
+        installed.pairing_codes_since(codes),
+        0,
+        "nobody is asked to pair again after the node restarted"
+    );
+
     // -- What each pod may see and do.
     every_pod_has_its_own_identity(&installed).await;
     a_tenant_may_only_report_its_own_status(&installed, first.2, second.2).await;
     the_bot_token_is_in_the_front_door_alone(&installed).await;
     every_log_is_clean(&installed, &[first.2, second.2]).await;
+
+    // -- Who may talk to whom, as the node enforces the NetworkPolicies.
+    the_network_policies_hold(&installed, first.2, second.2).await;
 
     // -- Uninstall keeps the CRD, the accounts, their volumes and the key.
     ok(
@@ -516,6 +563,198 @@ async fn every_panel_has_data(prometheus: &Prometheus) {
     }
 }
 
+/// An address outside the cluster standing in for WhatsApp's servers
+/// (TEST-NET-3, so never a real one), on the node.
+const WHATSAPP: &str = "203.0.113.7";
+
+/// Whether a TCP connection made from inside `pod`'s network namespace to
+/// `target` opens: the packets leave from the pod's own address, as its
+/// process's would.
+fn connects(pod: &Pod, target: SocketAddr) -> bool {
+    let pid = *processes(pod).first().expect("a process of the pod");
+    let namespace = std::fs::File::open(format!("/proc/{pid}/ns/net")).unwrap();
+    std::thread::spawn(move || {
+        nix::sched::setns(&namespace, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+        std::net::TcpStream::connect_timeout(&target, Duration::from_secs(3)).is_ok()
+    })
+    .join()
+    .unwrap()
+}
+
+fn pod_address(pod: &Pod, port: u16) -> SocketAddr {
+    let ip = pod.status.as_ref().unwrap().pod_ip.as_ref().unwrap();
+    SocketAddr::new(ip.parse().unwrap(), port)
+}
+
+async fn service_address(client: &kube::Client, ns: &str, name: &str, port: u16) -> SocketAddr {
+    let service = Api::<Service>::namespaced(client.clone(), ns)
+        .get(name)
+        .await
+        .unwrap();
+    let ip = service.spec.unwrap().cluster_ip.unwrap();
+    SocketAddr::new(ip.parse().unwrap(), port)
+}
+
+/// Connection attempts from inside the pods, each allowed or denied path
+/// a case: a policy that lets too much or too little through fails.
+async fn the_network_policies_hold(installed: &Installed, own: &str, other: &str) {
+    let env = &installed.env;
+    let ready_one = |pods: Vec<Pod>| pods.into_iter().find(ready).expect("a ready pod");
+    let tenant = installed.tenants.pod(own).await.unwrap();
+    let neighbour = installed.tenants.pod(other).await.unwrap();
+    let operator = ready_one(installed.pods_of("operator").await);
+    let door = ready_one(installed.pods_of("front-door").await);
+    let coredns = ready_one(
+        Api::<Pod>::namespaced(env.client.clone(), "kube-system")
+            .list(&ListParams::default().labels("k8s-app=kube-dns"))
+            .await
+            .unwrap()
+            .items,
+    );
+    let dns = service_address(&env.client, "kube-system", "kube-dns", 53).await;
+    let operator_service = service_address(&env.client, &env.ns, OPERATOR, 8080).await;
+    let door_service = service_address(&env.client, &env.ns, FRONT_DOOR, 8080).await;
+    let gateway_service = service_address(&env.client, &env.ns, FRONT_DOOR, 8081).await;
+    // A tenant's Service is headless: its name is its pod's address.
+    let neighbour_service = tokio::net::lookup_host(format!("{other}.{}.svc:8080", env.ns))
+        .await
+        .unwrap()
+        .next()
+        .unwrap();
+
+    // WhatsApp's stand-in: HTTPS, and another port beside it.
+    ok(
+        run(
+            {
+                let mut ip = std::process::Command::new("ip");
+                ip.args(["address", "replace", &format!("{WHATSAPP}/32"), "dev", "lo"]);
+                ip
+            },
+            None,
+        ),
+        "an address for WhatsApp's stand-in",
+    );
+    let whatsapp = SocketAddr::new(WHATSAPP.parse().unwrap(), 443);
+    let elsewhere = SocketAddr::new(WHATSAPP.parse().unwrap(), 8443);
+    let _listeners = [
+        std::net::TcpListener::bind(whatsapp).unwrap(),
+        std::net::TcpListener::bind(elsewhere).unwrap(),
+    ];
+
+    let cases: [(&str, &Pod, SocketAddr, bool); 17] = [
+        // What a tenant may reach.
+        ("tenant -> cluster DNS", &tenant, dns, true),
+        (
+            "tenant -> front door gateway (Service)",
+            &tenant,
+            gateway_service,
+            true,
+        ),
+        (
+            "tenant -> front door gateway (pod)",
+            &tenant,
+            pod_address(&door, 8081),
+            true,
+        ),
+        ("tenant -> WhatsApp (HTTPS)", &tenant, whatsapp, true),
+        // What it may not.
+        (
+            "tenant -> another tenant's pod",
+            &tenant,
+            pod_address(&neighbour, 8080),
+            false,
+        ),
+        (
+            "tenant -> another tenant's Service",
+            &tenant,
+            neighbour_service,
+            false,
+        ),
+        (
+            "tenant -> operator admin (pod)",
+            &tenant,
+            pod_address(&operator, 8080),
+            false,
+        ),
+        (
+            "tenant -> operator admin (Service)",
+            &tenant,
+            operator_service,
+            false,
+        ),
+        (
+            "tenant -> front door admin (pod)",
+            &tenant,
+            pod_address(&door, 8080),
+            false,
+        ),
+        (
+            "tenant -> front door admin (Service)",
+            &tenant,
+            door_service,
+            false,
+        ),
+        ("tenant -> outside, not HTTPS", &tenant, elsewhere, false),
+        (
+            "another tenant -> tenant",
+            &neighbour,
+            pod_address(&tenant, 8080),
+            false,
+        ),
+        // Who may reach a tenant.
+        (
+            "front door -> tenant",
+            &door,
+            pod_address(&tenant, 8080),
+            true,
+        ),
+        (
+            "operator -> tenant",
+            &operator,
+            pod_address(&tenant, 8080),
+            true,
+        ),
+        (
+            "another namespace's pod -> tenant",
+            &coredns,
+            pod_address(&tenant, 8080),
+            false,
+        ),
+        // The gateway is the tenants' alone.
+        (
+            "another namespace's pod -> gateway",
+            &coredns,
+            pod_address(&door, 8081),
+            false,
+        ),
+        // Metrics are scraped from other namespaces.
+        (
+            "another namespace's pod -> operator metrics",
+            &coredns,
+            pod_address(&operator, 8080),
+            true,
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (what, from, to, allowed) in cases {
+        let opened = connects(from, to);
+        eprintln!(
+            "policy: {what} ({to}): {}",
+            if opened { "connects" } else { "refused" }
+        );
+        if opened != allowed {
+            wrong.push(format!(
+                "{what} ({to}) {}",
+                if allowed { "refused" } else { "let through" }
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "the NetworkPolicies do not hold: {wrong:#?}"
+    );
+}
+
 fn exists(ns: &str, object: &str) -> bool {
     kubectl(&["get", "--namespace", ns, object])
         .status
@@ -532,6 +771,14 @@ async fn front_door_replaced_while_updates_flow(installed: &Installed, owner: i6
         panic!("one front door pod, not {}", door.len());
     };
     let old = door.name_any();
+    // Its log to the end, for when something goes missing.
+    let old_log = tempfile::NamedTempFile::new().unwrap();
+    let mut following = installed.env.cluster.command("kubectl");
+    following
+        .args(["logs", "--follow", "--namespace", &installed.env.ns, &old])
+        .stdout(old_log.reopen().unwrap())
+        .stderr(std::process::Stdio::null());
+    let mut following = following.spawn().unwrap();
     let before = installed.telegram.calls().len();
     let mut newcomers = Vec::new();
     let mut asks = 0;
@@ -612,8 +859,14 @@ async fn front_door_replaced_while_updates_flow(installed: &Installed, owner: i6
                 String::from_utf8_lossy(&log.stdout)
             ));
         }
-        panic!("{} menus for {asks} asks\n{logs}", menus());
+        let old_log = std::fs::read_to_string(old_log.path()).unwrap_or_default();
+        panic!(
+            "{} menus for {asks} asks\n--- {old} (replaced)\n{old_log}{logs}",
+            menus()
+        );
     }
+    let _ = following.kill();
+    let _ = following.wait();
 }
 
 /// The operator, the front door and each tenant run as their own
@@ -846,7 +1099,12 @@ async fn every_log_is_clean(installed: &Installed, accounts: &[&str]) {
             if previous {
                 args.push("--previous");
             }
-            log.push_str(&ok(kubectl(&args), &format!("the log of {name}")));
+            let output = kubectl(&args);
+            if previous && !output.status.success() {
+                // A run before the node restarted: its log went with it.
+                continue;
+            }
+            log.push_str(&ok(output, &format!("the log of {name}")));
         }
         assert!(
             !log.is_empty() || name.starts_with("wa-"),
