@@ -65,7 +65,7 @@ impl TelegramMessenger {
     /// A messenger for `owner`'s private chat via `api_url`.
     pub fn new(api_url: reqwest::Url, credential: &str, owner: i64) -> Self {
         Self {
-            bot: Bot::new(credential).set_api_url(api_url),
+            bot: gateway_bot(api_url, credential),
             chat: ChatId(owner),
             errors: None,
             stop: None,
@@ -87,6 +87,23 @@ impl TelegramMessenger {
         self.errors = Some(errors);
         self
     }
+}
+
+/// A Bot API client of the gateway at `api_url` that opens a connection
+/// for each request and keeps none. A kept connection to a front door that
+/// is being replaced fails a request after it was written, which cannot
+/// be tried again without risking it twice; a new connection to a front
+/// door that is away fails before anything is sent, and is tried again
+/// (see [`with_retry_after`]). Connections inside the cluster cost little.
+pub fn gateway_bot(api_url: reqwest::Url, credential: &str) -> Bot {
+    let client = teloxide::net::default_reqwest_settings()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap_or_else(|error| {
+            tracing::warn!(%error, "cannot build the gateway's client; keeping connections");
+            teloxide::net::client_from_env()
+        });
+    Bot::with_client(credential, client).set_api_url(api_url)
 }
 
 pub(crate) fn keyboard(rows: Vec<Vec<Button>>) -> InlineKeyboardMarkup {
@@ -113,11 +130,26 @@ const UNREACHABLE_ATTEMPTS: u32 = 12;
 const UNREACHABLE_FIRST_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
 const UNREACHABLE_MAX_PAUSE: std::time::Duration = std::time::Duration::from_secs(8);
 
-/// Whether `error` is a connection that was never made, so the request
-/// was surely not sent and may be tried again without risk of doing it
-/// twice.
+/// Whether `error` says the request was not taken by the gateway, so it
+/// may be tried again without risk of doing it twice: a connection never
+/// made, or (each request has a connection of its own, see
+/// [`gateway_bot`]) one the gateway closed before answering, as a front
+/// door that is stopping does with a request it has not begun.
 fn not_connected(error: &teloxide::RequestError) -> bool {
-    matches!(error, teloxide::RequestError::Network(e) if e.is_connect())
+    let teloxide::RequestError::Network(error) = error else {
+        return false;
+    };
+    if error.is_connect() {
+        return true;
+    }
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(http) = cause.downcast_ref::<hyper::Error>() {
+            return http.is_incomplete_message() || http.is_canceled();
+        }
+        source = cause.source();
+    }
+    false
 }
 
 /// Waits `pause`; false when `stop` turned true first (or already was).
@@ -245,6 +277,48 @@ mod tests {
             .unwrap_err();
         assert!(error.is_connect(), "{error}");
         teloxide::RequestError::Network(Arc::new(error))
+    }
+
+    /// A gateway that reads the first request and closes its connection
+    /// unanswered (a front door stopping), then answers every other one
+    /// as Telegram would; it counts the requests it answered.
+    async fn stopping_then_answering() -> (reqwest::Url, Arc<AtomicU32>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap())
+            .parse()
+            .unwrap();
+        let answered = Arc::new(AtomicU32::new(0));
+        let count = answered.clone();
+        tokio::spawn(async move {
+            let mut first = true;
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let mut request = vec![0; 64 * 1024];
+                let _ = socket.read(&mut request).await;
+                if std::mem::take(&mut first) {
+                    drop(socket);
+                    continue;
+                }
+                count.fetch_add(1, Ordering::SeqCst);
+                let body = r#"{"ok":true,"result":{"message_id":7,"date":0,"chat":{"id":1,"type":"private"},"text":"x"}}"#;
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+            }
+        });
+        (url, answered)
+    }
+
+    #[tokio::test]
+    async fn a_request_the_gateway_closed_unanswered_is_sent_again_once() {
+        let (url, answered) = stopping_then_answering().await;
+        let messenger = TelegramMessenger::new(url, "wa-1:secret", 1);
+        let sent = messenger.send("hello".into(), Vec::new()).await.unwrap();
+        assert_eq!(sent, 7);
+        assert_eq!(answered.load(Ordering::SeqCst), 1);
     }
 
     fn counter() -> IntCounterVec {
