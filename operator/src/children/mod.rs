@@ -20,6 +20,8 @@ use crate::settings::TenantDefaults;
 
 /// The tenant's HTTP port: forwarded Telegram updates, admin calls, probes.
 pub const HTTP_PORT: i32 = 8080;
+/// The tenant's metrics port, for Prometheus (named `metrics`).
+pub const METRICS_PORT: i32 = 9090;
 /// Where the tenant's volume is mounted.
 pub const DATA_DIR: &str = "/data";
 /// Where the tenant's Secret is mounted.

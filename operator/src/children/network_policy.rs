@@ -1,6 +1,7 @@
 //! The tenant's NetworkPolicy: only the front door and the operator may
-//! call it; it may call only DNS, HTTPS (WhatsApp) and the front door's
-//! Telegram gateway.
+//! call its endpoint, and only Prometheus (from another namespace) or the
+//! install's own pods may read its metrics port; it may call only DNS,
+//! HTTPS (WhatsApp) and the front door's Telegram gateway.
 
 use crds::labels;
 use k8s_openapi::api::networking::v1::{
@@ -10,7 +11,7 @@ use k8s_openapi::api::networking::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{HTTP_PORT, Tenant};
+use super::{HTTP_PORT, METRICS_PORT, Tenant};
 
 /// Private ranges left out of "HTTPS anywhere", so a tenant cannot reach
 /// services inside the cluster network over 443.
@@ -26,13 +27,19 @@ pub fn build(tenant: &Tenant<'_>) -> NetworkPolicy {
                 ..LabelSelector::default()
             }),
             policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
-            ingress: Some(vec![NetworkPolicyIngressRule {
-                from: Some(vec![pawang_pods(&[
-                    labels::COMPONENT_FRONT_DOOR,
-                    labels::COMPONENT_OPERATOR,
-                ])]),
-                ports: Some(vec![port("TCP", HTTP_PORT)]),
-            }]),
+            ingress: Some(vec![
+                NetworkPolicyIngressRule {
+                    from: Some(vec![pawang_pods(&[
+                        labels::COMPONENT_FRONT_DOOR,
+                        labels::COMPONENT_OPERATOR,
+                    ])]),
+                    ports: Some(vec![port("TCP", HTTP_PORT)]),
+                },
+                NetworkPolicyIngressRule {
+                    from: Some(vec![other_namespaces(&tenant.namespace), not_tenants()]),
+                    ports: Some(vec![port("TCP", METRICS_PORT)]),
+                },
+            ]),
             egress: Some(vec![
                 NetworkPolicyEgressRule {
                     to: None,
@@ -75,6 +82,36 @@ fn pawang_pods(components: &[&str]) -> NetworkPolicyPeer {
     }
 }
 
+/// Every pod of every namespace but `namespace`.
+fn other_namespaces(namespace: &str) -> NetworkPolicyPeer {
+    NetworkPolicyPeer {
+        namespace_selector: Some(LabelSelector {
+            match_expressions: Some(vec![LabelSelectorRequirement {
+                key: "kubernetes.io/metadata.name".into(),
+                operator: "NotIn".into(),
+                values: Some(vec![namespace.to_owned()]),
+            }]),
+            ..LabelSelector::default()
+        }),
+        ..NetworkPolicyPeer::default()
+    }
+}
+
+/// The pods of the tenant's namespace that are not tenants.
+fn not_tenants() -> NetworkPolicyPeer {
+    NetworkPolicyPeer {
+        pod_selector: Some(LabelSelector {
+            match_expressions: Some(vec![LabelSelectorRequirement {
+                key: labels::COMPONENT.into(),
+                operator: "NotIn".into(),
+                values: Some(vec![labels::COMPONENT_TENANT.into()]),
+            }]),
+            ..LabelSelector::default()
+        }),
+        ..NetworkPolicyPeer::default()
+    }
+}
+
 fn port(protocol: &str, number: i32) -> NetworkPolicyPort {
     NetworkPolicyPort {
         protocol: Some(protocol.into()),
@@ -110,10 +147,36 @@ mod tests {
     }
 
     #[test]
+    fn metrics_are_read_from_other_namespaces_and_by_no_tenant() {
+        let ingress = policy().ingress.unwrap();
+        let metrics = &ingress[1];
+        assert_eq!(ports(&metrics.ports), [("TCP".into(), 9090)]);
+        let from = metrics.from.clone().unwrap();
+        let namespaces = from[0].namespace_selector.clone().unwrap();
+        let other = &namespaces.match_expressions.unwrap()[0];
+        assert_eq!(
+            (other.operator.as_str(), other.values.clone()),
+            (
+                "NotIn",
+                Some(vec![
+                    kube::ResourceExt::namespace(&fixture::account()).unwrap()
+                ])
+            )
+        );
+        let pods = from[1].pod_selector.clone().unwrap();
+        let not_tenant = &pods.match_expressions.unwrap()[0];
+        assert_eq!(
+            (not_tenant.operator.as_str(), not_tenant.values.clone()),
+            ("NotIn", Some(vec!["tenant".into()]))
+        );
+        assert_eq!(from[1].namespace_selector, None, "same namespace only");
+    }
+
+    #[test]
     fn admits_only_front_door_and_operator() {
         let spec = policy();
         let ingress = spec.ingress.unwrap();
-        assert_eq!(ingress.len(), 1);
+        assert_eq!(ingress.len(), 2);
         let from = ingress[0].from.clone().unwrap();
         assert_eq!(from.len(), 1);
         let selector = from[0].pod_selector.clone().unwrap();

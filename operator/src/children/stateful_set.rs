@@ -11,7 +11,9 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{DATA_DIR, HTTP_PORT, SECRET_DIR, SECRET_KEY, SEED_DIR, TENANT_UID, Tenant};
+use super::{
+    DATA_DIR, HTTP_PORT, METRICS_PORT, SECRET_DIR, SECRET_KEY, SEED_DIR, TENANT_UID, Tenant,
+};
 
 /// Builds the StatefulSet; `spec.suspend` scales it to zero.
 pub fn build(tenant: &Tenant<'_>) -> StatefulSet {
@@ -112,6 +114,7 @@ fn container(tenant: &Tenant<'_>) -> Container {
         format!("--seed-dir={SEED_DIR}"),
         format!("--telegram-api-url={}", defaults.telegram_gateway_url),
         format!("--listen=0.0.0.0:{HTTP_PORT}"),
+        format!("--metrics-listen=0.0.0.0:{METRICS_PORT}"),
     ];
     if let Some(backend) = &defaults.whatsapp_backend {
         args.push(format!("--whatsapp-backend={backend}"));
@@ -130,12 +133,20 @@ fn container(tenant: &Tenant<'_>) -> Container {
         image_pull_policy: Some(defaults.image_pull_policy.clone()),
         command: Some(vec!["tenant-bot".into()]),
         args: Some(args),
-        ports: Some(vec![ContainerPort {
-            name: Some("http".into()),
-            container_port: HTTP_PORT,
-            protocol: Some("TCP".into()),
-            ..ContainerPort::default()
-        }]),
+        ports: Some(vec![
+            ContainerPort {
+                name: Some("http".into()),
+                container_port: HTTP_PORT,
+                protocol: Some("TCP".into()),
+                ..ContainerPort::default()
+            },
+            ContainerPort {
+                name: Some("metrics".into()),
+                container_port: METRICS_PORT,
+                protocol: Some("TCP".into()),
+                ..ContainerPort::default()
+            },
+        ]),
         volume_mounts: Some(vec![
             mount("data", DATA_DIR, false),
             mount("secret", SECRET_DIR, true),

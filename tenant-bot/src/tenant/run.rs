@@ -7,7 +7,6 @@ use std::time::Duration;
 use anyhow::Context as _;
 use crds::WhatsAppAccount;
 use kube::Api;
-use teloxide::Bot;
 use tokio::sync::{mpsc, watch};
 use tracing::{Instrument, info, info_span, warn};
 
@@ -91,7 +90,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 .with_error_counter(metrics.telegram_errors.clone())
                 .stopping_on(stopped.clone()),
         ),
-        bot: Bot::new(&credential).set_api_url(api_url),
+        bot: crate::telegram::messenger::gateway_bot(api_url, &credential),
         refresh_every: (settings.groups_refresh > 0)
             .then(|| Duration::from_secs(settings.groups_refresh * 60)),
         timing: Timing {
@@ -112,6 +111,26 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     if let Some(reporter) = reporter {
         tokio::spawn(reporter.follow(session.clone(), stopped.clone()));
     }
+    let metrics_server = match settings.metrics_listen {
+        Some(address) => {
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("cannot listen on {address}"))?;
+            let metrics = metrics.clone();
+            let router = axum::Router::new().route(
+                "/metrics",
+                axum::routing::get(move || async move { metrics.render() }),
+            );
+            let mut metrics_stopped = stopped.clone();
+            let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+                let _ = metrics_stopped.wait_for(|s| *s).await.map(|_| ());
+            });
+            Some(tokio::spawn(
+                server.into_future().instrument(info_span!("metrics")),
+            ))
+        }
+        None => None,
+    };
     let endpoint = Endpoint {
         secret: secret.clone(),
         owner: settings.owner,
@@ -145,8 +164,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         () = grace_after(stopped) => warn!(grace = ?STOP_GRACE, "work did not wind down in time; stopping anyway"),
     }
     let _ = stop.send(true);
-    if let Ok(Err(error)) = server.await {
-        warn!(error = %crds::naming::Redacted(&error), "HTTP server failed");
+    for server in std::iter::once(server).chain(metrics_server) {
+        if let Ok(Err(error)) = server.await {
+            warn!(error = %crds::naming::Redacted(&error), "HTTP server failed");
+        }
     }
     info!("stopped");
     Ok(())

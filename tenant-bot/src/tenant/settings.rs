@@ -56,6 +56,12 @@ pub struct Settings {
     #[arg(long, env = "PAWANG_LISTEN", default_value = "0.0.0.0:8080")]
     pub listen: SocketAddr,
 
+    /// Address of a second endpoint serving only the metrics, for
+    /// Prometheus: the main one is for the front door and the operator
+    /// alone, and NetworkPolicies tell the two apart by port.
+    #[arg(long, env = "PAWANG_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// WhatsApp implementation.
     #[arg(
         long,
