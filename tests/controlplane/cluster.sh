@@ -3,7 +3,7 @@
 # Security and NodeRestriction admission on) and kube-controller-manager,
 # with certificates made by openssl and free ports. With --node, also a node
 # whose pods really run: containerd and runc, the kubelet, kube-proxy
-# (nftables), kube-router's firewall enforcing NetworkPolicy,
+# (nftables), kube-router's firewall enforcing NetworkPolicy (on request),
 # kube-scheduler, CoreDNS behind the kube-dns Service, and the local-path
 # volume provisioner (the default storage class). Without it pods are
 # created but never run.
@@ -36,6 +36,9 @@
 #                        containerd, every container killed, runtime state
 #                        gone as after a reboot, data kept  -> node-stopped
 #       start-node       starts the node again on its data  -> node-started
+#       enforce-network-policies
+#                        starts kube-router's firewall, and again with the
+#                        node from then on   -> network-policies-enforced
 #       tag-image SOURCE TARGET
 #                        names an image of the node's anew  -> image-tagged
 #   - with --foreground, until SIGINT or SIGTERM.
@@ -625,9 +628,12 @@ EOF
     }
 
     # NetworkPolicy, enforced by kube-router's firewall (iptables and
-    # ipsets) once the node is registered.
+    # ipsets) once asked for (enforce-network-policies): tests that run the
+    # front door as a process of the node, not a pod, need it off.
     free_port kube_router_health_port
+    enforcing=false
     start_network_policies() {
+        $enforcing || return 0
         spawn kube-router kube-router --kubeconfig "$kubeconfig" \
             --run-firewall=true --run-router=false --run-service-proxy=false \
             --hostname-override "$node_name" \
@@ -662,7 +668,6 @@ EOF
     start_kube_proxy
     start_kubelet
     wait_for "the node" 120 node_ready
-    start_network_policies
 
     # The cluster's DNS and storage.
     sed -e "s|@COREDNS_IMAGE@|$COREDNS_IMAGE|" -e "s|@CLUSTER_DNS_IP@|$CLUSTER_DNS_IP|" \
@@ -721,6 +726,10 @@ else
             start-node)
                 $node || die "no node"
                 start_node; log "node started"; echo node-started ;;
+            enforce-network-policies)
+                $node || die "no node"
+                enforcing=true; start_network_policies
+                log "NetworkPolicy enforced"; echo network-policies-enforced ;;
             tag-image)
                 $node || die "no node"
                 read -r source target <<<"$arguments"

@@ -288,6 +288,17 @@ impl Cluster {
         self.tell(&format!("tag-image {source} {target}"), "image-tagged");
     }
 
+    /// Enforces NetworkPolicy on the node from now on (kube-router's
+    /// firewall), also after the node restarts. Off by default: most tests
+    /// run the front door and the operator as processes of the node, which
+    /// the product's policies, written for pods, would shut out.
+    ///
+    /// # Panics
+    /// As [`Cluster::stop_containerd`].
+    pub fn enforce_network_policies(&self) {
+        self.tell("enforce-network-policies", "network-policies-enforced");
+    }
+
     /// Whether pods run on this cluster.
     pub fn has_node(&self) -> bool {
         self.node

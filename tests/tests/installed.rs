@@ -87,6 +87,7 @@ impl Installed {
         // The chart adds its monitors and alerts where the Prometheus
         // Operator's kinds are served.
         cluster.install_monitoring_crds();
+        cluster.enforce_network_policies();
         let ns = cluster.namespace(&client, "installed").await.unwrap();
         let chart = chart();
         ok(
@@ -641,7 +642,7 @@ async fn the_network_policies_hold(installed: &Installed, own: &str, other: &str
         std::net::TcpListener::bind(elsewhere).unwrap(),
     ];
 
-    let cases: [(&str, &Pod, SocketAddr, bool); 17] = [
+    let cases: [(&str, &Pod, SocketAddr, bool); 19] = [
         // What a tenant may reach.
         ("tenant -> cluster DNS", &tenant, dns, true),
         (
@@ -727,7 +728,19 @@ async fn the_network_policies_hold(installed: &Installed, own: &str, other: &str
             pod_address(&door, 8081),
             false,
         ),
+        (
+            "tenant -> another tenant's metrics",
+            &tenant,
+            pod_address(&neighbour, 9090),
+            false,
+        ),
         // Metrics are scraped from other namespaces.
+        (
+            "another namespace's pod -> tenant metrics",
+            &coredns,
+            pod_address(&tenant, 9090),
+            true,
+        ),
         (
             "another namespace's pod -> operator metrics",
             &coredns,
