@@ -82,6 +82,12 @@ pub struct TenantDefaults {
     #[arg(long, env = "PAWANG_TELEGRAM_GATEWAY_PORT", default_value_t = 8081)]
     pub telegram_gateway_port: u16,
 
+    /// Where the Kubernetes API server is (CIDRs, comma-separated), for
+    /// the tenants' NetworkPolicy: they report their own status. Empty:
+    /// TCP 443 and 6443 to any address.
+    #[arg(long, env = "PAWANG_API_SERVER_CIDRS", value_delimiter = ',')]
+    pub api_server_cidrs: Vec<String>,
+
     /// Volume size when the account does not set one.
     #[arg(long, env = "PAWANG_STORAGE_SIZE", default_value = "256Mi", value_parser = parse_quantity)]
     pub storage_size: Quantity,

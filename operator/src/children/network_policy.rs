@@ -45,6 +45,12 @@ pub fn build(tenant: &Tenant<'_>) -> NetworkPolicy {
                     to: None,
                     ports: Some(vec![port("UDP", 53), port("TCP", 53)]),
                 },
+                // The API server, for its own status: on 443 or 6443, as
+                // the pods see it after the kubernetes Service.
+                NetworkPolicyEgressRule {
+                    to: api_server(&tenant.defaults.api_server_cidrs),
+                    ports: Some(vec![port("TCP", 443), port("TCP", 6443)]),
+                },
                 NetworkPolicyEgressRule {
                     to: Some(vec![NetworkPolicyPeer {
                         ip_block: Some(IPBlock {
@@ -80,6 +86,22 @@ fn pawang_pods(components: &[&str]) -> NetworkPolicyPeer {
         }),
         ..NetworkPolicyPeer::default()
     }
+}
+
+/// The API server's addresses; none (any address) when not given.
+fn api_server(cidrs: &[String]) -> Option<Vec<NetworkPolicyPeer>> {
+    (!cidrs.is_empty()).then(|| {
+        cidrs
+            .iter()
+            .map(|cidr| NetworkPolicyPeer {
+                ip_block: Some(IPBlock {
+                    cidr: cidr.clone(),
+                    except: None,
+                }),
+                ..NetworkPolicyPeer::default()
+            })
+            .collect()
+    })
 }
 
 /// Every pod of every namespace but `namespace`.
@@ -189,7 +211,7 @@ mod tests {
     }
 
     #[test]
-    fn egress_is_dns_https_and_the_gateway() {
+    fn egress_is_dns_the_api_https_and_the_gateway() {
         let spec = policy();
         assert_eq!(
             spec.policy_types,
@@ -203,10 +225,29 @@ mod tests {
                 ("UDP".into(), 53),
                 ("TCP".into(), 53),
                 ("TCP".into(), 443),
+                ("TCP".into(), 6443),
+                ("TCP".into(), 443),
                 ("TCP".into(), 8081)
             ]
         );
-        let https = egress[1].to.clone().unwrap()[0].ip_block.clone().unwrap();
+        assert_eq!(egress[1].to, None, "the API server anywhere by default");
+        let https = egress[2].to.clone().unwrap()[0].ip_block.clone().unwrap();
         assert!(https.except.unwrap().contains(&"10.0.0.0/8".into()));
+    }
+
+    #[test]
+    fn the_api_server_is_where_the_install_says() {
+        let account = fixture::account();
+        let mut defaults = fixture::defaults();
+        defaults.api_server_cidrs = vec!["10.0.0.1/32".into(), "192.168.1.0/24".into()];
+        let spec = build(&Tenant::new(&account, &defaults).unwrap())
+            .spec
+            .unwrap();
+        let to = spec.egress.unwrap()[1].to.clone().unwrap();
+        let cidrs: Vec<_> = to
+            .iter()
+            .map(|p| p.ip_block.clone().unwrap().cidr)
+            .collect();
+        assert_eq!(cidrs, ["10.0.0.1/32", "192.168.1.0/24"]);
     }
 }
