@@ -525,7 +525,7 @@ async fn cleanup(account: &WhatsAppAccount, ctx: &Context) -> Result<Action> {
         >= 1;
     if ready {
         let url = crds::naming::tenant_url(
-            &ctx.settings.tenant_url_template,
+            &ctx.settings.tenant_admin_url_template,
             &tenant.name,
             &tenant.namespace,
         );

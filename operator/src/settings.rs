@@ -31,14 +31,14 @@ pub struct Settings {
     #[arg(long, env = "PAWANG_CONCURRENCY", default_value_t = 16)]
     pub concurrency: u16,
 
-    /// URL of a tenant's HTTP endpoint, used to ask it to log out before
+    /// URL of a tenant's admin endpoint, used to ask it to log out before
     /// its account is deleted; `{name}` and `{namespace}` are replaced.
     #[arg(
         long,
-        env = "PAWANG_TENANT_URL_TEMPLATE",
-        default_value = "http://{name}.{namespace}.svc:8080"
+        env = "PAWANG_TENANT_ADMIN_URL_TEMPLATE",
+        default_value = "http://{name}.{namespace}.svc:8082"
     )]
-    pub tenant_url_template: String,
+    pub tenant_admin_url_template: String,
 
     /// How long the logout request before deletion may take.
     #[arg(long, env = "PAWANG_LOGOUT_TIMEOUT", default_value = "5s", value_parser = parse_duration)]

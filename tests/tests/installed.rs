@@ -31,7 +31,7 @@ use kube::api::ListParams;
 use kube::{Api, ResourceExt};
 use nix::sys::signal::Signal;
 use tests::Cluster;
-use tests::chat::{create_groups, said_after, text};
+use tests::chat::{create_groups, press, said_after, text};
 use tests::cli::{ok, run};
 use tests::fake_telegram::FakeTelegram;
 use tests::front_door::BOT_TOKEN;
@@ -469,6 +469,10 @@ async fn the_chart_installed_on_the_node_lives_through_a_cluster_admins_week() {
     // -- Who may talk to whom, as the node enforces the NetworkPolicies.
     the_network_policies_hold(&installed, first.2, second.2).await;
 
+    // -- An owner deletes their account: the operator, through the
+    // tenant's admin port, logs it out of WhatsApp before it goes.
+    an_owner_deletes_their_account(&installed, second.0, second.2).await;
+
     // -- Uninstall keeps the CRD, the accounts, their volumes and the key.
     ok(
         helm(&["uninstall", RELEASE, "--namespace", &env.ns, "--wait"]),
@@ -487,9 +491,7 @@ async fn the_chart_installed_on_the_node_lives_through_a_cluster_admins_week() {
     for kept in [
         "crd/whatsappaccounts.pawang.dev".to_owned(),
         format!("whatsappaccount/{}", first.2),
-        format!("whatsappaccount/{}", second.2),
         format!("persistentvolumeclaim/{}", first.2),
-        format!("persistentvolumeclaim/{}", second.2),
         "secret/pawang-install-key".to_owned(),
     ] {
         assert!(exists(&env.ns, &kept), "{kept} was removed by uninstall");
@@ -642,7 +644,7 @@ async fn the_network_policies_hold(installed: &Installed, own: &str, other: &str
         std::net::TcpListener::bind(elsewhere).unwrap(),
     ];
 
-    let cases: [(&str, &Pod, SocketAddr, bool); 19] = [
+    let cases: [(&str, &Pod, SocketAddr, bool); 23] = [
         // What a tenant may reach.
         ("tenant -> cluster DNS", &tenant, dns, true),
         (
@@ -702,23 +704,48 @@ async fn the_network_policies_hold(installed: &Installed, own: &str, other: &str
             pod_address(&tenant, 8080),
             false,
         ),
-        // Who may reach a tenant.
         (
-            "front door -> tenant",
+            "another tenant -> tenant admin",
+            &neighbour,
+            pod_address(&tenant, 8082),
+            false,
+        ),
+        // Who may reach a tenant: updates from the front door alone,
+        // admin calls from the operator alone.
+        (
+            "front door -> tenant updates",
             &door,
             pod_address(&tenant, 8080),
             true,
         ),
         (
-            "operator -> tenant",
+            "front door -> tenant admin",
+            &door,
+            pod_address(&tenant, 8082),
+            false,
+        ),
+        (
+            "operator -> tenant admin",
+            &operator,
+            pod_address(&tenant, 8082),
+            true,
+        ),
+        (
+            "operator -> tenant updates",
             &operator,
             pod_address(&tenant, 8080),
-            true,
+            false,
         ),
         (
             "another namespace's pod -> tenant",
             &coredns,
             pod_address(&tenant, 8080),
+            false,
+        ),
+        (
+            "another namespace's pod -> tenant admin",
+            &coredns,
+            pod_address(&tenant, 8082),
             false,
         ),
         // The gateway is the tenants' alone.
@@ -772,6 +799,36 @@ fn exists(ns: &str, object: &str) -> bool {
     kubectl(&["get", "--namespace", ns, object])
         .status
         .success()
+}
+
+/// The owner confirms the deletion of `account` from the front door's
+/// accounts menu; the account, its tenant and its volume go, and the
+/// leading operator logged the tenant out first (a tenant it cannot
+/// reach is deleted anyway, so only its log tells the two apart).
+async fn an_owner_deletes_their_account(installed: &Installed, owner: i64, account: &str) {
+    let env = &installed.env;
+    let leader = installed.leader().await;
+    installed
+        .telegram
+        .push_update(press(owner, &format!("fd:delyes:{account}"), 1));
+    wait_until_for(&format!("{account} deleted"), ROLLOUT, || async {
+        let gone = env.accounts.get_opt(account).await.ok()?.is_none()
+            && installed.tenants.pod(account).await.is_none()
+            && !exists(&env.ns, &format!("persistentvolumeclaim/{account}"));
+        gone.then_some(())
+    })
+    .await;
+    let log = kubectl(&["logs", "--namespace", &env.ns, &leader]);
+    let log = String::from_utf8_lossy(&log.stdout);
+    let masked = crds::naming::Redacted(account).to_string();
+    let about = |needle: &str| {
+        log.lines()
+            .any(|line| line.contains(&masked) && line.contains(needle))
+    };
+    assert!(
+        about("tenant logged out") && !about("did not log out"),
+        "{account} was not logged out by its tenant:\n{log}"
+    );
 }
 
 /// Newcomers send /start and the owner asks for the menu, one update every

@@ -89,14 +89,20 @@ capabilities:
 - ports:
     - {protocol: UDP, port: 53}
     - {protocol: TCP, port: 53}
-# Tenants' endpoints.
+{{- end -}}
+
+{{- /*
+Egress to this namespace's tenants on one port: the front door delivers
+updates on 8080, the operator makes admin calls on 8082.
+*/ -}}
+{{- define "pawang.tenantEgress" -}}
 - to:
     - podSelector:
         matchLabels:
           app.kubernetes.io/name: pawang
           app.kubernetes.io/component: tenant
   ports:
-    - {protocol: TCP, port: 8080}
+    - {protocol: TCP, port: {{ . }}}
 {{- end -}}
 
 {{- /*

@@ -18,8 +18,10 @@ use kube::{Resource, ResourceExt};
 
 use crate::settings::TenantDefaults;
 
-/// The tenant's HTTP port: forwarded Telegram updates, admin calls, probes.
+/// The tenant's HTTP port: forwarded Telegram updates and probes.
 pub const HTTP_PORT: i32 = 8080;
+/// The tenant's admin port, for the operator alone (named `admin`).
+pub const ADMIN_PORT: i32 = 8082;
 /// The tenant's metrics port, for Prometheus (named `metrics`).
 pub const METRICS_PORT: i32 = 9090;
 /// Where the tenant's volume is mounted.

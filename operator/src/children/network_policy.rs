@@ -1,7 +1,8 @@
-//! The tenant's NetworkPolicy: only the front door and the operator may
-//! call its endpoint, and only Prometheus (from another namespace) or the
-//! install's own pods may read its metrics port; it may call only DNS,
-//! HTTPS (WhatsApp) and the front door's Telegram gateway.
+//! The tenant's NetworkPolicy: only the front door may call its update
+//! endpoint, only the operator its admin endpoint, and only Prometheus
+//! (from another namespace) or the install's own pods may read its metrics
+//! port; it may call only DNS, the API server, HTTPS (WhatsApp) and the
+//! front door's Telegram gateway.
 
 use crds::labels;
 use k8s_openapi::api::networking::v1::{
@@ -11,7 +12,7 @@ use k8s_openapi::api::networking::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{HTTP_PORT, METRICS_PORT, Tenant};
+use super::{ADMIN_PORT, HTTP_PORT, METRICS_PORT, Tenant};
 
 /// Private ranges left out of "HTTPS anywhere", so a tenant cannot reach
 /// services inside the cluster network over 443.
@@ -29,11 +30,12 @@ pub fn build(tenant: &Tenant<'_>) -> NetworkPolicy {
             policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
             ingress: Some(vec![
                 NetworkPolicyIngressRule {
-                    from: Some(vec![pawang_pods(&[
-                        labels::COMPONENT_FRONT_DOOR,
-                        labels::COMPONENT_OPERATOR,
-                    ])]),
+                    from: Some(vec![pawang_pods(&[labels::COMPONENT_FRONT_DOOR])]),
                     ports: Some(vec![port("TCP", HTTP_PORT)]),
+                },
+                NetworkPolicyIngressRule {
+                    from: Some(vec![pawang_pods(&[labels::COMPONENT_OPERATOR])]),
+                    ports: Some(vec![port("TCP", ADMIN_PORT)]),
                 },
                 NetworkPolicyIngressRule {
                     from: Some(vec![other_namespaces(&tenant.namespace), not_tenants()]),
@@ -171,7 +173,7 @@ mod tests {
     #[test]
     fn metrics_are_read_from_other_namespaces_and_by_no_tenant() {
         let ingress = policy().ingress.unwrap();
-        let metrics = &ingress[1];
+        let metrics = &ingress[2];
         assert_eq!(ports(&metrics.ports), [("TCP".into(), 9090)]);
         let from = metrics.from.clone().unwrap();
         let namespaces = from[0].namespace_selector.clone().unwrap();
@@ -195,19 +197,23 @@ mod tests {
     }
 
     #[test]
-    fn admits_only_front_door_and_operator() {
-        let spec = policy();
-        let ingress = spec.ingress.unwrap();
-        assert_eq!(ingress.len(), 2);
-        let from = ingress[0].from.clone().unwrap();
-        assert_eq!(from.len(), 1);
-        let selector = from[0].pod_selector.clone().unwrap();
-        assert_eq!(
-            selector.match_expressions.unwrap()[0].values,
-            Some(vec!["front-door".into(), "operator".into()])
-        );
-        assert_eq!(from[0].namespace_selector, None, "same namespace only");
-        assert_eq!(ports(&ingress[0].ports), [("TCP".into(), 8080)]);
+    fn updates_from_the_front_door_admin_calls_from_the_operator() {
+        let ingress = policy().ingress.unwrap();
+        assert_eq!(ingress.len(), 3);
+        for (rule, component, port) in [
+            (&ingress[0], "front-door", 8080),
+            (&ingress[1], "operator", 8082),
+        ] {
+            let from = rule.from.clone().unwrap();
+            assert_eq!(from.len(), 1);
+            let selector = from[0].pod_selector.clone().unwrap();
+            assert_eq!(
+                selector.match_expressions.unwrap()[0].values,
+                Some(vec![component.into()])
+            );
+            assert_eq!(from[0].namespace_selector, None, "same namespace only");
+            assert_eq!(ports(&rule.ports), [("TCP".into(), port)]);
+        }
     }
 
     #[test]

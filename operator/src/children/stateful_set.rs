@@ -12,7 +12,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{
-    DATA_DIR, HTTP_PORT, METRICS_PORT, SECRET_DIR, SECRET_KEY, SEED_DIR, TENANT_UID, Tenant,
+    ADMIN_PORT, DATA_DIR, HTTP_PORT, METRICS_PORT, SECRET_DIR, SECRET_KEY, SEED_DIR, TENANT_UID,
+    Tenant,
 };
 
 /// Builds the StatefulSet; `spec.suspend` scales it to zero.
@@ -114,6 +115,7 @@ fn container(tenant: &Tenant<'_>) -> Container {
         format!("--seed-dir={SEED_DIR}"),
         format!("--telegram-api-url={}", defaults.telegram_gateway_url),
         format!("--listen=0.0.0.0:{HTTP_PORT}"),
+        format!("--admin-listen=0.0.0.0:{ADMIN_PORT}"),
         format!("--metrics-listen=0.0.0.0:{METRICS_PORT}"),
     ];
     if let Some(backend) = &defaults.whatsapp_backend {
@@ -137,6 +139,12 @@ fn container(tenant: &Tenant<'_>) -> Container {
             ContainerPort {
                 name: Some("http".into()),
                 container_port: HTTP_PORT,
+                protocol: Some("TCP".into()),
+                ..ContainerPort::default()
+            },
+            ContainerPort {
+                name: Some("admin".into()),
+                container_port: ADMIN_PORT,
                 protocol: Some("TCP".into()),
                 ..ContainerPort::default()
             },

@@ -1,6 +1,8 @@
-//! The tenant's HTTP endpoint: Telegram updates forwarded by the front
-//! door, the operator's logout request, the session's state (for a
-//! supervisor that has no cluster to read it from), and health.
+//! The tenant's HTTP endpoints: Telegram updates forwarded by the front
+//! door, health and metrics on one router; the operator's logout request
+//! and the session's state (for a supervisor that has no cluster to read
+//! it from) on another, served on an address of its own in a cluster so a
+//! NetworkPolicy can tell who may call which.
 //!
 //! Every call but health must carry the tenant secret in
 //! `X-Telegram-Bot-Api-Secret-Token` (the header Telegram itself uses for
@@ -70,18 +72,24 @@ impl std::fmt::Debug for Endpoint {
     }
 }
 
-/// The router of the tenant's endpoint.
+/// The router of the tenant's main endpoint: updates, health, metrics.
 pub fn router(endpoint: Endpoint) -> Router {
     Router::new()
         .route("/telegram/update", post(update))
-        .route("/admin/logout", post(logout))
-        .route("/admin/session", get(session))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route(
             "/metrics",
             get(|State(e): State<Endpoint>| async move { e.metrics.render() }),
         )
+        .with_state(endpoint)
+}
+
+/// The router of the admin calls: logout and the session's state.
+pub fn admin_router(endpoint: Endpoint) -> Router {
+    Router::new()
+        .route("/admin/logout", post(logout))
+        .route("/admin/session", get(session))
         .with_state(endpoint)
 }
 

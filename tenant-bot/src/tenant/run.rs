@@ -111,51 +111,39 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     if let Some(reporter) = reporter {
         tokio::spawn(reporter.follow(session.clone(), stopped.clone()));
     }
-    let metrics_server = match settings.metrics_listen {
-        Some(address) => {
-            let listener = tokio::net::TcpListener::bind(address)
-                .await
-                .with_context(|| format!("cannot listen on {address}"))?;
-            let metrics = metrics.clone();
-            let router = axum::Router::new().route(
-                "/metrics",
-                axum::routing::get(move || async move { metrics.render() }),
-            );
-            let mut metrics_stopped = stopped.clone();
-            let server = axum::serve(listener, router).with_graceful_shutdown(async move {
-                let _ = metrics_stopped.wait_for(|s| *s).await.map(|_| ());
-            });
-            Some(tokio::spawn(
-                server.into_future().instrument(info_span!("metrics")),
-            ))
-        }
-        None => None,
-    };
     let endpoint = Endpoint {
         secret: secret.clone(),
         owner: settings.owner,
         updates,
         whatsapp,
         ready: ready.clone(),
-        metrics,
+        metrics: metrics.clone(),
         session,
         recent: Arc::new(crate::telegram::RecentUpdates::new(
             super::http::RECENT_UPDATES,
         )),
     };
-    let listener = tokio::net::TcpListener::bind(settings.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", settings.listen))?;
-    info!(address = %settings.listen, account = %crds::naming::Redacted(&settings.account), "serving");
-    let mut http_stopped = stopped.clone();
-    let mut router = http::router(endpoint);
+    let mut main = http::router(endpoint.clone());
     if let Some(fake) = fake {
-        router = router.merge(fake_control::router(fake, secret));
+        main = main.merge(fake_control::router(fake, secret));
     }
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
-        let _ = http_stopped.wait_for(|s| *s).await.map(|_| ());
-    });
-    let server = tokio::spawn(server.into_future().instrument(info_span!("http")));
+    let admin = http::admin_router(endpoint);
+    let mut servers = Vec::new();
+    match settings.admin_listen {
+        Some(address) => {
+            servers.push(serve(address, admin, info_span!("admin"), &stopped).await?);
+        }
+        None => main = main.merge(admin),
+    }
+    if let Some(address) = settings.metrics_listen {
+        let router = axum::Router::new().route(
+            "/metrics",
+            axum::routing::get(move || async move { metrics.render() }),
+        );
+        servers.push(serve(address, router, info_span!("metrics"), &stopped).await?);
+    }
+    servers.push(serve(settings.listen, main, info_span!("http"), &stopped).await?);
+    info!(address = %settings.listen, account = %crds::naming::Redacted(&settings.account), "serving");
 
     ready.store(true, Ordering::Release);
     let running = runtime.run(updates_rx, stopped.clone(), session_tx);
@@ -164,13 +152,30 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         () = grace_after(stopped) => warn!(grace = ?STOP_GRACE, "work did not wind down in time; stopping anyway"),
     }
     let _ = stop.send(true);
-    for server in std::iter::once(server).chain(metrics_server) {
+    for server in servers {
         if let Ok(Err(error)) = server.await {
             warn!(error = %crds::naming::Redacted(&error), "HTTP server failed");
         }
     }
     info!("stopped");
     Ok(())
+}
+
+/// Serves `router` on `address` until `stopped` turns true.
+async fn serve(
+    address: std::net::SocketAddr,
+    router: axum::Router,
+    span: tracing::Span,
+    stopped: &watch::Receiver<bool>,
+) -> anyhow::Result<tokio::task::JoinHandle<std::io::Result<()>>> {
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address}"))?;
+    let mut stopped = stopped.clone();
+    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+        let _ = stopped.wait_for(|s| *s).await.map(|_| ());
+    });
+    Ok(tokio::spawn(server.into_future().instrument(span)))
 }
 
 /// Resolves [`STOP_GRACE`] after `stop` turns true.

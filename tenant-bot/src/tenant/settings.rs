@@ -56,9 +56,15 @@ pub struct Settings {
     #[arg(long, env = "PAWANG_LISTEN", default_value = "0.0.0.0:8080")]
     pub listen: SocketAddr,
 
+    /// Address of an endpoint of its own for the admin calls (logout, the
+    /// session's state), which the main one then does not serve: in a
+    /// cluster the front door calls the main one and only the operator
+    /// this one, and NetworkPolicies tell them apart by port.
+    #[arg(long, env = "PAWANG_ADMIN_LISTEN")]
+    pub admin_listen: Option<SocketAddr>,
+
     /// Address of a second endpoint serving only the metrics, for
-    /// Prometheus: the main one is for the front door and the operator
-    /// alone, and NetworkPolicies tell the two apart by port.
+    /// Prometheus, whom the NetworkPolicy admits to that port alone.
     #[arg(long, env = "PAWANG_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
 

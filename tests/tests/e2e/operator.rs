@@ -283,7 +283,7 @@ async fn deletion_logs_out_a_ready_tenant_and_removes_everything() {
     let operator = Operator::start(
         Cluster::shared(),
         &env.ns,
-        &["--tenant-url-template", &template],
+        &["--tenant-admin-url-template", &template],
     );
     let name = create(&env, 1).await.name_any();
     exists::<StatefulSet>(&env, &name).await;
@@ -328,7 +328,7 @@ async fn deletion_with_retain_keeps_the_volume_without_logout_when_not_ready() {
     let _operator = Operator::start(
         Cluster::shared(),
         &env.ns,
-        &["--tenant-url-template", &template],
+        &["--tenant-admin-url-template", &template],
     );
     let mut account = WhatsAppAccount::for_phone(&phone(1).parse().unwrap(), OWNER, Language::En);
     account.spec.storage.retain_on_delete = true;
@@ -455,7 +455,7 @@ async fn an_operator_killed_midway_through_deletions_finishes_them_when_back() {
     // and the kill lands in the middle of them.
     let template = format!("http://{}/{{name}}", black_hole().await);
     let flags = [
-        "--tenant-url-template",
+        "--tenant-admin-url-template",
         template.as_str(),
         "--logout-timeout",
         "2s",

@@ -15,7 +15,7 @@ struct Running {
     http: reqwest::Client,
 }
 
-async fn start(capacity: usize) -> Running {
+fn endpoint(capacity: usize) -> (Endpoint, mpsc::Receiver<String>, Arc<Fake>) {
     let (tx, updates) = mpsc::channel(capacity);
     let whatsapp = Arc::new(Fake::new());
     let endpoint = Endpoint {
@@ -32,9 +32,20 @@ async fn start(capacity: usize) -> Running {
         .1,
         recent: Arc::new(crate::telegram::RecentUpdates::new(RECENT_UPDATES)),
     };
+    (endpoint, updates, whatsapp)
+}
+
+async fn serve(routes: axum::Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router(endpoint)).await });
+    tokio::spawn(async move { axum::serve(listener, routes).await });
+    address
+}
+
+/// Both routers on one address, as a tenant without an admin address.
+async fn start(capacity: usize) -> Running {
+    let (endpoint, updates, whatsapp) = endpoint(capacity);
+    let address = serve(router(endpoint.clone()).merge(admin_router(endpoint))).await;
     Running {
         address,
         updates,
@@ -324,4 +335,23 @@ async fn the_update_endpoint_takes_only_the_owners_json_whatever_comes() {
         tenant.updates.try_recv().is_err(),
         "something else was queued"
     );
+}
+
+#[tokio::test]
+async fn the_main_router_has_no_admin_calls() {
+    let (endpoint, _updates, _whatsapp) = endpoint(1);
+    let address = serve(router(endpoint)).await;
+    let http = reqwest::Client::new();
+    for (method, path) in [
+        (reqwest::Method::POST, "/admin/logout"),
+        (reqwest::Method::GET, "/admin/session"),
+    ] {
+        let answer = http
+            .request(method, format!("http://{address}{path}"))
+            .header(crds::secret::HEADER, SECRET)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 404, "{path} is the admin router's alone");
+    }
 }
