@@ -23,8 +23,8 @@ help: ## List the targets.
 run: ## The product on this machine, no cluster: PAWANG_BOT_TOKEN=<token> make run (data in ./data)
 	$(CARGO) run --locked --release -q -p tenant-bot -- standalone
 
-run-cluster: controlplane node image-dev ## The Kubernetes shape on this machine (as root): a local cluster with a node, the operator, the front door; tenants are real pods.
-	$(CARGO) build --locked -p operator -p tenant-bot
+run-cluster: controlplane node image-dev ## The product installed on a local cluster (as root): helm install on a node enforcing NetworkPolicies; tenants are real pods.
+	@$(CONTROLPLANE)/monitoring-crds.sh >/dev/null
 	CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER="$(SANDBOX) --egress" $(CARGO) run --locked -q -p tests --bin pawang-local
 
 test: fmt-check clippy unit e2e ## Everything CI checks: format, lints, unit and end-to-end tests.

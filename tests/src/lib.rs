@@ -15,6 +15,7 @@ pub mod operator;
 pub mod owner;
 pub mod process;
 pub mod prometheus;
+pub mod release;
 pub mod stack;
 pub mod standalone;
 pub mod stub_tenant;

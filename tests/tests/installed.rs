@@ -20,13 +20,12 @@
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::time::Duration;
 
 use crds::Phase;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{Pod, Secret, Service};
+use k8s_openapi::api::core::v1::{Pod, Service};
 use kube::api::ListParams;
 use kube::{Api, ResourceExt};
 use nix::sys::signal::Signal;
@@ -37,34 +36,14 @@ use tests::fake_telegram::FakeTelegram;
 use tests::front_door::BOT_TOKEN;
 use tests::owner::text_of;
 use tests::prometheus::Prometheus;
+use tests::release::{FRONT_DOOR, NAME as RELEASE, OPERATOR, Release, chart, helm, kubectl};
 use tests::stack::{Env, link_in, phase_is, status_where};
 use tests::tenants::{Tenants, container_processes};
 use tests::wait::{wait_until, wait_until_for, wait_until_for_or};
 
-const RELEASE: &str = "pawang";
-const OPERATOR: &str = "pawang-operator";
-const FRONT_DOOR: &str = "pawang-front-door";
 const NODE: &str = "pawang-node";
 /// Long enough for a pod to be replaced and start on the node.
 const ROLLOUT: Duration = Duration::from_secs(180);
-
-fn chart() -> PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
-        .join("../charts/pawang")
-}
-
-fn helm(args: &[&str]) -> Output {
-    let mut command = Cluster::shared().command("helm");
-    command.args(args);
-    run(command, None)
-}
-
-fn kubectl(args: &[&str]) -> Output {
-    let mut command = Cluster::shared().command("kubectl");
-    command.args(args);
-    run(command, None)
-}
 
 /// The release, as its test sees it.
 struct Installed {
@@ -83,37 +62,14 @@ impl Installed {
         // port the front door's NetworkPolicy lets it call Telegram on.
         let address = SocketAddr::new(cluster.node_ip().parse().unwrap(), 443);
         let telegram = FakeTelegram::start_on(address, &[BOT_TOKEN]).await;
+        let values = serde_json::json!({
+            "telegram": {"botToken": BOT_TOKEN, "apiUrl": telegram.url()},
+            "tenant": {"whatsappBackend": "fake"},
+        });
         let client = cluster.client().await.unwrap();
-        // The chart adds its monitors and alerts where the Prometheus
-        // Operator's kinds are served.
-        cluster.install_monitoring_crds();
-        cluster.enforce_network_policies();
         let ns = cluster.namespace(&client, "installed").await.unwrap();
-        let chart = chart();
-        ok(
-            helm(&[
-                "install",
-                RELEASE,
-                chart.to_str().unwrap(),
-                "--namespace",
-                &ns,
-                "--set",
-                &format!("telegram.botToken={BOT_TOKEN}"),
-                "--set",
-                &format!("telegram.apiUrl={}", telegram.url()),
-                "--set",
-                "tenant.whatsappBackend=fake",
-                "--wait",
-                "--timeout",
-                "5m",
-            ]),
-            "helm install",
-        );
-        let secrets = Api::<Secret>::namespaced(client.clone(), &ns);
-        let key = secrets.get("pawang-install-key").await.unwrap();
-        let key = key.data.unwrap().remove("key").expect("an install key");
-        let install_key = String::from_utf8(key.0).unwrap();
-        let tenants = Tenants::new(client.clone(), &ns, &install_key);
+        let release = Release::install(cluster, &ns, &values.to_string(), &[]).await;
+        let tenants = Tenants::new(client.clone(), &ns, &release.install_key);
         let pods = Api::namespaced(client.clone(), &ns);
         let env = Env {
             cluster,
@@ -125,7 +81,7 @@ impl Installed {
             env,
             telegram,
             tenants,
-            install_key,
+            install_key: release.install_key,
             pods,
         }
     }
