@@ -14,6 +14,7 @@ use tokio::sync::{Mutex, broadcast};
 use tracing::{info, warn};
 use whatsapp_rust::pair_code::PairCodeOptions;
 use whatsapp_rust::prelude::*;
+use whatsapp_rust::transport::TokioWebSocketTransportFactory;
 use whatsapp_rust::types::events::{ChannelEventHandler, Event as WaEvent};
 use whatsapp_rust::{
     ErrorChainExt, GroupCreateOptions, GroupDescription, GroupParticipantOptions, JoinGroupResult,
@@ -43,9 +44,21 @@ struct Running {
     client: Arc<Client>,
 }
 
+/// Where the adapter finds WhatsApp, and which WhatsApp Web version it
+/// says it is.
+#[derive(Debug, Clone, Default)]
+pub struct Connection {
+    /// The chat WebSocket's URL; WhatsApp's own when `None`.
+    pub server: Option<String>,
+    /// The WhatsApp Web version to present; when `None`, the current one
+    /// is fetched over HTTPS at connect (at most once a day).
+    pub version: Option<(u32, u32, u32)>,
+}
+
 /// The account's real WhatsApp session.
 pub struct Adapter {
     path: PathBuf,
+    connection: Connection,
     running: Mutex<Running>,
     events: broadcast::Sender<Event>,
 }
@@ -59,13 +72,19 @@ impl std::fmt::Debug for Adapter {
 }
 
 impl Adapter {
-    /// Opens (creating if needed) the session store at `path`; does not
-    /// connect.
+    /// Opens (creating if needed) the session store at `path`, for
+    /// WhatsApp's own servers; does not connect.
     pub async fn open(path: &Path) -> Result<Self, OpenError> {
+        Self::open_with(path, Connection::default()).await
+    }
+
+    /// [`Adapter::open`], talking to WhatsApp as `connection` says.
+    pub async fn open_with(path: &Path, connection: Connection) -> Result<Self, OpenError> {
         let (events, _) = broadcast::channel(64);
-        let running = build(path, events.clone()).await?;
+        let running = build(path, &connection, events.clone()).await?;
         Ok(Self {
             path: path.to_owned(),
+            connection,
             running: Mutex::new(running),
             events,
         })
@@ -77,7 +96,7 @@ impl Adapter {
         if running.handle.is_none() {
             if running.bot.is_none() {
                 // A disconnected client cannot run again; build a new one.
-                *running = build(&self.path, self.events.clone())
+                *running = build(&self.path, &self.connection, self.events.clone())
                     .await
                     .map_err(|e| Error::Transient(e.to_string()))?;
             }
@@ -97,7 +116,11 @@ impl Adapter {
     }
 }
 
-async fn build(path: &Path, events: broadcast::Sender<Event>) -> Result<Running, OpenError> {
+async fn build(
+    path: &Path,
+    connection: &Connection,
+    events: broadcast::Sender<Event>,
+) -> Result<Running, OpenError> {
     let fail = |reason: String| OpenError {
         path: path.to_owned(),
         reason,
@@ -109,12 +132,18 @@ async fn build(path: &Path, events: broadcast::Sender<Event>) -> Result<Running,
     let store = SqliteStore::new(url)
         .await
         .map_err(|e| fail(e.to_string()))?;
-    let bot = Bot::builder()
+    let mut transport = TokioWebSocketTransportFactory::new();
+    if let Some(url) = &connection.server {
+        transport = transport.with_url(url.as_str());
+    }
+    let mut builder = Bot::builder()
         .with_backend(store)
-        .skip_history_sync()
-        .build()
-        .await
-        .map_err(|e| fail(e.to_string()))?;
+        .with_transport_factory(transport)
+        .skip_history_sync();
+    if let Some(version) = connection.version {
+        builder = builder.with_version(version);
+    }
+    let bot = builder.build().await.map_err(|e| fail(e.to_string()))?;
     let client = bot.client();
     let (handler, receiver) = ChannelEventHandler::new();
     client.subscribe_handler(handler).detach();
