@@ -21,6 +21,7 @@ pub mod standalone;
 pub mod stub_tenant;
 pub mod tenants;
 pub mod wait;
+pub mod whatsapp_server;
 
 pub use cluster::Cluster;
 

@@ -1,0 +1,396 @@
+//! The production WhatsApp adapter (whatsapp-rust) against the scenario
+//! server: a device paired by the old bot, imported into a session store,
+//! connects, logs in and runs the product's group calls; each exchange
+//! checks the stanza the adapter sent and what it made of the answer.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use tempfile::TempDir;
+use tenant_bot::whatsapp::adapter::{Adapter, Connection};
+use tenant_bot::whatsapp::import::{fixture, session};
+use tenant_bot::whatsapp::{Error, Event, MemberOutcome, Membership, WhatsApp};
+use tests::whatsapp_server::{Account, Expect, Node, Reply, ScenarioServer, attr, children};
+use whatsapp_rust::NodeBuilder;
+
+/// The fixture device's LID, as the server tells it at login.
+const LID: &str = "123456789012345:12@lid";
+/// The fixture device: user and device number.
+const USER: u64 = 6_281_200_000_100;
+const DEVICE: u32 = 12;
+/// A WhatsApp Web version, so no connect fetches the current one.
+const VERSION: (u32, u32, u32) = (2, 3000, 1_023_000_000);
+
+/// A server, and the adapter of a paired device connected to it.
+struct Linked {
+    server: ScenarioServer,
+    adapter: Adapter,
+    _dir: TempDir,
+}
+
+async fn linked() -> Linked {
+    let server = ScenarioServer::start(Account { lid: LID.into() }).await;
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old.db");
+    fixture::old_store(&old, |_| {});
+    let store = dir.path().join("whatsmeow-7100-6281200000100.db");
+    session(&old, &store, None).await.unwrap();
+    let adapter = Adapter::open_with(
+        &store,
+        Connection {
+            server: Some(server.url()),
+            version: Some(VERSION),
+        },
+    )
+    .await
+    .unwrap();
+    let mut events = adapter.events();
+    adapter.connect().await.unwrap();
+    let connected = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            if let Ok(Event::Connected) = events.recv().await {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(connected.is_ok(), "not connected within a minute");
+    Linked {
+        server,
+        adapter,
+        _dir: dir,
+    }
+}
+
+impl Linked {
+    /// Every scripted exchange happened, and nothing else.
+    fn all_taken(&self) {
+        assert_eq!(self.server.unexpected(), Vec::<String>::new());
+        assert_eq!(self.server.waiting(), Vec::<String>::new());
+    }
+}
+
+const GROUP: &str = "120363000000000001@g.us";
+
+/// The `jid` attributes of `node`'s `<participant>` children.
+fn participants(node: &Node) -> Vec<String> {
+    children(node)
+        .iter()
+        .filter(|c| c.tag == "participant")
+        .filter_map(|c| attr(c, "jid"))
+        .collect()
+}
+
+fn node(tag: &'static str) -> NodeBuilder {
+    NodeBuilder::new(tag)
+}
+
+/// A `<group>` as the participating list gives it: `admin` is the
+/// device's own number as a superadmin, `member` a plain member.
+fn group(id: &str, subject: &str, admin: bool) -> Node {
+    let own = node("participant")
+        .attr("jid", format!("{USER}@s.whatsapp.net"))
+        .attr("type", if admin { "superadmin" } else { "member" })
+        .build();
+    let other = node("participant")
+        .attr("jid", "6281299990001@s.whatsapp.net")
+        .build();
+    node("group")
+        .attr("id", id)
+        .attr("subject", subject)
+        .attr("creation", "1700000000")
+        .children([own, other])
+        .build()
+}
+
+#[tokio::test]
+async fn a_paired_device_logs_in_as_itself() {
+    let linked = linked().await;
+    linked.server.logged_in(1).await;
+    assert_eq!(linked.server.logins(), [(USER, DEVICE)]);
+    assert!(linked.adapter.is_paired().await);
+    assert_eq!(linked.server.unexpected(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn the_group_list_and_its_errors() {
+    let linked = linked().await;
+    let server = &linked.server;
+    let asked = server.expect(
+        Expect::iq("w:g2", "get")
+            .attr("to", "g.us")
+            .child("participating"),
+        Reply::Result(vec![
+            node("groups")
+                .children([
+                    group("120363000000000001", "Toko Budi", true),
+                    group("120363000000000002", "Arisan", false),
+                ])
+                .build(),
+        ]),
+    );
+    let groups = linked.adapter.groups().await.unwrap();
+    let request = asked.request().await;
+    let participating = request.get_optional_child("participating").unwrap();
+    assert!(participating.get_optional_child("participants").is_some());
+
+    assert_eq!(groups.len(), 2);
+    let shop = groups.iter().find(|g| g.name == "Toko Budi").unwrap();
+    assert_eq!(shop.jid, "120363000000000001@g.us");
+    assert!(shop.is_admin);
+    assert_eq!(shop.admins, [USER.to_string()]);
+    assert_eq!(shop.members.len(), 2);
+    let club = groups.iter().find(|g| g.name == "Arisan").unwrap();
+    assert!(!club.is_admin);
+
+    // Rate limited, with and without a backoff from the server.
+    server.expect(
+        Expect::iq("w:g2", "get").child("participating"),
+        Reply::Error {
+            code: 429,
+            text: "rate-overlimit",
+            backoff: Some(42),
+        },
+    );
+    assert_eq!(
+        linked.adapter.groups().await.unwrap_err(),
+        Error::RateLimited {
+            retry_after: Duration::from_secs(42)
+        }
+    );
+    server.expect(
+        Expect::iq("w:g2", "get").child("participating"),
+        Reply::error(401, "not-authorized"),
+    );
+    assert_eq!(linked.adapter.groups().await.unwrap_err(), Error::NotAdmin);
+    linked.all_taken();
+}
+
+#[tokio::test]
+async fn creating_a_group() {
+    let linked = linked().await;
+    let asked = linked.server.expect(
+        Expect::iq("w:g2", "set").attr("to", "g.us").child("create"),
+        Reply::Result(vec![group("120363000000000009", "Kue 1", true)]),
+    );
+    let created = linked
+        .adapter
+        .create_group("Kue 1", &["6281299990001".to_owned()])
+        .await
+        .unwrap();
+    let request = asked.request().await;
+    let create = request.get_optional_child("create").unwrap();
+    assert_eq!(attr(create, "subject").as_deref(), Some("Kue 1"));
+    assert_eq!(participants(create), ["6281299990001@s.whatsapp.net"]);
+    assert_eq!(created.jid, "120363000000000009@g.us");
+    assert_eq!(created.name, "Kue 1");
+    assert!(created.is_admin);
+
+    // No backoff from the server: the adapter waits its default.
+    linked.server.expect(
+        Expect::iq("w:g2", "set").child("create"),
+        Reply::error(429, "rate-overlimit"),
+    );
+    assert_eq!(
+        linked.adapter.create_group("Kue 2", &[]).await.unwrap_err(),
+        Error::RateLimited {
+            retry_after: Duration::from_secs(300)
+        }
+    );
+    linked.all_taken();
+}
+
+#[tokio::test]
+async fn invite_links_read_and_reset() {
+    let linked = linked().await;
+    let invite = || node("invite").attr("code", "AbCdEf123").build();
+    let read = linked.server.expect(
+        Expect::iq("w:g2", "get").attr("to", GROUP).child("invite"),
+        Reply::Result(vec![invite()]),
+    );
+    let link = linked.adapter.invite_link(GROUP, false).await.unwrap();
+    assert_eq!(link, "https://chat.whatsapp.com/AbCdEf123");
+    read.request().await;
+    // A reset is a set of the same.
+    let reset = linked.server.expect(
+        Expect::iq("w:g2", "set").attr("to", GROUP).child("invite"),
+        Reply::Result(vec![invite()]),
+    );
+    linked.adapter.invite_link(GROUP, true).await.unwrap();
+    reset.request().await;
+    linked.server.expect(
+        Expect::iq("w:g2", "get").child("invite"),
+        Reply::error(401, "not-authorized"),
+    );
+    assert_eq!(
+        linked.adapter.invite_link(GROUP, false).await.unwrap_err(),
+        Error::NotAdmin
+    );
+    linked.all_taken();
+}
+
+#[tokio::test]
+async fn joining_by_code() {
+    let linked = linked().await;
+    let joined = linked.server.expect(
+        Expect::iq("w:g2", "set").attr("to", "g.us").child("invite"),
+        Reply::Result(vec![node("group").attr("jid", GROUP).build()]),
+    );
+    let group = linked
+        .adapter
+        .join_with_code("https://chat.whatsapp.com/AbCdEf123")
+        .await
+        .unwrap();
+    assert_eq!(group, GROUP);
+    let request = joined.request().await;
+    let invite = request.get_optional_child("invite").unwrap();
+    assert_eq!(attr(invite, "code").as_deref(), Some("AbCdEf123"));
+
+    // A group that asks its admins first.
+    linked.server.expect(
+        Expect::iq("w:g2", "set").child("invite"),
+        Reply::Result(vec![
+            node("membership_approval_request")
+                .attr("jid", GROUP)
+                .build(),
+        ]),
+    );
+    assert_eq!(
+        linked.adapter.join_with_code("AbCdEf123").await.unwrap(),
+        GROUP
+    );
+
+    for (code, text, error) in [
+        (406, "not-acceptable", Error::InvalidInvite),
+        (410, "gone", Error::InvalidInvite),
+        (404, "item-not-found", Error::GroupNotFound),
+    ] {
+        linked.server.expect(
+            Expect::iq("w:g2", "set").child("invite"),
+            Reply::error(code, text),
+        );
+        assert_eq!(
+            linked
+                .adapter
+                .join_with_code("AbCdEf123")
+                .await
+                .unwrap_err(),
+            error,
+            "{code}"
+        );
+    }
+    linked.all_taken();
+}
+
+#[tokio::test]
+async fn leaving_a_group() {
+    let linked = linked().await;
+    let left = linked.server.expect(
+        Expect::iq("w:g2", "set").attr("to", "g.us").child("leave"),
+        Reply::ok(),
+    );
+    linked.adapter.leave(GROUP).await.unwrap();
+    let request = left.request().await;
+    let leave = request.get_optional_child("leave").unwrap();
+    let ids: Vec<_> = children(leave)
+        .iter()
+        .filter_map(|g| attr(g, "id"))
+        .collect();
+    assert_eq!(ids, [GROUP]);
+    linked.server.expect(
+        Expect::iq("w:g2", "set").child("leave"),
+        Reply::error(404, "item-not-found"),
+    );
+    assert_eq!(
+        linked.adapter.leave(GROUP).await.unwrap_err(),
+        Error::GroupNotFound
+    );
+    linked.all_taken();
+}
+
+#[tokio::test]
+async fn members_added_removed_promoted_demoted_one_by_one() {
+    let linked = linked().await;
+    let numbers = [
+        "6281299990001".to_owned(),
+        "6281299990002".to_owned(),
+        "6281299990003".to_owned(),
+    ];
+    for (change, tag) in [
+        (Membership::Add, "add"),
+        (Membership::Remove, "remove"),
+        (Membership::Promote, "promote"),
+        (Membership::Demote, "demote"),
+    ] {
+        // One done, one refused (403, with an invitation to send instead
+        // when adding), one not found.
+        let answer = node(tag)
+            .children([
+                node("participant")
+                    .attr("jid", "6281299990001@s.whatsapp.net")
+                    .build(),
+                node("participant")
+                    .attr("jid", "6281299990002@s.whatsapp.net")
+                    .attr("error", "403")
+                    .children(if tag == "add" {
+                        vec![
+                            node("add_request")
+                                .attr("code", "Zx9")
+                                .attr("expiration", "1900000000")
+                                .build(),
+                        ]
+                    } else {
+                        vec![]
+                    })
+                    .build(),
+                node("participant")
+                    .attr("jid", "6281299990003@s.whatsapp.net")
+                    .attr("error", "404")
+                    .build(),
+            ])
+            .build();
+        let asked = linked.server.expect(
+            Expect::iq("w:g2", "set").attr("to", GROUP).child(tag),
+            Reply::Result(vec![answer]),
+        );
+        let outcomes = linked
+            .adapter
+            .change_members(GROUP, change, &numbers)
+            .await
+            .unwrap();
+        let request = asked.request().await;
+        assert_eq!(
+            participants(request.get_optional_child(tag).unwrap()),
+            numbers.clone().map(|n| format!("{n}@s.whatsapp.net")),
+            "{tag}"
+        );
+        let refused = if tag == "add" {
+            MemberOutcome::Invited
+        } else {
+            MemberOutcome::Failed("403".into())
+        };
+        assert_eq!(
+            outcomes,
+            [
+                (numbers[0].clone(), MemberOutcome::Ok),
+                (numbers[1].clone(), refused),
+                (numbers[2].clone(), MemberOutcome::Failed("404".into())),
+            ],
+            "{tag}"
+        );
+        linked.server.expect(
+            Expect::iq("w:g2", "set").child(tag),
+            Reply::error(403, "forbidden"),
+        );
+        assert_eq!(
+            linked
+                .adapter
+                .change_members(GROUP, change, &numbers)
+                .await
+                .unwrap_err(),
+            Error::NotAdmin,
+            "{tag}"
+        );
+    }
+    linked.all_taken();
+}
