@@ -9,8 +9,10 @@ use std::time::Duration;
 use tempfile::TempDir;
 use tenant_bot::whatsapp::adapter::{Adapter, Connection};
 use tenant_bot::whatsapp::import::{fixture, session};
-use tenant_bot::whatsapp::{Error, Event, MemberOutcome, Membership, WhatsApp};
-use tests::whatsapp_server::{Account, Expect, Node, Reply, ScenarioServer, attr, children};
+use tenant_bot::whatsapp::{Error, Event, MemberOutcome, Membership, Setting, WhatsApp};
+use tests::whatsapp_server::{
+    Account, Expect, Node, NodeContent, Reply, ScenarioServer, attr, children,
+};
 use whatsapp_rust::NodeBuilder;
 
 /// The fixture device's LID, as the server tells it at login.
@@ -392,5 +394,325 @@ async fn members_added_removed_promoted_demoted_one_by_one() {
             "{tag}"
         );
     }
+    linked.all_taken();
+}
+
+#[tokio::test]
+async fn the_description_names_the_one_it_replaces() {
+    let linked = linked().await;
+    let with_description = node("group")
+        .attr("id", "120363000000000001")
+        .attr("subject", "Toko Budi")
+        .attr("creation", "1700000000")
+        .children([node("description")
+            .attr("id", "AAAA1111")
+            .children([node("body").string_content("old words").build()])
+            .build()])
+        .build();
+    linked.server.expect(
+        Expect::iq("w:g2", "get").attr("to", GROUP).child("query"),
+        Reply::Result(vec![with_description.clone()]),
+    );
+    let set = linked.server.expect(
+        Expect::iq("w:g2", "set")
+            .attr("to", GROUP)
+            .child("description"),
+        Reply::ok(),
+    );
+    linked
+        .adapter
+        .set_description(GROUP, "Buka jam 8")
+        .await
+        .unwrap();
+    let request = set.request().await;
+    let description = request.get_optional_child("description").unwrap();
+    assert_eq!(attr(description, "prev").as_deref(), Some("AAAA1111"));
+    let body = description.get_optional_child("body").unwrap();
+    assert_eq!(body.content_as_string().as_deref(), Some("Buka jam 8"));
+
+    // Someone changed it in between: worth trying again (which reads the
+    // new one first); not an admin: refused.
+    for (code, text, error) in [
+        (409, "conflict", Error::Transient(String::new())),
+        (401, "not-authorized", Error::NotAdmin),
+    ] {
+        linked.server.expect(
+            Expect::iq("w:g2", "get").child("query"),
+            Reply::Result(vec![with_description.clone()]),
+        );
+        linked.server.expect(
+            Expect::iq("w:g2", "set").child("description"),
+            Reply::error(code, text),
+        );
+        let got = linked
+            .adapter
+            .set_description(GROUP, "Buka jam 9")
+            .await
+            .unwrap_err();
+        assert_eq!(
+            std::mem::discriminant(&got),
+            std::mem::discriminant(&error),
+            "{code}: {got:?}"
+        );
+    }
+    linked.all_taken();
+}
+
+#[tokio::test]
+async fn the_photo_goes_to_the_group_as_its_picture() {
+    let linked = linked().await;
+    let jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 0xFF, 0xD9];
+    let set = linked.server.expect(
+        Expect::iq("w:profile:picture", "set").attr("target", GROUP),
+        Reply::Result(vec![node("picture").attr("id", "1700000001").build()]),
+    );
+    linked.adapter.set_photo(GROUP, &jpeg).await.unwrap();
+    let request = set.request().await;
+    let picture = request.get_optional_child("picture").unwrap();
+    assert_eq!(attr(picture, "type").as_deref(), Some("image"));
+    assert!(matches!(&picture.content, Some(NodeContent::Bytes(b)) if *b == jpeg));
+    linked.server.expect(
+        Expect::iq("w:profile:picture", "set"),
+        Reply::error(401, "not-authorized"),
+    );
+    assert_eq!(
+        linked.adapter.set_photo(GROUP, &jpeg).await.unwrap_err(),
+        Error::NotAdmin
+    );
+    linked.all_taken();
+}
+
+#[tokio::test]
+async fn each_setting_sends_its_own_stanza() {
+    let linked = linked().await;
+    let cases = [
+        (Setting::AdminsOnlyMessages(true), "announcement", None),
+        (Setting::AdminsOnlyMessages(false), "not_announcement", None),
+        (Setting::AdminsOnlyEditInfo(true), "locked", None),
+        (Setting::AdminsOnlyEditInfo(false), "unlocked", None),
+        (
+            Setting::AdminsOnlyAddMembers(true),
+            "member_add_mode",
+            Some("admin_add"),
+        ),
+        (
+            Setting::AdminsOnlyAddMembers(false),
+            "member_add_mode",
+            Some("all_member_add"),
+        ),
+        (
+            Setting::JoinApproval(true),
+            "membership_approval_mode",
+            Some("on"),
+        ),
+        (
+            Setting::JoinApproval(false),
+            "membership_approval_mode",
+            Some("off"),
+        ),
+        (
+            Setting::DisappearingSeconds(86_400),
+            "ephemeral",
+            Some("86400"),
+        ),
+        (Setting::DisappearingSeconds(0), "not_ephemeral", None),
+    ];
+    for (setting, tag, value) in cases {
+        let set = linked.server.expect(
+            Expect::iq("w:g2", "set").attr("to", GROUP).child(tag),
+            Reply::ok(),
+        );
+        linked.adapter.set_setting(GROUP, setting).await.unwrap();
+        let request = set.request().await;
+        let child = request.get_optional_child(tag).unwrap();
+        let said = match tag {
+            "member_add_mode" => child.content_as_string().map(|s| s.to_string()),
+            "membership_approval_mode" => child
+                .get_optional_child("group_join")
+                .and_then(|g| attr(g, "state")),
+            "ephemeral" => attr(child, "expiration"),
+            _ => None,
+        };
+        assert_eq!(said.as_deref(), value, "{setting:?}");
+
+        linked.server.expect(
+            Expect::iq("w:g2", "set").child(tag),
+            Reply::error(403, "forbidden"),
+        );
+        assert_eq!(
+            linked
+                .adapter
+                .set_setting(GROUP, setting)
+                .await
+                .unwrap_err(),
+            Error::NotAdmin,
+            "{setting:?}"
+        );
+    }
+    linked.all_taken();
+}
+
+#[tokio::test]
+async fn join_requests_listed_approved_rejected() {
+    let linked = linked().await;
+    let asking = ["6281299990001", "6281299990002"];
+    let request_of = |n: &str| {
+        node("membership_approval_request")
+            .attr("jid", format!("{n}@s.whatsapp.net"))
+            .attr("request_time", "1700000000")
+            .build()
+    };
+    linked.server.expect(
+        Expect::iq("w:g2", "get")
+            .attr("to", GROUP)
+            .child("membership_approval_requests"),
+        Reply::Result(vec![
+            node("membership_approval_requests")
+                .children(asking.map(request_of))
+                .build(),
+        ]),
+    );
+    assert_eq!(linked.adapter.join_requests(GROUP).await.unwrap(), asking);
+
+    for (approve, tag) in [(true, "approve"), (false, "reject")] {
+        let echo = move |request: &Node| {
+            let action = request
+                .get_optional_child("membership_requests_action")
+                .unwrap();
+            vec![tests::whatsapp_server::result(
+                request,
+                vec![action.clone()],
+            )]
+        };
+        let answered = linked.server.expect(
+            Expect::iq("w:g2", "set")
+                .attr("to", GROUP)
+                .child("membership_requests_action"),
+            Reply::With(Box::new(echo)),
+        );
+        let numbers = asking.map(str::to_owned);
+        linked
+            .adapter
+            .answer_join_requests(GROUP, &numbers, approve)
+            .await
+            .unwrap();
+        let request = answered.request().await;
+        let action = request
+            .get_optional_child("membership_requests_action")
+            .unwrap();
+        let inner = action.get_optional_child(tag).expect(tag);
+        assert_eq!(
+            participants(inner),
+            asking.map(|n| format!("{n}@s.whatsapp.net"))
+        );
+    }
+
+    linked.server.expect(
+        Expect::iq("w:g2", "get").child("membership_approval_requests"),
+        Reply::error(401, "not-authorized"),
+    );
+    assert_eq!(
+        linked.adapter.join_requests(GROUP).await.unwrap_err(),
+        Error::NotAdmin
+    );
+    linked.server.expect(
+        Expect::iq("w:g2", "set").child("membership_requests_action"),
+        Reply::error(404, "item-not-found"),
+    );
+    assert_eq!(
+        linked
+            .adapter
+            .answer_join_requests(GROUP, &["6281299990001".to_owned()], true)
+            .await
+            .unwrap_err(),
+        Error::GroupNotFound
+    );
+    linked.all_taken();
+}
+
+/// The next event of `events` that `want` accepts, within a minute.
+async fn next_event(
+    events: &mut tokio::sync::broadcast::Receiver<Event>,
+    want: impl Fn(&Event) -> bool,
+) -> Event {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            if let Ok(event) = events.recv().await
+                && want(&event)
+            {
+                return event;
+            }
+        }
+    })
+    .await
+    .expect("the event within a minute")
+}
+
+#[tokio::test]
+async fn logging_out_removes_the_companion_device() {
+    let linked = linked().await;
+    let mut events = linked.adapter.events();
+    let removed = linked.server.expect(
+        Expect::iq("md", "set").child("remove-companion-device"),
+        Reply::ok(),
+    );
+    linked.adapter.logout().await.unwrap();
+    let request = removed.request().await;
+    let device = request
+        .get_optional_child("remove-companion-device")
+        .unwrap();
+    assert_eq!(
+        attr(device, "jid").as_deref(),
+        Some("6281200000100:12@s.whatsapp.net")
+    );
+    next_event(&mut events, |e| *e == Event::LoggedOut).await;
+    linked.all_taken();
+}
+
+#[tokio::test]
+async fn the_server_logs_the_device_out() {
+    let linked = linked().await;
+    let mut events = linked.adapter.events();
+    linked
+        .server
+        .send(node("failure").attr("reason", "401").build());
+    next_event(&mut events, |e| *e == Event::LoggedOut).await;
+}
+
+#[tokio::test]
+async fn the_server_bans_the_account_for_a_while() {
+    let linked = linked().await;
+    let mut events = linked.adapter.events();
+    let before = tenant_bot::store::unix_seconds();
+    linked.server.send(
+        node("failure")
+            .attr("reason", "402")
+            .attr("code", "101")
+            .attr("expire", "3600")
+            .build(),
+    );
+    let Event::Banned { until: Some(until) } =
+        next_event(&mut events, |e| matches!(e, Event::Banned { .. })).await
+    else {
+        panic!("a ban with an end");
+    };
+    assert!((before + 3600..=before + 3700).contains(&until), "{until}");
+}
+
+#[tokio::test]
+async fn a_dropped_connection_comes_back_by_itself() {
+    let linked = linked().await;
+    let mut events = linked.adapter.events();
+    linked.server.drop_connection();
+    next_event(&mut events, |e| *e == Event::Disconnected).await;
+    next_event(&mut events, |e| *e == Event::Connected).await;
+    linked.server.logged_in(2).await;
+    assert_eq!(linked.server.logins(), [(USER, DEVICE), (USER, DEVICE)]);
+    // And serves again.
+    linked.server.expect(
+        Expect::iq("w:g2", "get").child("participating"),
+        Reply::Result(vec![node("groups").build()]),
+    );
+    assert_eq!(linked.adapter.groups().await.unwrap(), vec![]);
     linked.all_taken();
 }
