@@ -235,6 +235,9 @@ impl Drop for FrontDoor {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_file(self.dir.join("token"));
+        if std::thread::panicking() {
+            crate::process::print_tail(self.log.display(), &self.log());
+        }
         crate::hygiene::assert_clean("the front door", &self.log(), &[]);
         if !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.dir);

@@ -154,12 +154,7 @@ impl Drop for Operator {
     fn drop(&mut self) {
         self.kill();
         if std::thread::panicking() {
-            let log = self.log();
-            let tail: Vec<_> = log.lines().rev().take(40).collect();
-            eprintln!("--- last lines of {}", self.dir.display());
-            for line in tail.iter().rev() {
-                eprintln!("{line}");
-            }
+            crate::process::print_tail(self.dir.display(), &self.log());
         }
         crate::hygiene::assert_clean("the operator", &self.log(), &[]);
         let _ = std::fs::remove_dir_all(&self.dir);

@@ -35,3 +35,12 @@ pub fn free_address() -> SocketAddr {
         .and_then(|l| l.local_addr())
         .expect("a free port")
 }
+
+/// Prints the last lines of `log`, read from `source`, for a failing test.
+pub fn print_tail(source: impl std::fmt::Display, log: &str) {
+    let tail: Vec<_> = log.lines().rev().take(40).collect();
+    eprintln!("--- last lines of {source}");
+    for line in tail.iter().rev() {
+        eprintln!("{line}");
+    }
+}

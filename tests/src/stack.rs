@@ -134,9 +134,6 @@ impl Drop for Stack {
     /// Fails the test if a tenant logged what it must not (a secret, a full
     /// phone number), as the front door's and the operator's own checks do.
     fn drop(&mut self) {
-        if std::thread::panicking() {
-            return;
-        }
         let selector = format!(
             "{}={}",
             crds::labels::COMPONENT,
@@ -159,6 +156,10 @@ impl Drop for Stack {
             .filter(|l| !l.starts_with("unable to retrieve container logs for "))
             .map(|l| format!("{l}\n"))
             .collect();
+        if std::thread::panicking() {
+            crate::process::print_tail(format!("the tenants in {}", self.env.ns), &logs);
+            return;
+        }
         crate::hygiene::assert_clean(&format!("the tenants in {}", self.env.ns), &logs, &[]);
     }
 }

@@ -178,11 +178,15 @@ impl std::fmt::Debug for Tenants {
     }
 }
 
-/// Attempts while a tenant answers 503 (its queue is full or it is not
-/// ready yet) or is not listening, with the pause before each retry
-/// doubling.
-const ATTEMPTS: u32 = 5;
+/// How long a tenant that answers 503 (its queue is full, or it is not
+/// ready yet) or cannot be reached (starting, or its name not yet known to
+/// the cluster's DNS, which keeps a "no such name" for seconds) is given:
+/// a button pressed the second a new tenant spoke must still reach it.
+const PATIENCE: Duration = Duration::from_secs(15);
+/// The pause before the first retry; it doubles up to [`LONGEST_PAUSE`].
 const FIRST_PAUSE: Duration = Duration::from_millis(100);
+const LONGEST_PAUSE: Duration = Duration::from_secs(2);
+/// How long one try may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Tenants {
@@ -215,13 +219,14 @@ impl Tenants {
 
     /// Delivers `update` to `account`'s tenant. A tenant that is not
     /// listening yet (starting, or starting again) or whose queue is full
-    /// is given a few more tries; a connection that was never made sent
+    /// is tried again for a while; a connection that was never made sent
     /// nothing, so trying again cannot deliver twice.
     pub async fn forward(&self, account: &str, update: &Value) -> Result<(), Error> {
         let secret = self.install_key.tenant_secret(account);
         let body = update.to_string();
+        let deadline = tokio::time::Instant::now() + PATIENCE;
         let mut pause = FIRST_PAUSE;
-        for attempt in 1..=ATTEMPTS {
+        loop {
             // Looked up on each try: a restarted tenant may listen elsewhere.
             let url = format!(
                 "{}/telegram/update",
@@ -246,13 +251,12 @@ impl Tenants {
                 Err(error) if error.is_connect() => Error::Unreachable(error),
                 Err(error) => return Err(Error::Unreachable(error)),
             };
-            if attempt == ATTEMPTS {
+            if tokio::time::Instant::now() + pause > deadline {
                 return Err(error);
             }
             tokio::time::sleep(pause).await;
-            pause *= 2;
+            pause = (pause * 2).min(LONGEST_PAUSE);
         }
-        Err(Error::Status(503))
     }
 }
 
@@ -429,5 +433,48 @@ mod tests {
             .unwrap();
         until_handled(&recorder, 2).await;
         assert_eq!(active.get(), 1);
+    }
+
+    /// A tenant at a local address that answers the first `busy` tries
+    /// with 503 and the rest with `then`; counts the tries.
+    async fn tenant(busy: usize, then: u16) -> (Tenants, Arc<AtomicUsize>) {
+        let tries = Arc::new(AtomicUsize::new(0));
+        let counted = tries.clone();
+        let app = axum::Router::new().route(
+            "/telegram/update",
+            axum::routing::post(move || {
+                let tries = counted.clone();
+                async move {
+                    let n = tries.fetch_add(1, Ordering::SeqCst);
+                    let status = if n < busy { 503 } else { then };
+                    axum::http::StatusCode::from_u16(status).unwrap()
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let key =
+            crds::secret::InstallKey::new(b"a test install key, long enough to take").unwrap();
+        let tenants = Tenants::new(&format!("http://{address}"), "ns", key);
+        (tenants, tries)
+    }
+
+    #[tokio::test]
+    async fn a_busy_tenant_is_given_seconds_not_a_few_tries() {
+        // Seven refusals take about 6 s of pauses: more than a handful of
+        // quick tries, well within the patience.
+        let (tenants, tries) = tenant(7, 200).await;
+        let sent = tenants.forward("wa-1", &json!({"update_id": 1})).await;
+        assert!(sent.is_ok(), "{sent:?}");
+        assert_eq!(tries.load(Ordering::SeqCst), 8);
+    }
+
+    #[tokio::test]
+    async fn a_refusal_other_than_busy_is_final() {
+        let (tenants, tries) = tenant(0, 401).await;
+        let sent = tenants.forward("wa-1", &json!({"update_id": 1})).await;
+        assert!(matches!(sent, Err(Error::Status(401))), "{sent:?}");
+        assert_eq!(tries.load(Ordering::SeqCst), 1);
     }
 }
