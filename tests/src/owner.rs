@@ -14,6 +14,7 @@ use tenant_bot::tenant::metrics::Metrics;
 use tenant_bot::tenant::pairing::Timing;
 use tenant_bot::tenant::runtime::Runtime;
 use tenant_bot::tenant::status::Session;
+use tenant_bot::whatsapp::WhatsApp;
 use tenant_bot::whatsapp::fake::Fake;
 use tokio::sync::{mpsc, watch};
 
@@ -57,13 +58,23 @@ pub async fn start_refreshing(
     dir: &std::path::Path,
     refresh_every: Option<std::time::Duration>,
 ) -> Tenant {
+    start_with(telegram, fake, dir, refresh_every).await
+}
+
+/// Starts a runtime on `whatsapp`, whichever it is.
+pub async fn start_with(
+    telegram: &FakeTelegram,
+    whatsapp: Arc<dyn WhatsApp>,
+    dir: &std::path::Path,
+    refresh_every: Option<std::time::Duration>,
+) -> Tenant {
     let url: reqwest::Url = telegram.url().parse().unwrap();
     let runtime = Arc::new(Runtime {
         phone: "447700900123".parse().unwrap(),
         default_language: Language::Id,
         catalog: Arc::new(Catalog::new().unwrap()),
         store: Store::open(dir.join("bot_data.db")).await.unwrap(),
-        whatsapp: fake,
+        whatsapp,
         messenger: Arc::new(TelegramMessenger::new(url.clone(), CREDENTIAL, OWNER)),
         bot: Bot::new(CREDENTIAL).set_api_url(url),
         refresh_every,

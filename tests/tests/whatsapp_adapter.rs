@@ -4,12 +4,16 @@
 //! checks the stanza the adapter sent and what it made of the answer.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tempfile::TempDir;
+use tenant_bot::tenant::status::Session;
 use tenant_bot::whatsapp::adapter::{Adapter, Connection};
 use tenant_bot::whatsapp::import::{fixture, session};
 use tenant_bot::whatsapp::{Error, Event, MemberOutcome, Membership, Setting, WhatsApp};
+use tests::fake_telegram::FakeTelegram;
+use tests::owner;
 use tests::whatsapp_server::{
     Account, Expect, Node, NodeContent, Reply, ScenarioServer, attr, children,
 };
@@ -26,11 +30,14 @@ const VERSION: (u32, u32, u32) = (2, 3000, 1_023_000_000);
 /// A server, and the adapter of a paired device connected to it.
 struct Linked {
     server: ScenarioServer,
-    adapter: Adapter,
+    adapter: Arc<Adapter>,
+    /// The adapter's events since before it connected.
+    events: tokio::sync::broadcast::Receiver<Event>,
     _dir: TempDir,
 }
 
-async fn linked() -> Linked {
+/// A server, and the adapter of a paired device, not connected.
+async fn opened() -> Linked {
     let server = ScenarioServer::start(Account { lid: LID.into() }).await;
     let dir = tempfile::tempdir().unwrap();
     let old = dir.path().join("old.db");
@@ -46,22 +53,28 @@ async fn linked() -> Linked {
     )
     .await
     .unwrap();
-    let mut events = adapter.events();
-    adapter.connect().await.unwrap();
-    let connected = tokio::time::timeout(Duration::from_secs(60), async {
-        loop {
-            if let Ok(Event::Connected) = events.recv().await {
-                return;
-            }
-        }
-    })
-    .await;
-    assert!(connected.is_ok(), "not connected within a minute");
+    let events = adapter.events();
     Linked {
         server,
-        adapter,
+        adapter: Arc::new(adapter),
+        events,
         _dir: dir,
     }
+}
+
+/// A server, and the adapter of a paired device told to connect, not yet
+/// connected.
+async fn connecting() -> Linked {
+    let linked = opened().await;
+    linked.adapter.connect().await.unwrap();
+    linked
+}
+
+/// A server, and the adapter of a paired device connected to it.
+async fn linked() -> Linked {
+    let mut linked = connecting().await;
+    next_event(&mut linked.events, |e| *e == Event::Connected).await;
+    linked
 }
 
 impl Linked {
@@ -715,4 +728,111 @@ async fn a_dropped_connection_comes_back_by_itself() {
     );
     assert_eq!(linked.adapter.groups().await.unwrap(), vec![]);
     linked.all_taken();
+}
+
+#[tokio::test]
+async fn a_group_call_made_while_connecting_waits_for_the_login() {
+    let linked = connecting().await;
+    linked.server.expect(
+        Expect::iq("w:g2", "get").child("participating"),
+        Reply::Result(vec![node("groups").build()]),
+    );
+    // Asked at once: the socket is not there yet.
+    assert_eq!(linked.adapter.groups().await.unwrap(), vec![]);
+    assert_eq!(linked.server.logins(), [(USER, DEVICE)]);
+    linked.all_taken();
+}
+
+#[tokio::test]
+async fn a_stream_error_removing_the_device_logs_it_out() {
+    let mut linked = linked().await;
+    linked
+        .server
+        .send(node("stream:error").attr("code", "516").build());
+    next_event(&mut linked.events, |e| *e == Event::LoggedOut).await;
+}
+
+#[tokio::test]
+async fn a_session_taken_over_elsewhere_is_told_and_started_again_on_use() {
+    let mut linked = linked().await;
+    let conflict = node("conflict").attr("type", "replaced").build();
+    linked
+        .server
+        .send(node("stream:error").children([conflict]).build());
+    next_event(&mut linked.events, |e| *e == Event::Replaced).await;
+    // The client does not come back by itself; the next call brings it.
+    linked.server.expect(
+        Expect::iq("w:g2", "get").child("participating"),
+        Reply::Result(vec![node("groups").build()]),
+    );
+    assert_eq!(linked.adapter.groups().await.unwrap(), vec![]);
+    assert_eq!(linked.server.logins(), [(USER, DEVICE), (USER, DEVICE)]);
+    linked.all_taken();
+}
+
+#[tokio::test]
+async fn a_refused_version_is_a_disconnection() {
+    let mut linked = linked().await;
+    linked
+        .server
+        .send(node("failure").attr("reason", "405").build());
+    next_event(&mut linked.events, |e| *e == Event::Disconnected).await;
+}
+
+/// The tenant's runtime on the production adapter: what its owner sees.
+#[tokio::test]
+async fn the_owner_lists_groups_and_hears_of_a_takeover_and_a_logout() {
+    let linked = opened().await;
+    let telegram = FakeTelegram::start(&[owner::CREDENTIAL]).await;
+    let data = tempfile::tempdir().unwrap();
+    let mut tenant = owner::start_with(&telegram, linked.adapter.clone(), data.path(), None).await;
+    let connected = |s: &Session| matches!(s, Session::Connected { .. });
+    tenant.session.wait_for(connected).await.unwrap();
+
+    linked.server.expect(
+        Expect::iq("w:g2", "get").child("participating"),
+        Reply::Result(vec![
+            node("groups")
+                .children([group("120363000000000001", "Toko Budi", true)])
+                .build(),
+        ]),
+    );
+    owner::send(&tenant, owner::callback_update("menu:groups", 7)).await;
+    let list = owner::sees(&telegram, "editMessageText", "Toko Budi").await;
+    assert!(owner::text_of(&list).contains("👑"), "{list:?}");
+
+    // Another program logs in with the same device.
+    let conflict = node("conflict").attr("type", "replaced").build();
+    linked
+        .server
+        .send(node("stream:error").children([conflict]).build());
+    owner::sees(&telegram, "sendMessage", "program lain").await;
+    tenant
+        .session
+        .wait_for(|s| *s == Session::Disconnected)
+        .await
+        .unwrap();
+
+    // The owner refreshes: the session starts again and answers.
+    linked.server.expect(
+        Expect::iq("w:g2", "get").child("participating"),
+        Reply::Result(vec![node("groups").build()]),
+    );
+    owner::send(&tenant, owner::callback_update("groups:refresh", 7)).await;
+    owner::sees(&telegram, "sendMessage", "Daftar grup diperbarui").await;
+    tenant.session.wait_for(connected).await.unwrap();
+    assert_eq!(linked.server.logins().len(), 2);
+
+    // The phone unlinks the device.
+    linked
+        .server
+        .send(node("stream:error").attr("code", "401").build());
+    owner::sees(&telegram, "sendMessage", "dikeluarkan dari ponsel").await;
+    tenant
+        .session
+        .wait_for(|s| *s == Session::LoggedOut)
+        .await
+        .unwrap();
+    linked.all_taken();
+    tenant.shut_down().await;
 }

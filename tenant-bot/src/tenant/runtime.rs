@@ -296,6 +296,15 @@ impl Runtime {
                 }
             }
             Event::Disconnected => self.set(state, Session::Disconnected, tx).await,
+            Event::Replaced => {
+                let news = state.session != Session::Disconnected;
+                self.set(state, Session::Disconnected, tx).await;
+                if news {
+                    self.log("replaced", "").await;
+                    let text = self.text(state, "notice-replaced", &[("phone", &masked)]);
+                    self.say(text, vec![]).await;
+                }
+            }
             // The account's status first: telling the owner may wait on a
             // gateway that is away, and the status must not.
             Event::LoggedOut => {

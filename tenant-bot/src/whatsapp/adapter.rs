@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use crds::PhoneNumber;
+use futures::FutureExt;
 use tokio::sync::{Mutex, broadcast};
 use tracing::{info, warn};
 use whatsapp_rust::pair_code::PairCodeOptions;
@@ -25,6 +26,9 @@ use super::{Error, Event, GroupInfo, MemberOutcome, Membership, Result, Setting,
 
 /// How long to wait for WhatsApp's socket before asking for a code.
 const SOCKET_WAIT: Duration = Duration::from_secs(30);
+/// How long a group call waits for a session that is still logging in
+/// (a call right after a start, or while it connects again).
+const LOGIN_WAIT: Duration = Duration::from_secs(30);
 /// Wait after a rate limit when WhatsApp does not say how long.
 const DEFAULT_BACKOFF: Duration = Duration::from_secs(300);
 
@@ -90,9 +94,17 @@ impl Adapter {
         })
     }
 
-    /// The client, started if it is not running.
+    /// The client, started if it is not running. One whose run loop ended
+    /// on its own (WhatsApp replaced or refused the session, which the
+    /// client does not retry) is built and started again.
     async fn client(&self) -> Result<Arc<Client>> {
         let mut running = self.running.lock().await;
+        if let Some(handle) = running.handle.as_mut()
+            && handle.now_or_never().is_some()
+        {
+            info!("the WhatsApp session had stopped; starting it again");
+            running.handle = None;
+        }
         if running.handle.is_none() {
             if running.bot.is_none() {
                 // A disconnected client cannot run again; build a new one.
@@ -107,11 +119,20 @@ impl Adapter {
         Ok(running.client.clone())
     }
 
+    /// The client of a paired session, logged in: a call made while it
+    /// is still connecting waits for the login rather than failing.
     async fn groups_client(&self) -> Result<Arc<Client>> {
+        if !self.is_paired().await {
+            return Err(Error::NotPaired);
+        }
         let client = self.client().await?;
         if client.pn().is_none() {
             return Err(Error::NotPaired);
         }
+        client
+            .wait_for_connected(LOGIN_WAIT)
+            .await
+            .map_err(|e| Error::Transient(format!("WhatsApp is not connected: {e}")))?;
         Ok(client)
     }
 }
@@ -171,6 +192,17 @@ fn translate(event: &WaEvent, client: &Client) -> Option<Event> {
         }),
         WaEvent::Connected(_) => Some(Event::Connected),
         WaEvent::Disconnected(_) => Some(Event::Disconnected),
+        // The client does not connect again after these; the next call
+        // starts it (see `Adapter::client`).
+        WaEvent::StreamReplaced(_) => Some(Event::Replaced),
+        WaEvent::ClientOutdated(_) => {
+            warn!("WhatsApp refused this client's version");
+            Some(Event::Disconnected)
+        }
+        WaEvent::ConnectFailure(failure) => {
+            warn!(reason = ?failure.reason, "WhatsApp refused the login");
+            Some(Event::Disconnected)
+        }
         WaEvent::LoggedOut(_) => Some(Event::LoggedOut),
         WaEvent::TemporaryBan(ban) => {
             let now = crate::store::unix_seconds();

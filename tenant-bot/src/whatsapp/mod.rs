@@ -71,6 +71,10 @@ pub enum Event {
     Disconnected,
     /// The device was unlinked from the phone.
     LoggedOut,
+    /// Another program logged in with this same device (an old bot still
+    /// running on a copy of the session, say) and WhatsApp let it take
+    /// over; the session stays paired and is used again on the next call.
+    Replaced,
     /// WhatsApp banned the account; `until` in unix seconds when temporary.
     Banned {
         /// End of a temporary ban.

@@ -71,7 +71,12 @@ impl Runtime {
     /// Shows page `page` of the list in `message` (or a new message).
     pub(super) async fn groups_page(&self, state: &State, message: Option<i32>, page: usize) {
         let list = self.cached_groups(state).await;
-        let (text, buttons) = groups::page(&self.catalog, state.language, &list, page);
+        self.show_page(state, message, &list, page).await;
+    }
+
+    /// Shows page `page` of `list` in `message` (or a new message).
+    async fn show_page(&self, state: &State, message: Option<i32>, list: &[Group], page: usize) {
+        let (text, buttons) = groups::page(&self.catalog, state.language, list, page);
         match message {
             Some(id) => {
                 if let Err(error) = self.messenger.edit(id, text, buttons).await {
@@ -96,7 +101,9 @@ impl Runtime {
                     let count = list.len().to_string();
                     let text = self.text(state, "groups-refreshed", &[("count", &count)]);
                     self.say(text, vec![]).await;
-                    self.groups_page(state, None, 0).await;
+                    // The list just fetched: an empty one read back from
+                    // the cache would be fetched again.
+                    self.show_page(state, None, &list, 0).await;
                 }
             }
             data::SEARCH => {
