@@ -265,6 +265,8 @@ pub struct ScenarioServer {
     address: SocketAddr,
     shared: Arc<Shared>,
     logins: watch::Receiver<usize>,
+    /// How many connections have ended.
+    ended: watch::Receiver<usize>,
     accepting: tokio::task::JoinHandle<()>,
 }
 
@@ -302,17 +304,21 @@ impl ScenarioServer {
         let address = listener.local_addr().expect("its address");
         let shared = Arc::new(Shared::default());
         let (logged_in, logins) = watch::channel(0);
+        let (ending, ended) = watch::channel(0);
         let serving = shared.clone();
         let accepting = tokio::spawn(async move {
             let logged_in = Arc::new(logged_in);
+            let ending = Arc::new(ending);
             while let Ok((stream, _)) = listener.accept().await {
                 let shared = serving.clone();
                 let account = account.clone();
                 let logged_in = logged_in.clone();
+                let ending = ending.clone();
                 tokio::spawn(async move {
                     if let Err(error) = serve(stream, &shared, &account, &logged_in).await {
                         eprintln!("scenario server: the connection ended: {error}");
                     }
+                    ending.send_modify(|n| *n += 1);
                 });
             }
         });
@@ -320,6 +326,7 @@ impl ScenarioServer {
             address,
             shared,
             logins,
+            ended,
             accepting,
         }
     }
@@ -357,6 +364,22 @@ impl ScenarioServer {
             matches!(waited, Ok(Ok(_))),
             "{count} logins did not happen; {} did",
             *self.logins.borrow()
+        );
+    }
+
+    /// Waits until `count` connections have ended, whichever side ended
+    /// them.
+    ///
+    /// # Panics
+    /// When they had not within a minute.
+    pub async fn ended(&self, count: usize) {
+        let mut ended = self.ended.clone();
+        let waited =
+            tokio::time::timeout(Duration::from_secs(60), ended.wait_for(|n| *n >= count)).await;
+        assert!(
+            matches!(waited, Ok(Ok(_))),
+            "{count} connections did not end; {} did",
+            *self.ended.borrow()
         );
     }
 

@@ -836,3 +836,39 @@ async fn the_owner_lists_groups_and_hears_of_a_takeover_and_a_logout() {
     linked.all_taken();
     tenant.shut_down().await;
 }
+
+#[tokio::test]
+async fn a_disconnected_session_connects_again_when_asked() {
+    let linked = linked().await;
+    linked.adapter.disconnect().await.unwrap();
+    linked.server.ended(1).await;
+    linked.adapter.connect().await.unwrap();
+    linked.server.logged_in(2).await;
+    linked.server.expect(
+        Expect::iq("w:g2", "get").child("participating"),
+        Reply::Result(vec![node("groups").build()]),
+    );
+    assert_eq!(linked.adapter.groups().await.unwrap(), vec![]);
+    linked.all_taken();
+}
+
+#[tokio::test]
+async fn an_unpaired_session_neither_connects_nor_calls() {
+    let server = ScenarioServer::start(Account { lid: LID.into() }).await;
+    let dir = tempfile::tempdir().unwrap();
+    let connection = Connection {
+        server: Some(server.url()),
+        version: Some(VERSION),
+    };
+    let adapter = Adapter::open_with(&dir.path().join("new.db"), connection)
+        .await
+        .unwrap();
+    assert!(!adapter.is_paired().await);
+    assert!(matches!(adapter.connect().await, Err(Error::NotPaired)));
+    assert!(matches!(adapter.groups().await, Err(Error::NotPaired)));
+    assert!(matches!(
+        adapter.send_text(GROUP, "halo").await,
+        Err(Error::NotPaired)
+    ));
+    assert_eq!(server.logins(), []);
+}

@@ -285,10 +285,12 @@ impl WhatsApp for Adapter {
     }
 
     async fn connect(&self) -> Result<()> {
-        let client = self.client().await?;
-        if client.pn().is_none() {
+        // An unpaired client would connect to offer pairing; that is
+        // `request_pairing_code`'s to start.
+        if !self.is_paired().await {
             return Err(Error::NotPaired);
         }
+        self.client().await?;
         info!("connecting the stored session");
         Ok(())
     }
