@@ -8,10 +8,18 @@
 //! with `danger-skip-cert-chain-verify`, which this crate turns on for its
 //! own builds alone; the release build of tenant-bot never has it.
 //!
-//! What the server does not emulate: message encryption (Signal
-//! sessions, so no text reaches a group), media, app-state sync, and the
+//! The people in its groups are phones of its own ([`peers`]): each
+//! has Signal keys, handed out as pre-key bundles, so the client encrypts
+//! a group message to them for real and a test reads it back.
+//!
+//! What the server does not emulate: media, app-state sync, a peer with
+//! more than one device (which would need signed device lists), and the
 //! IK handshake a cached certificate would lead to (its chain has no
 //! expiry, so the client never caches it and stays on XX).
+
+mod peers;
+
+pub use peers::Read;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -68,6 +76,8 @@ pub struct Expect {
     tag: String,
     attrs: Vec<(String, String)>,
     child: Option<String>,
+    /// A `<user jid>` somewhere inside.
+    user: Option<String>,
 }
 
 impl Expect {
@@ -82,6 +92,7 @@ impl Expect {
             tag: tag.to_owned(),
             attrs: Vec::new(),
             child: None,
+            user: None,
         }
     }
 
@@ -99,6 +110,14 @@ impl Expect {
         self
     }
 
+    /// ... asking about the user `jid` (a `<user jid>` inside, at any
+    /// depth): tells a query of the test's from the client's own.
+    #[must_use]
+    pub fn about(mut self, jid: &str) -> Self {
+        self.user = Some(jid.to_owned());
+        self
+    }
+
     fn matches(&self, node: &Node) -> bool {
         node.tag == self.tag.as_str()
             && self
@@ -109,6 +128,7 @@ impl Expect {
                 .child
                 .as_ref()
                 .is_none_or(|tag| node.get_optional_child(tag).is_some())
+            && self.user.as_ref().is_none_or(|jid| names_user(node, jid))
     }
 }
 
@@ -117,6 +137,9 @@ impl std::fmt::Display for Expect {
         write!(f, "<{}", self.tag)?;
         for (k, v) in &self.attrs {
             write!(f, " {k}=\"{v}\"")?;
+        }
+        if let Some(jid) = &self.user {
+            write!(f, " (about {jid})")?;
         }
         match &self.child {
             Some(child) => write!(f, "><{child}…/></{}>", self.tag),
@@ -139,6 +162,9 @@ pub enum Reply {
         text: &'static str,
         backoff: Option<u32>,
     },
+    /// `<ack class="message">` of a message, a refusal when `error` is
+    /// set (`479`, say).
+    Ack { error: Option<&'static str> },
     /// Whatever the function makes of the request.
     With(Answer),
 }
@@ -148,6 +174,7 @@ impl std::fmt::Debug for Reply {
         match self {
             Self::Result(nodes) => f.debug_tuple("Result").field(nodes).finish(),
             Self::Error { code, text, .. } => write!(f, "Error({code} {text})"),
+            Self::Ack { error } => write!(f, "Ack({error:?})"),
             Self::With(_) => f.write_str("With(..)"),
         }
     }
@@ -184,9 +211,36 @@ impl Reply {
                 }
                 vec![reply_to(request, "error").children([error.build()]).build()]
             }
+            Self::Ack { error } => {
+                let mut ack = NodeBuilder::new("ack")
+                    .attr("class", "message")
+                    .attr("t", unix_now().to_string());
+                for key in ["id", "to"] {
+                    if let Some(value) = attr(request, key) {
+                        ack = ack.attr(if key == "to" { "from" } else { key }, value);
+                    }
+                }
+                if let Some(code) = error {
+                    ack = ack.attr("error", *code);
+                }
+                vec![ack.build()]
+            }
             Self::With(answer) => answer(request),
         }
     }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Whether `node` holds a `<user jid>`, at any depth.
+fn names_user(node: &Node, jid: &str) -> bool {
+    children(node)
+        .iter()
+        .any(|c| (c.tag == "user" && attr(c, "jid").as_deref() == Some(jid)) || names_user(c, jid))
 }
 
 /// `<iq type="result">` answering `request`, holding `children`.
@@ -238,6 +292,8 @@ struct Shared {
     outbox: Mutex<Option<mpsc::UnboundedSender<Outgoing>>>,
     /// The user and device of each login, in order.
     logins: Mutex<Vec<(u64, u32)>>,
+    /// The phones of the people in the groups.
+    peers: peers::Peers,
 }
 
 /// An expected exchange, once scripted: the node the client sent for it.
@@ -411,6 +467,18 @@ impl ScenarioServer {
         lock(&self.shared.unexpected).clone()
     }
 
+    /// Reads `message`, a group message the client sent, as the phone of
+    /// `peer` (a JID it was addressed to) reads it.
+    ///
+    /// # Panics
+    /// When it cannot: not addressed to `peer`, or not decryptable.
+    pub async fn read_as(&self, peer: &str, message: &Node) -> Read {
+        match self.shared.peers.read(peer, message).await {
+            Ok(read) => read,
+            Err(error) => panic!("{peer} cannot read the message: {error}"),
+        }
+    }
+
     /// Exchanges scripted and not yet taken.
     pub fn waiting(&self) -> Vec<String> {
         lock(&self.shared.script)
@@ -442,9 +510,7 @@ async fn serve(
     *lock(&shared.outbox) = Some(outbox);
 
     let mut frames = FrameDecoder::new();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = unix_now();
     let success = NodeBuilder::new("success")
         .attr("t", now.to_string())
         .attr("lid", account.lid.as_str())
@@ -505,6 +571,14 @@ fn answer(shared: &Shared, node: &Node) -> Vec<Node> {
         return Vec::new();
     }
     let xmlns = attr(node, "xmlns").unwrap_or_default();
+    let peers = match xmlns.as_str() {
+        "usync" => peers::Peers::devices(node),
+        "encrypt" => shared.peers.bundles(node),
+        _ => None,
+    };
+    if let Some(answer) = peers {
+        return vec![result(node, answer)];
+    }
     if CHATTER.contains(&xmlns.as_str()) {
         return vec![result(node, Vec::new())];
     }

@@ -872,3 +872,150 @@ async fn an_unpaired_session_neither_connects_nor_calls() {
     ));
     assert_eq!(server.logins(), []);
 }
+
+/// The other member of the groups `group()` describes.
+const MEMBER: &str = "6281299990001@s.whatsapp.net";
+
+/// Scripts the group query a first message to `id` starts with.
+fn group_query(server: &ScenarioServer, id: &str, reply: Reply) {
+    server.expect(
+        Expect::iq("w:g2", "get")
+            .attr("to", &format!("{id}@g.us"))
+            .child("query"),
+        reply,
+    );
+}
+
+#[tokio::test]
+async fn a_text_reaches_each_member_encrypted_and_reads_back() {
+    let linked = linked().await;
+    let server = &linked.server;
+    group_query(
+        server,
+        "120363000000000001",
+        Reply::Result(vec![group("120363000000000001", "Toko Budi", true)]),
+    );
+    let sent = server.expect(
+        Expect::node("message").attr("to", GROUP),
+        Reply::Ack { error: None },
+    );
+    linked
+        .adapter
+        .send_text(GROUP, "Halo semua, toko buka jam 8")
+        .await
+        .unwrap();
+    let message = sent.request().await;
+    assert_eq!(attr(&message, "type").as_deref(), Some("text"));
+    let to: Vec<String> = children(message.get_optional_child("participants").unwrap())
+        .iter()
+        .filter_map(|to| attr(to, "jid"))
+        .collect();
+    assert!(to.contains(&MEMBER.to_owned()), "{to:?}");
+    let read = server.read_as(MEMBER, &message).await;
+    assert_eq!(read.text, "Halo semua, toko buka jam 8");
+    assert_eq!(read.group, GROUP);
+    assert_eq!(
+        read.registration, 3_000_000_000,
+        "sent by the imported device"
+    );
+    linked.all_taken();
+}
+
+#[tokio::test]
+async fn a_text_refused_on_the_way_says_why() {
+    let linked = linked().await;
+    let server = &linked.server;
+    let adapter = &linked.adapter;
+    // Each group is new to the client, so each send asks about it first.
+    group_query(
+        server,
+        "120363000000000011",
+        Reply::error(404, "item-not-found"),
+    );
+    let gone = adapter.send_text("120363000000000011@g.us", "a").await;
+    assert!(matches!(gone, Err(Error::GroupNotFound)), "{gone:?}");
+
+    group_query(server, "120363000000000012", Reply::error(403, "forbidden"));
+    let removed = adapter.send_text("120363000000000012@g.us", "b").await;
+    assert!(matches!(removed, Err(Error::NotAdmin)), "{removed:?}");
+
+    group_query(
+        server,
+        "120363000000000013",
+        Reply::Error {
+            code: 429,
+            text: "rate-overlimit",
+            backoff: Some(42),
+        },
+    );
+    let slow = adapter.send_text("120363000000000013@g.us", "c").await;
+    assert!(
+        matches!(slow, Err(Error::RateLimited { retry_after }) if retry_after == Duration::from_secs(42)),
+        "{slow:?}"
+    );
+
+    // The members' devices cannot be listed.
+    let stranger = "6281299990002@s.whatsapp.net";
+    let members = node("group")
+        .attr("id", "120363000000000014")
+        .attr("subject", "Arisan")
+        .attr("creation", "1700000000")
+        .children([node("participant").attr("jid", stranger).build()])
+        .build();
+    group_query(server, "120363000000000014", Reply::Result(vec![members]));
+    server.expect(
+        Expect::iq("usync", "get").about(stranger),
+        Reply::Error {
+            code: 429,
+            text: "rate-overlimit",
+            backoff: Some(60),
+        },
+    );
+    let busy = adapter.send_text("120363000000000014@g.us", "d").await;
+    assert!(
+        matches!(busy, Err(Error::RateLimited { retry_after }) if retry_after == Duration::from_secs(60)),
+        "{busy:?}"
+    );
+    linked.all_taken();
+}
+
+#[tokio::test]
+async fn a_text_whatsapp_will_not_take_is_not_counted_as_sent() {
+    let linked = linked().await;
+    let server = &linked.server;
+    // An admins-only group: a member's message is refused once sent.
+    group_query(
+        server,
+        "120363000000000001",
+        Reply::Result(vec![group("120363000000000001", "Pengumuman", false)]),
+    );
+    server.expect(
+        Expect::node("message").attr("to", GROUP),
+        Reply::Ack { error: Some("403") },
+    );
+    let refused = linked.adapter.send_text(GROUP, "boleh tanya?").await;
+    assert!(matches!(refused, Err(Error::NotAdmin)), "{refused:?}");
+
+    // The next is taken.
+    server.expect(
+        Expect::node("message").attr("to", GROUP),
+        Reply::Ack { error: None },
+    );
+    linked
+        .adapter
+        .send_text(GROUP, "terima kasih")
+        .await
+        .unwrap();
+
+    // Any other refusal is told with its code.
+    server.expect(
+        Expect::node("message").attr("to", GROUP),
+        Reply::Ack { error: Some("479") },
+    );
+    let odd = linked.adapter.send_text(GROUP, "?").await;
+    assert!(
+        matches!(&odd, Err(Error::Rejected(text)) if text.contains("479")),
+        "{odd:?}"
+    );
+    linked.all_taken();
+}

@@ -31,6 +31,10 @@ const SOCKET_WAIT: Duration = Duration::from_secs(30);
 const LOGIN_WAIT: Duration = Duration::from_secs(30);
 /// Wait after a rate limit when WhatsApp does not say how long.
 const DEFAULT_BACKOFF: Duration = Duration::from_secs(300);
+/// How long a sent message waits for WhatsApp's acknowledgement, which
+/// says whether it was taken (a member may not write to an admins-only
+/// group, say). Without one in time the message counts as sent.
+const ACK_WAIT: Duration = Duration::from_secs(10);
 
 /// Why the session store cannot be opened.
 #[derive(Debug, thiserror::Error)]
@@ -59,12 +63,21 @@ pub struct Connection {
     pub version: Option<(u32, u32, u32)>,
 }
 
+/// WhatsApp's acknowledgement of a sent message: its id, and the code of
+/// a refusal.
+#[derive(Debug, Clone)]
+struct Ack {
+    id: String,
+    error: Option<String>,
+}
+
 /// The account's real WhatsApp session.
 pub struct Adapter {
     path: PathBuf,
     connection: Connection,
     running: Mutex<Running>,
     events: broadcast::Sender<Event>,
+    acks: broadcast::Sender<Ack>,
 }
 
 impl std::fmt::Debug for Adapter {
@@ -85,12 +98,14 @@ impl Adapter {
     /// [`Adapter::open`], talking to WhatsApp as `connection` says.
     pub async fn open_with(path: &Path, connection: Connection) -> Result<Self, OpenError> {
         let (events, _) = broadcast::channel(64);
-        let running = build(path, &connection, events.clone()).await?;
+        let (acks, _) = broadcast::channel(64);
+        let running = build(path, &connection, events.clone(), acks.clone()).await?;
         Ok(Self {
             path: path.to_owned(),
             connection,
             running: Mutex::new(running),
             events,
+            acks,
         })
     }
 
@@ -108,7 +123,8 @@ impl Adapter {
         if running.handle.is_none() {
             if running.bot.is_none() {
                 // A disconnected client cannot run again; build a new one.
-                *running = build(&self.path, &self.connection, self.events.clone())
+                let (events, acks) = (self.events.clone(), self.acks.clone());
+                *running = build(&self.path, &self.connection, events, acks)
                     .await
                     .map_err(|e| Error::Transient(e.to_string()))?;
             }
@@ -141,6 +157,7 @@ async fn build(
     path: &Path,
     connection: &Connection,
     events: broadcast::Sender<Event>,
+    acks: broadcast::Sender<Ack>,
 ) -> Result<Running, OpenError> {
     let fail = |reason: String| OpenError {
         path: path.to_owned(),
@@ -171,6 +188,14 @@ async fn build(
     let bridge_client = client.clone();
     tokio::spawn(async move {
         while let Ok(event) = receiver.recv().await {
+            if let WaEvent::ServerAck(ack) = &*event
+                && ack.class.as_deref() == Some("message")
+            {
+                let _ = acks.send(Ack {
+                    id: ack.id.clone(),
+                    error: ack.error.clone(),
+                });
+            }
             if let Some(event) = translate(&event, &bridge_client) {
                 let _ = events.send(event);
             }
@@ -216,22 +241,25 @@ fn translate(event: &WaEvent, client: &Client) -> Option<Event> {
 
 /// A WhatsApp failure as the tenant can act on it.
 fn classify(error: &(dyn std::error::Error + 'static)) -> Error {
-    if let Some(rejection) = error.server_rejection() {
-        let backoff = rejection
-            .backoff
-            .map_or(DEFAULT_BACKOFF, |s| Duration::from_secs(u64::from(s)));
-        return match rejection.code {
-            429 => Error::RateLimited {
-                retry_after: backoff,
-            },
-            401 | 403 => Error::NotAdmin,
-            404 => Error::GroupNotFound,
-            406 | 410 => Error::InvalidInvite,
-            500..=599 => Error::Transient(rejection.text.to_string()),
-            _ => Error::Rejected(rejection.text.to_string()),
-        };
+    match error.server_rejection() {
+        Some(rejection) => refusal(rejection.code, rejection.text, rejection.backoff),
+        None => Error::Transient(error.to_string()),
     }
-    Error::Transient(error.to_string())
+}
+
+/// WhatsApp's refusal `code`, with its `text` and the seconds it asks to
+/// wait, as the tenant can act on it.
+fn refusal(code: u16, text: &str, backoff: Option<u32>) -> Error {
+    match code {
+        429 => Error::RateLimited {
+            retry_after: backoff.map_or(DEFAULT_BACKOFF, |s| Duration::from_secs(u64::from(s))),
+        },
+        401 | 403 => Error::NotAdmin,
+        404 => Error::GroupNotFound,
+        406 | 410 => Error::InvalidInvite,
+        500..=599 => Error::Transient(text.to_owned()),
+        _ => Error::Rejected(text.to_owned()),
+    }
 }
 
 fn jid(group: &str) -> Result<Jid> {
@@ -513,14 +541,40 @@ impl WhatsApp for Adapter {
 
     async fn send_text(&self, group: &str, text: &str) -> Result<()> {
         let client = self.groups_client().await?;
-        if let Err(error) = client
+        // Listening before sending: the acknowledgement may come at once.
+        let mut acks = self.acks.subscribe();
+        let sent = match client
             .send_message(jid(group)?, wa::Message::text(text))
             .await
         {
-            warn!(error = %crds::naming::Redacted(&error), "message not sent");
-            return Err(classify(&error));
+            Ok(sent) => sent,
+            Err(error) => {
+                warn!(error = %crds::naming::Redacted(&error), "message not sent");
+                return Err(classify(&error));
+            }
+        };
+        let acknowledged = tokio::time::timeout(ACK_WAIT, async {
+            loop {
+                match acks.recv().await {
+                    Ok(ack) if ack.id == sent.message_id => return Some(ack.error),
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        })
+        .await;
+        match acknowledged {
+            Ok(Some(None)) => Ok(()),
+            Ok(Some(Some(code))) => {
+                warn!(code = code.as_str(), "WhatsApp refused the message");
+                let text = format!("the message was refused ({code})");
+                Err(refusal(code.parse().unwrap_or(0), &text, None))
+            }
+            Ok(None) | Err(_) => {
+                info!("WhatsApp did not acknowledge the message in time; counted as sent");
+                Ok(())
+            }
         }
-        Ok(())
     }
 }
 
