@@ -8,6 +8,9 @@
 //! with `danger-skip-cert-chain-verify`, which this crate turns on for its
 //! own builds alone; the release build of tenant-bot never has it.
 //!
+//! A device that is not paired yet pairs by code with a [`Phone`] the
+//! test holds, which plays the owner's phone.
+//!
 //! The people in its groups are phones of its own ([`peers`]): each
 //! has Signal keys, handed out as pre-key bundles, so the client encrypts
 //! a group message to them for real and a test reads it back.
@@ -18,8 +21,10 @@
 //! expiry, so the client never caches it and stays on XX).
 
 mod peers;
+mod phone;
 
 pub use peers::Read;
+pub use phone::{Entered, Opened, Phone, pairing_ref};
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -505,23 +510,26 @@ async fn serve(
 ) -> Result<(), Error> {
     let (_request, mut socket) = ServerBuilder::new().accept(stream).await?;
     let (mut reader, mut writer, user) = handshake(&mut socket).await?;
-    lock(&shared.logins).push(user);
     let (outbox, mut outgoing) = mpsc::unbounded_channel();
     *lock(&shared.outbox) = Some(outbox);
 
     let mut frames = FrameDecoder::new();
-    let now = unix_now();
-    let success = NodeBuilder::new("success")
-        .attr("t", now.to_string())
-        .attr("lid", account.lid.as_str())
-        .attr("props", "1")
-        .build();
-    writer.send(&mut socket, &success).await?;
-    let offline = NodeBuilder::new("ib")
-        .children([NodeBuilder::new("offline").attr("count", "0").build()])
-        .build();
-    writer.send(&mut socket, &offline).await?;
-    logged_in.send_modify(|n| *n += 1);
+    // A device that is not paired yet comes to pair: it is not logged in,
+    // and talks to the phone through the server (see `Phone`).
+    if let Some(user) = user {
+        lock(&shared.logins).push(user);
+        let success = NodeBuilder::new("success")
+            .attr("t", unix_now().to_string())
+            .attr("lid", account.lid.as_str())
+            .attr("props", "1")
+            .build();
+        writer.send(&mut socket, &success).await?;
+        let offline = NodeBuilder::new("ib")
+            .children([NodeBuilder::new("offline").attr("count", "0").build()])
+            .build();
+        writer.send(&mut socket, &offline).await?;
+        logged_in.send_modify(|n| *n += 1);
+    }
 
     loop {
         tokio::select! {
@@ -571,12 +579,13 @@ fn answer(shared: &Shared, node: &Node) -> Vec<Node> {
         return Vec::new();
     }
     let xmlns = attr(node, "xmlns").unwrap_or_default();
-    let peers = match xmlns.as_str() {
+    let known = match xmlns.as_str() {
         "usync" => peers::Peers::devices(node),
         "encrypt" => shared.peers.bundles(node),
+        "w:sync:app:state" => app_state(node),
         _ => None,
     };
-    if let Some(answer) = peers {
+    if let Some(answer) = known {
         return vec![result(node, answer)];
     }
     if CHATTER.contains(&xmlns.as_str()) {
@@ -584,6 +593,29 @@ fn answer(shared: &Shared, node: &Node) -> Vec<Node> {
     }
     lock(&shared.unexpected).push(format!("{node:?}"));
     Reply::error(501, "not scripted").answer(node)
+}
+
+/// The answer to an app-state sync (a fresh pairing's first login asks
+/// for the critical collections): each in conflict, which the client
+/// takes as nothing to sync, as a phone with no app state would give.
+fn app_state(request: &Node) -> Option<Vec<Node>> {
+    let sync = request.get_optional_child("sync")?;
+    let collections = children(sync)
+        .iter()
+        .filter(|c| c.tag == "collection")
+        .filter_map(|c| attr(c, "name"))
+        .map(|name| {
+            let error = NodeBuilder::new("error")
+                .attr("code", "409")
+                .attr("text", "conflict")
+                .build();
+            NodeBuilder::new("collection")
+                .attr("name", name)
+                .attr("type", "error")
+                .children([error])
+                .build()
+        });
+    Some(vec![NodeBuilder::new("sync").children(collections).build()])
 }
 
 /// The receiving half of the transport: decrypts, unpacks, decodes.
@@ -658,10 +690,11 @@ fn certificate_chain(static_key: &[u8; 32]) -> Vec<u8> {
 }
 
 /// The Noise XX handshake, the server's side; returns the transport's
-/// halves and who logged in (user and device of the client payload).
+/// halves and who logged in (user and device of the client payload), if
+/// anyone: a device that is not paired yet names nobody.
 async fn handshake(
     socket: &mut WebSocketStream<TcpStream>,
-) -> Result<(Reader, Writer, (u64, u32)), Error> {
+) -> Result<(Reader, Writer, Option<(u64, u32)>), Error> {
     let first = next_binary(socket).await?;
     let rest = first
         .strip_prefix(&HEADER)
@@ -714,10 +747,9 @@ async fn handshake(
     noise.mix_shared_secret(&ephemeral_private, &client_static)?;
     let payload = noise.decrypt(&finish.payload.ok_or("no client payload")?)?;
     let payload = wa::ClientPayload::decode_from_slice(&payload)?;
-    let user = (
-        payload.username.unwrap_or_default(),
-        payload.device.unwrap_or_default(),
-    );
+    let user = payload
+        .username
+        .map(|user| (user, payload.device.unwrap_or_default()));
     // The client writes with the first key and reads with the second.
     let (client_writes, client_reads) = noise.finish()?;
     Ok((

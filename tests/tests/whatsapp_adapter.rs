@@ -15,7 +15,7 @@ use tenant_bot::whatsapp::{Error, Event, MemberOutcome, Membership, Setting, Wha
 use tests::fake_telegram::FakeTelegram;
 use tests::owner;
 use tests::whatsapp_server::{
-    Account, Expect, Node, NodeContent, Reply, ScenarioServer, attr, children,
+    Account, Expect, Node, NodeContent, Phone, Reply, ScenarioServer, attr, children, pairing_ref,
 };
 use whatsapp_rust::NodeBuilder;
 
@@ -1018,4 +1018,235 @@ async fn a_text_whatsapp_will_not_take_is_not_counted_as_sent() {
         "{odd:?}"
     );
     linked.all_taken();
+}
+
+/// A server, and the adapter of a device never paired.
+async fn fresh() -> Linked {
+    let server = ScenarioServer::start(Account { lid: LID.into() }).await;
+    let dir = tempfile::tempdir().unwrap();
+    let connection = Connection {
+        server: Some(server.url()),
+        version: Some(VERSION),
+    };
+    let store = dir.path().join("whatsmeow-7100-6281200000100.db");
+    let adapter = Adapter::open_with(&store, connection).await.unwrap();
+    let events = adapter.events();
+    Linked {
+        server,
+        adapter: Arc::new(adapter),
+        events,
+        _dir: dir,
+    }
+}
+
+/// The owner's number, as the tenant knows it.
+fn number() -> crds::PhoneNumber {
+    "6281200000100".parse().unwrap()
+}
+
+/// Scripts the companion's hello, answered with the pairing's reference.
+fn hello(server: &ScenarioServer) -> tests::whatsapp_server::Pending {
+    server.expect(
+        Expect::iq("md", "set").child("link_code_companion_reg"),
+        Reply::Result(vec![pairing_ref()]),
+    )
+}
+
+/// The `<link_code_companion_reg>` of a companion's IQ.
+fn registration(node: &Node) -> &Node {
+    node.get_optional_child("link_code_companion_reg").unwrap()
+}
+
+/// The phone takes `code`, and the server carries the exchange up to
+/// the companion's answer to `pair-success`, which must be signed.
+async fn link_with(linked: &Linked, phone: &Phone, hello: &Node, code: &str) {
+    let server = &linked.server;
+    let entered = phone.enter(hello, code).await.unwrap();
+    let finish = server.expect(
+        Expect::iq("md", "set").child("link_code_companion_reg"),
+        Reply::ok(),
+    );
+    server.send(entered.notification.clone());
+    let finish = finish.request().await;
+    assert_eq!(
+        attr(registration(&finish), "stage").as_deref(),
+        Some("companion_finish")
+    );
+    let opened = phone.open(&entered, &finish).unwrap();
+    let signed = server.expect(
+        Expect::node("iq")
+            .attr("type", "result")
+            .child("pair-device-sign"),
+        Reply::With(Box::new(|_| Vec::new())),
+    );
+    server.send(phone.pair_success(&opened).unwrap());
+    let answer = signed.request().await;
+    assert!(
+        phone.signed_by_companion(&opened, &answer),
+        "the companion signs its identity over the account's"
+    );
+}
+
+#[tokio::test]
+async fn pairing_by_code_links_the_device_and_it_logs_in_as_itself() {
+    let mut linked = fresh().await;
+    let phone = Phone::new("6281200000100:12@s.whatsapp.net", LID);
+    let asked = hello(&linked.server);
+    let code = linked
+        .adapter
+        .request_pairing_code(&number())
+        .await
+        .unwrap();
+    assert_eq!(code.len(), 8, "{code}");
+    assert!(code.chars().all(|c| c.is_ascii_alphanumeric()), "{code}");
+    let hello = asked.request().await;
+    let companion = registration(&hello);
+    assert_eq!(attr(companion, "stage").as_deref(), Some("companion_hello"));
+    assert_eq!(
+        attr(companion, "jid").as_deref(),
+        Some("6281200000100@s.whatsapp.net")
+    );
+    assert_eq!(linked.server.logins(), [], "not logged in while pairing");
+
+    link_with(&linked, &phone, &hello, &code).await;
+    let paired = next_event(&mut linked.events, |e| matches!(e, Event::Paired { .. })).await;
+    let Event::Paired { jid, .. } = paired else {
+        unreachable!()
+    };
+    assert_eq!(jid, "6281200000100:12@s.whatsapp.net");
+    assert!(linked.adapter.is_paired().await);
+
+    // WhatsApp has the new device log in again, as itself.
+    linked
+        .server
+        .send(node("stream:error").attr("code", "515").build());
+    linked.server.logged_in(1).await;
+    assert_eq!(linked.server.logins(), [(USER, DEVICE)]);
+    next_event(&mut linked.events, |e| *e == Event::Connected).await;
+    linked.server.expect(
+        Expect::iq("w:g2", "get").child("participating"),
+        Reply::Result(vec![node("groups").build()]),
+    );
+    assert_eq!(linked.adapter.groups().await.unwrap(), vec![]);
+    linked.all_taken();
+}
+
+#[tokio::test]
+async fn a_wrong_code_links_nothing_and_a_new_code_can_be_had() {
+    let linked = fresh().await;
+    let server = &linked.server;
+    let phone = Phone::new("6281200000100:12@s.whatsapp.net", LID);
+    let asked = hello(server);
+    let code = linked
+        .adapter
+        .request_pairing_code(&number())
+        .await
+        .unwrap();
+    let hello = asked.request().await;
+    // The owner mistypes one character.
+    let wrong: String = code
+        .chars()
+        .enumerate()
+        .map(|(i, c)| match (i, c) {
+            (0, 'A') => 'B',
+            (0, _) => 'A',
+            (_, c) => c,
+        })
+        .collect();
+    let entered = phone.enter(&hello, &wrong).await.unwrap();
+    let finish = server.expect(
+        Expect::iq("md", "set").child("link_code_companion_reg"),
+        Reply::ok(),
+    );
+    server.send(entered.notification.clone());
+    let finish = finish.request().await;
+    let refused = phone.open(&entered, &finish).unwrap_err();
+    assert!(refused.to_string().contains("does not open"), "{refused}");
+    assert!(!linked.adapter.is_paired().await);
+
+    // The owner gives up on it and asks again: a new code, a new hello.
+    linked.adapter.cancel_pairing().await.unwrap();
+    let asked = self::hello(server);
+    let again = linked
+        .adapter
+        .request_pairing_code(&number())
+        .await
+        .unwrap();
+    asked.request().await;
+    assert_ne!(again, code);
+    linked.all_taken();
+}
+
+#[tokio::test]
+async fn a_code_refused_by_whatsapp_says_how_long_to_wait() {
+    let linked = fresh().await;
+    let server = &linked.server;
+    server.expect(
+        Expect::iq("md", "set").child("link_code_companion_reg"),
+        Reply::Error {
+            code: 429,
+            text: "rate-overlimit",
+            backoff: Some(900),
+        },
+    );
+    let slow = linked.adapter.request_pairing_code(&number()).await;
+    assert!(
+        matches!(slow, Err(Error::RateLimited { retry_after }) if retry_after == Duration::from_secs(900)),
+        "{slow:?}"
+    );
+    server.expect(
+        Expect::iq("md", "set").child("link_code_companion_reg"),
+        Reply::error(503, "service-unavailable"),
+    );
+    let down = linked.adapter.request_pairing_code(&number()).await;
+    assert!(matches!(down, Err(Error::Transient(_))), "{down:?}");
+    linked.all_taken();
+}
+
+/// The code in a pairing message, as the owner reads it (`ABCD-EFGH`),
+/// as the owner types it on the phone.
+fn code_in(text: &str) -> String {
+    let shown = text
+        .split_whitespace()
+        .find(|word| {
+            word.len() == 9
+                && word.as_bytes()[4] == b'-'
+                && word.chars().filter(|c| c.is_ascii_alphanumeric()).count() == 8
+        })
+        .unwrap_or_else(|| panic!("no code in {text:?}"));
+    shown.replace('-', "")
+}
+
+/// The tenant's runtime on a device never paired: the owner reads the
+/// code in Telegram, types it on the phone, and is told it is linked.
+#[tokio::test]
+async fn the_owner_links_the_account_with_the_code_shown() {
+    let linked = fresh().await;
+    let server = &linked.server;
+    // The runtime of owner.rs serves 447700900123.
+    let phone = Phone::new("447700900123:12@s.whatsapp.net", LID);
+    let asked = hello(server);
+    let telegram = FakeTelegram::start(&[owner::CREDENTIAL]).await;
+    let data = tempfile::tempdir().unwrap();
+    let mut tenant = owner::start_with(&telegram, linked.adapter.clone(), data.path(), None).await;
+    let shown = owner::sees(&telegram, "sendMessage", "Kode pairing").await;
+    let hello = asked.request().await;
+    assert_eq!(
+        attr(registration(&hello), "jid").as_deref(),
+        Some("447700900123@s.whatsapp.net")
+    );
+
+    link_with(&linked, &phone, &hello, &code_in(&owner::text_of(&shown))).await;
+    let done = owner::sees(&telegram, "editMessageText", "tersambung").await;
+    assert!(
+        owner::text_of(&done).contains("WhatsApp 44770****123 tersambung"),
+        "the account named until its name is known: {done:?}"
+    );
+    let connected = |s: &Session| matches!(s, Session::Connected { .. });
+    tenant.session.wait_for(connected).await.unwrap();
+    server.send(node("stream:error").attr("code", "515").build());
+    server.logged_in(1).await;
+    assert_eq!(server.logins(), [(447_700_900_123, 12)]);
+    linked.all_taken();
+    tenant.shut_down().await;
 }

@@ -157,7 +157,15 @@ impl Pairing<'_> {
                 biased;
                 event = events.recv() => match event {
                     Ok(Event::Paired { jid, push_name }) => {
-                        let done = self.text("pairing-done", &[("name", &push_name)]);
+                        // A device paired by code learns the account's
+                        // name later, from the phone; the number says
+                        // which account it is until then.
+                        let name = if push_name.trim().is_empty() {
+                            masked.as_str()
+                        } else {
+                            push_name.as_str()
+                        };
+                        let done = self.text("pairing-done", &[("name", name)]);
                         self.edit(message, done, vec![]).await;
                         return Outcome::Paired { jid, push_name };
                     }
