@@ -176,7 +176,7 @@ async fn members_are_added_from_a_vcard_and_bad_files_are_explained() {
     assert_eq!(
         results,
         "✅ Grup 1: ditambahkan +6281200000002; diundang (privasi) +6281200000888; \
-         gagal +6281200000999 (not on WhatsApp)\n\
+         gagal +6281200000999 (tidak memakai WhatsApp)\n\
          ❌ Grup 2: akun ini bukan admin grup ini"
     );
     let group = groups(&fake)
@@ -200,7 +200,7 @@ async fn promotions_and_demotions_are_verified() {
     owner.is_told("Jadikan admin untuk 1 grup").await;
     owner.presses("job:start").await;
     owner
-        .is_told("✅ Grup 1: dijadikan admin +6281200000001; gagal +6281200000003 (not a member)")
+        .is_told("✅ Grup 1: dijadikan admin +6281200000001; gagal +6281200000003 (bukan anggota)")
         .await;
     let admins = |all: Vec<GroupInfo>| all.into_iter().find(|g| g.jid == jid).unwrap().admins;
     assert!(admins(groups(&fake).await).contains(&"6281200000001".to_owned()));

@@ -11,7 +11,9 @@ use tempfile::TempDir;
 use tenant_bot::tenant::status::Session;
 use tenant_bot::whatsapp::adapter::{Adapter, Connection};
 use tenant_bot::whatsapp::import::{fixture, session};
-use tenant_bot::whatsapp::{Error, Event, MemberOutcome, Membership, Setting, WhatsApp};
+use tenant_bot::whatsapp::{
+    Error, Event, MemberFailure, MemberOutcome, Membership, Setting, WhatsApp,
+};
 use tests::fake_telegram::FakeTelegram;
 use tests::owner;
 use tests::whatsapp_server::{
@@ -379,17 +381,20 @@ async fn members_added_removed_promoted_demoted_one_by_one() {
             numbers.clone().map(|n| format!("{n}@s.whatsapp.net")),
             "{tag}"
         );
-        let refused = if tag == "add" {
-            MemberOutcome::Invited
+        let (refused, unknown) = if tag == "add" {
+            (MemberOutcome::Invited, MemberFailure::NotOnWhatsApp)
         } else {
-            MemberOutcome::Failed("403".into())
+            (
+                MemberOutcome::Failed(MemberFailure::NotAllowed),
+                MemberFailure::NotMember,
+            )
         };
         assert_eq!(
             outcomes,
             [
                 (numbers[0].clone(), MemberOutcome::Ok),
                 (numbers[1].clone(), refused),
-                (numbers[2].clone(), MemberOutcome::Failed("404".into())),
+                (numbers[2].clone(), MemberOutcome::Failed(unknown)),
             ],
             "{tag}"
         );
@@ -1249,4 +1254,43 @@ async fn the_owner_links_the_account_with_the_code_shown() {
     assert_eq!(server.logins(), [(447_700_900_123, 12)]);
     linked.all_taken();
     tenant.shut_down().await;
+}
+
+#[tokio::test]
+async fn each_refusal_to_add_a_number_is_told_apart() {
+    let linked = linked().await;
+    let refusals = [
+        ("409", MemberFailure::AlreadyMember),
+        ("408", MemberFailure::LeftRecently),
+        ("419", MemberFailure::GroupFull),
+        ("403", MemberFailure::NotAllowed),
+        ("500", MemberFailure::Other("500".into())),
+    ];
+    let numbers: Vec<String> = (1..=refusals.len())
+        .map(|n| format!("62812999900{n:02}"))
+        .collect();
+    let answer = node("add")
+        .children(numbers.iter().zip(&refusals).map(|(number, (code, _))| {
+            node("participant")
+                .attr("jid", format!("{number}@s.whatsapp.net"))
+                .attr("error", *code)
+                .build()
+        }))
+        .build();
+    linked.server.expect(
+        Expect::iq("w:g2", "set").attr("to", GROUP).child("add"),
+        Reply::Result(vec![answer]),
+    );
+    let outcomes = linked
+        .adapter
+        .change_members(GROUP, Membership::Add, &numbers)
+        .await
+        .unwrap();
+    let expected: Vec<_> = numbers
+        .iter()
+        .zip(refusals)
+        .map(|(number, (_, why))| (number.clone(), MemberOutcome::Failed(why)))
+        .collect();
+    assert_eq!(outcomes, expected);
+    linked.all_taken();
 }

@@ -22,7 +22,9 @@ use whatsapp_rust::{
     MemberAddMode, MembershipApprovalMode, PreviousDescription,
 };
 
-use super::{Error, Event, GroupInfo, MemberOutcome, Membership, Result, Setting, WhatsApp};
+use super::{
+    Error, Event, GroupInfo, MemberFailure, MemberOutcome, Membership, Result, Setting, WhatsApp,
+};
 
 /// How long to wait for WhatsApp's socket before asking for a code.
 const SOCKET_WAIT: Duration = Duration::from_secs(30);
@@ -451,7 +453,9 @@ impl WhatsApp for Adapter {
                 let outcome = match (&r.add_request, &r.error) {
                     (Some(_), _) => MemberOutcome::Invited,
                     (None, None) => MemberOutcome::Ok,
-                    (None, Some(error)) => MemberOutcome::Failed(error.clone()),
+                    (None, Some(error)) => {
+                        MemberOutcome::Failed(MemberFailure::from_code(change, error))
+                    }
                 };
                 (number, outcome)
             })

@@ -119,8 +119,63 @@ pub enum MemberOutcome {
     Ok,
     /// Their privacy settings forbid adding them; an invite was sent.
     Invited,
-    /// Not on WhatsApp, already a member, not a member…
-    Failed(String),
+    /// Not done, and why.
+    Failed(MemberFailure),
+}
+
+/// Why one number's membership was not changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MemberFailure {
+    /// The number has no WhatsApp account.
+    NotOnWhatsApp,
+    /// Already in the group (adding).
+    AlreadyMember,
+    /// Not in the group (removing, promoting).
+    NotMember,
+    /// Not an admin (demoting).
+    NotAdmin,
+    /// Left the group a short while ago; WhatsApp lets them be added
+    /// again later.
+    LeftRecently,
+    /// The group has no room left.
+    GroupFull,
+    /// Their privacy settings forbid it, and no invitation went out.
+    NotAllowed,
+    /// Reported done by WhatsApp, not so when checked.
+    Unchanged,
+    /// Another refusal, with WhatsApp's code.
+    Other(String),
+}
+
+impl MemberFailure {
+    /// WhatsApp's per-number `error` code in its answer to `change`.
+    pub fn from_code(change: Membership, code: &str) -> Self {
+        match (code, change) {
+            ("404", Membership::Add) => Self::NotOnWhatsApp,
+            ("404", _) => Self::NotMember,
+            ("409", Membership::Add) => Self::AlreadyMember,
+            ("408", Membership::Add) => Self::LeftRecently,
+            ("419", Membership::Add) => Self::GroupFull,
+            ("403", _) => Self::NotAllowed,
+            (other, _) => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// The catalog id of the owner's words for it (`member-other` takes
+    /// the code as `code`).
+    pub fn catalog_id(&self) -> &'static str {
+        match self {
+            Self::NotOnWhatsApp => "member-not-on-whatsapp",
+            Self::AlreadyMember => "member-already",
+            Self::NotMember => "member-not-member",
+            Self::NotAdmin => "member-not-admin",
+            Self::LeftRecently => "member-left-recently",
+            Self::GroupFull => "member-group-full",
+            Self::NotAllowed => "member-not-allowed",
+            Self::Unchanged => "result-unchanged",
+            Self::Other(_) => "member-other",
+        }
+    }
 }
 
 /// A changed membership request.

@@ -4,14 +4,17 @@
 //! joining.
 //!
 //! Results are short lines for the owner's summary; reasons of failures
-//! are WhatsApp's errors.
+//! are WhatsApp's errors, in the owner's words.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crds::Language;
+
+use crate::telegram::Catalog;
 use crate::tenant::jobs::Work;
-use crate::whatsapp::{self, Error, MemberOutcome, Membership, Setting, WhatsApp};
+use crate::whatsapp::{self, Error, MemberFailure, MemberOutcome, Membership, Setting, WhatsApp};
 
 /// Each group's invite link, a new one when `reset`.
 pub(super) struct InviteLinks {
@@ -86,8 +89,34 @@ pub(super) struct Words {
     pub invited: String,
     /// Failed.
     pub failed: String,
-    /// Reported done by WhatsApp, not so when checked.
-    pub unchanged: String,
+    /// Why a number failed.
+    pub why: Reasons,
+}
+
+/// The owner's words for why a number failed, in their language.
+#[derive(Clone)]
+pub(super) struct Reasons {
+    pub catalog: Arc<Catalog>,
+    pub language: Language,
+}
+
+impl std::fmt::Debug for Reasons {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reasons")
+            .field("language", &self.language)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Reasons {
+    fn of(&self, failure: &MemberFailure) -> String {
+        let code = match failure {
+            MemberFailure::Other(code) => code.as_str(),
+            _ => "",
+        };
+        self.catalog
+            .text(self.language, failure.catalog_id(), &[("code", code)])
+    }
 }
 
 /// Adds, promotes or demotes the same numbers in each group.
@@ -109,7 +138,9 @@ impl Members {
             match outcome {
                 MemberOutcome::Ok => ok.push(format!("+{number}")),
                 MemberOutcome::Invited => invited.push(format!("+{number}")),
-                MemberOutcome::Failed(why) => failed.push(format!("+{number} ({why})")),
+                MemberOutcome::Failed(why) => {
+                    failed.push(format!("+{number} ({})", self.words.why.of(why)));
+                }
             }
         }
         let words = &self.words;
@@ -146,7 +177,7 @@ impl Work for Members {
                 .unwrap_or_default();
             for (number, outcome) in &mut outcomes {
                 if *outcome == MemberOutcome::Ok && admins.contains(number) != want_admin {
-                    *outcome = MemberOutcome::Failed(self.words.unchanged.clone());
+                    *outcome = MemberOutcome::Failed(MemberFailure::Unchanged);
                 }
             }
         }

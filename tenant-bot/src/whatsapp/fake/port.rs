@@ -6,7 +6,7 @@ use tokio::sync::broadcast;
 
 use super::{Fake, Group, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
 use crate::whatsapp::{
-    Error, Event, GroupInfo, MemberOutcome, Membership, Result, Setting, WhatsApp,
+    Error, Event, GroupInfo, MemberFailure, MemberOutcome, Membership, Result, Setting, WhatsApp,
 };
 
 #[async_trait]
@@ -175,9 +175,11 @@ impl WhatsApp for Fake {
                     let member = g.members.contains(n);
                     let admin = g.admins.contains(n);
                     let outcome = match change {
-                        _ if n.ends_with("999") => MemberOutcome::Failed("not on WhatsApp".into()),
+                        _ if n.ends_with("999") => {
+                            MemberOutcome::Failed(MemberFailure::NotOnWhatsApp)
+                        }
                         Membership::Add if member => {
-                            MemberOutcome::Failed("already a member".into())
+                            MemberOutcome::Failed(MemberFailure::AlreadyMember)
                         }
                         Membership::Add if n.ends_with("888") => MemberOutcome::Invited,
                         Membership::Add => {
@@ -185,7 +187,7 @@ impl WhatsApp for Fake {
                             MemberOutcome::Ok
                         }
                         Membership::Remove | Membership::Promote if !member => {
-                            MemberOutcome::Failed("not a member".into())
+                            MemberOutcome::Failed(MemberFailure::NotMember)
                         }
                         Membership::Remove => {
                             g.members.retain(|m| m != n);
@@ -199,7 +201,7 @@ impl WhatsApp for Fake {
                             MemberOutcome::Ok
                         }
                         Membership::Demote if !admin => {
-                            MemberOutcome::Failed("not an admin".into())
+                            MemberOutcome::Failed(MemberFailure::NotAdmin)
                         }
                         Membership::Demote => {
                             g.admins.retain(|m| m != n);

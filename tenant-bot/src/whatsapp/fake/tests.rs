@@ -3,7 +3,7 @@ use std::time::Duration;
 use crds::PhoneNumber;
 
 use super::*;
-use crate::whatsapp::{MemberOutcome, Membership, WhatsApp};
+use crate::whatsapp::{MemberFailure, MemberOutcome, Membership, WhatsApp};
 
 const OWN: &str = "447700900123";
 
@@ -119,11 +119,11 @@ async fn members_follow_the_documented_number_rules() {
             ("100000000888".into(), MemberOutcome::Invited),
             (
                 "100000000999".into(),
-                MemberOutcome::Failed("not on WhatsApp".into())
+                MemberOutcome::Failed(MemberFailure::NotOnWhatsApp)
             ),
             (
                 "447700900001".into(),
-                MemberOutcome::Failed("already a member".into())
+                MemberOutcome::Failed(MemberFailure::AlreadyMember)
             ),
         ]
     );

@@ -197,7 +197,10 @@ fn work_for(
                 done: word(done),
                 invited: word("result-invited"),
                 failed: word("result-failed"),
-                unchanged: word("result-unchanged"),
+                why: work::Reasons {
+                    catalog: runtime.catalog.clone(),
+                    language,
+                },
             },
         })
     };

@@ -27,7 +27,10 @@ fn members(fake: &Arc<Fake>, change: Membership, numbers: &[&str]) -> Members {
             .into(),
             invited: "invited (privacy)".into(),
             failed: "failed".into(),
-            unchanged: "not changed when checked".into(),
+            why: Reasons {
+                catalog: Arc::new(crate::telegram::Catalog::new().unwrap()),
+                language: crds::Language::En,
+            },
         },
     }
 }
