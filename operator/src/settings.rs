@@ -118,6 +118,25 @@ pub struct TenantDefaults {
         value_parser = ["whatsapp-rust", "fake"]
     )]
     pub whatsapp_backend: Option<String>,
+
+    /// The WhatsApp Web version tenants present (`2.3000.1023000000`);
+    /// unset, each fetches the current one from WhatsApp's web site.
+    #[arg(
+        long = "tenant-whatsapp-version",
+        env = "PAWANG_TENANT_WHATSAPP_VERSION",
+        value_parser = parse_version
+    )]
+    pub whatsapp_version: Option<String>,
+}
+
+/// Three dot-separated numbers, as WhatsApp Web versions are.
+fn parse_version(s: &str) -> Result<String, String> {
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.len() == 3 && parts.iter().all(|p| p.parse::<u32>().is_ok()) {
+        Ok(s.to_owned())
+    } else {
+        Err(format!("{s:?} is not a version like 2.3000.1023000000"))
+    }
 }
 
 /// Leader election on a `coordination.k8s.io` Lease.

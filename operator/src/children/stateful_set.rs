@@ -121,6 +121,9 @@ fn container(tenant: &Tenant<'_>) -> Container {
     if let Some(backend) = &defaults.whatsapp_backend {
         args.push(format!("--whatsapp-backend={backend}"));
     }
+    if let Some(version) = &defaults.whatsapp_version {
+        args.push(format!("--whatsapp-version={version}"));
+    }
     let mount = |name: &str, path: &str, read_only: bool| VolumeMount {
         name: name.into(),
         mount_path: path.into(),
@@ -322,7 +325,7 @@ mod tests {
     }
 
     #[test]
-    fn the_whatsapp_backend_is_passed_only_when_set() {
+    fn the_whatsapp_backend_and_version_are_passed_only_when_set() {
         let args = |defaults: &crate::settings::TenantDefaults| {
             let account = fixture::account();
             let sts = build(&Tenant::new(&account, defaults).unwrap());
@@ -339,6 +342,13 @@ mod tests {
         );
         defaults.whatsapp_backend = Some("fake".into());
         assert!(args(&defaults).contains(&"--whatsapp-backend=fake".to_owned()));
+        assert!(
+            !args(&defaults)
+                .iter()
+                .any(|a| a.starts_with("--whatsapp-version"))
+        );
+        defaults.whatsapp_version = Some("2.3000.1023000000".into());
+        assert!(args(&defaults).contains(&"--whatsapp-version=2.3000.1023000000".to_owned()));
     }
 
     #[test]

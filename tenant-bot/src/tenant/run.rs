@@ -21,7 +21,7 @@ use crate::seed::Unpacked;
 use crate::store::Store;
 use crate::telegram::{Catalog, TelegramMessenger};
 use crate::whatsapp::WhatsApp;
-use crate::whatsapp::adapter::Adapter;
+use crate::whatsapp::adapter::{Adapter, Connection};
 use crate::whatsapp::fake::Fake;
 
 /// Updates waiting for the runtime; beyond this the front door is told to
@@ -63,7 +63,13 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             fake = Some(backend.clone());
             backend
         }
-        Backend::WhatsappRust => Arc::new(Adapter::open(&settings.whatsmeow_db()).await?),
+        Backend::WhatsappRust => {
+            let connection = Connection {
+                server: None,
+                version: settings.whatsapp_version,
+            };
+            Arc::new(Adapter::open_with(&settings.whatsmeow_db(), connection).await?)
+        }
     };
     let metrics = Metrics::new()?;
     let store = store.with_error_counter(metrics.store_errors.clone());

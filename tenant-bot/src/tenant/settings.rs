@@ -77,6 +77,13 @@ pub struct Settings {
     )]
     pub whatsapp_backend: Backend,
 
+    /// The WhatsApp Web version the session presents, `2.3000.1023000000`.
+    /// Unset, the current one is fetched from WhatsApp's web site over
+    /// HTTPS at a connect, at most once a day; set it where only the chat
+    /// endpoint is reachable.
+    #[arg(long, env = "PAWANG_WHATSAPP_VERSION", value_parser = parse_version)]
+    pub whatsapp_version: Option<(u32, u32, u32)>,
+
     /// Report pairing and connection on the account's status (needs the
     /// in-cluster service account).
     #[arg(long, env = "PAWANG_REPORT_STATUS", default_value_t = true, action = clap::ArgAction::Set)]
@@ -120,6 +127,18 @@ impl Settings {
 
 fn parse_phone(s: &str) -> Result<PhoneNumber, String> {
     s.parse().map_err(|e: naming::Error| e.to_string())
+}
+
+fn parse_version(s: &str) -> Result<(u32, u32, u32), String> {
+    let parts: Vec<&str> = s.split('.').collect();
+    let number = |part: &str| part.parse::<u32>().ok();
+    match parts.as_slice() {
+        [a, b, c] => match (number(a), number(b), number(c)) {
+            (Some(a), Some(b), Some(c)) => Ok((a, b, c)),
+            _ => Err(format!("{s:?} is not a version like 2.3000.1023000000")),
+        },
+        _ => Err(format!("{s:?} is not a version like 2.3000.1023000000")),
+    }
 }
 
 fn parse_language(s: &str) -> Result<Language, String> {
@@ -185,5 +204,19 @@ mod tests {
             "--whatsapp-backend=other",
         ]);
         assert!(e.contains("--whatsapp-backend"), "{e}");
+        for version in ["2.3000", "2.3000.x", "2.3000.1.4", "v2.3000.1"] {
+            let flag = format!("--whatsapp-version={version}");
+            let e = err(&["--phone=447700900123", "--owner=42", &flag]);
+            assert!(e.contains("not a version"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_whatsapp_version_is_three_numbers() {
+        let s = parse(&["--phone=447700900123", "--owner=42"]).unwrap();
+        assert_eq!(s.whatsapp_version, None, "fetched by default");
+        let flag = "--whatsapp-version=2.3000.1023000000";
+        let s = parse(&["--phone=447700900123", "--owner=42", flag]).unwrap();
+        assert_eq!(s.whatsapp_version, Some((2, 3000, 1_023_000_000)));
     }
 }
