@@ -191,6 +191,15 @@ impl Reply {
         Self::Result(Vec::new())
     }
 
+    /// WhatsApp's rate limit, asking to wait `seconds`.
+    pub fn rate_limited(seconds: u32) -> Self {
+        Self::Error {
+            code: 429,
+            text: "rate-overlimit",
+            backoff: Some(seconds),
+        }
+    }
+
     /// An error with `code` and `text`, and no backoff.
     pub fn error(code: u16, text: &'static str) -> Self {
         Self::Error {

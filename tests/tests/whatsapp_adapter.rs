@@ -80,6 +80,15 @@ async fn linked() -> Linked {
 }
 
 impl Linked {
+    /// The session answers a call: the group list, empty.
+    async fn serves(&self) {
+        self.server.expect(
+            Expect::iq("w:g2", "get").child("participating"),
+            Reply::Result(vec![node("groups").build()]),
+        );
+        assert_eq!(self.adapter.groups().await.unwrap(), vec![]);
+    }
+
     /// Every scripted exchange happened, and nothing else.
     fn all_taken(&self) {
         assert_eq!(self.server.unexpected(), Vec::<String>::new());
@@ -163,11 +172,7 @@ async fn the_group_list_and_its_errors() {
     // Rate limited, with and without a backoff from the server.
     server.expect(
         Expect::iq("w:g2", "get").child("participating"),
-        Reply::Error {
-            code: 429,
-            text: "rate-overlimit",
-            backoff: Some(42),
-        },
+        Reply::rate_limited(42),
     );
     assert_eq!(
         linked.adapter.groups().await.unwrap_err(),
@@ -688,13 +693,34 @@ async fn logging_out_removes_the_companion_device() {
 }
 
 #[tokio::test]
-async fn the_server_logs_the_device_out() {
-    let linked = linked().await;
-    let mut events = linked.adapter.events();
-    linked
-        .server
-        .send(node("failure").attr("reason", "401").build());
-    next_event(&mut events, |e| *e == Event::LoggedOut).await;
+async fn what_the_server_ends_a_session_with_reaches_the_tenant() {
+    let conflict = node("conflict").attr("type", "device_removed").build();
+    for (ending, want) in [
+        // Unlinked from the phone, at login or later.
+        (
+            node("failure").attr("reason", "401").build(),
+            Event::LoggedOut,
+        ),
+        (
+            node("stream:error").attr("code", "516").build(),
+            Event::LoggedOut,
+        ),
+        (
+            node("stream:error").children([conflict]).build(),
+            Event::LoggedOut,
+        ),
+        // This client's version refused: not connected, still paired.
+        (
+            node("failure").attr("reason", "405").build(),
+            Event::Disconnected,
+        ),
+    ] {
+        let mut linked = linked().await;
+        // Printed with the failure, should the event not come.
+        eprintln!("the server sends {ending:?}; the tenant must hear {want:?}");
+        linked.server.send(ending);
+        next_event(&mut linked.events, |e| *e == want).await;
+    }
 }
 
 #[tokio::test]
@@ -727,34 +753,17 @@ async fn a_dropped_connection_comes_back_by_itself() {
     linked.server.logged_in(2).await;
     assert_eq!(linked.server.logins(), [(USER, DEVICE), (USER, DEVICE)]);
     // And serves again.
-    linked.server.expect(
-        Expect::iq("w:g2", "get").child("participating"),
-        Reply::Result(vec![node("groups").build()]),
-    );
-    assert_eq!(linked.adapter.groups().await.unwrap(), vec![]);
+    linked.serves().await;
     linked.all_taken();
 }
 
 #[tokio::test]
 async fn a_group_call_made_while_connecting_waits_for_the_login() {
     let linked = connecting().await;
-    linked.server.expect(
-        Expect::iq("w:g2", "get").child("participating"),
-        Reply::Result(vec![node("groups").build()]),
-    );
     // Asked at once: the socket is not there yet.
-    assert_eq!(linked.adapter.groups().await.unwrap(), vec![]);
+    linked.serves().await;
     assert_eq!(linked.server.logins(), [(USER, DEVICE)]);
     linked.all_taken();
-}
-
-#[tokio::test]
-async fn a_stream_error_removing_the_device_logs_it_out() {
-    let mut linked = linked().await;
-    linked
-        .server
-        .send(node("stream:error").attr("code", "516").build());
-    next_event(&mut linked.events, |e| *e == Event::LoggedOut).await;
 }
 
 #[tokio::test]
@@ -766,22 +775,9 @@ async fn a_session_taken_over_elsewhere_is_told_and_started_again_on_use() {
         .send(node("stream:error").children([conflict]).build());
     next_event(&mut linked.events, |e| *e == Event::Replaced).await;
     // The client does not come back by itself; the next call brings it.
-    linked.server.expect(
-        Expect::iq("w:g2", "get").child("participating"),
-        Reply::Result(vec![node("groups").build()]),
-    );
-    assert_eq!(linked.adapter.groups().await.unwrap(), vec![]);
+    linked.serves().await;
     assert_eq!(linked.server.logins(), [(USER, DEVICE), (USER, DEVICE)]);
     linked.all_taken();
-}
-
-#[tokio::test]
-async fn a_refused_version_is_a_disconnection() {
-    let mut linked = linked().await;
-    linked
-        .server
-        .send(node("failure").attr("reason", "405").build());
-    next_event(&mut linked.events, |e| *e == Event::Disconnected).await;
 }
 
 /// The tenant's runtime on the production adapter: what its owner sees.
@@ -849,11 +845,7 @@ async fn a_disconnected_session_connects_again_when_asked() {
     linked.server.ended(1).await;
     linked.adapter.connect().await.unwrap();
     linked.server.logged_in(2).await;
-    linked.server.expect(
-        Expect::iq("w:g2", "get").child("participating"),
-        Reply::Result(vec![node("groups").build()]),
-    );
-    assert_eq!(linked.adapter.groups().await.unwrap(), vec![]);
+    linked.serves().await;
     linked.all_taken();
 }
 
@@ -944,15 +936,7 @@ async fn a_text_refused_on_the_way_says_why() {
     let removed = adapter.send_text("120363000000000012@g.us", "b").await;
     assert!(matches!(removed, Err(Error::NotAdmin)), "{removed:?}");
 
-    group_query(
-        server,
-        "120363000000000013",
-        Reply::Error {
-            code: 429,
-            text: "rate-overlimit",
-            backoff: Some(42),
-        },
-    );
+    group_query(server, "120363000000000013", Reply::rate_limited(42));
     let slow = adapter.send_text("120363000000000013@g.us", "c").await;
     assert!(
         matches!(slow, Err(Error::RateLimited { retry_after }) if retry_after == Duration::from_secs(42)),
@@ -970,11 +954,7 @@ async fn a_text_refused_on_the_way_says_why() {
     group_query(server, "120363000000000014", Reply::Result(vec![members]));
     server.expect(
         Expect::iq("usync", "get").about(stranger),
-        Reply::Error {
-            code: 429,
-            text: "rate-overlimit",
-            backoff: Some(60),
-        },
+        Reply::rate_limited(60),
     );
     let busy = adapter.send_text("120363000000000014@g.us", "d").await;
     assert!(
@@ -1128,11 +1108,7 @@ async fn pairing_by_code_links_the_device_and_it_logs_in_as_itself() {
     linked.server.logged_in(1).await;
     assert_eq!(linked.server.logins(), [(USER, DEVICE)]);
     next_event(&mut linked.events, |e| *e == Event::Connected).await;
-    linked.server.expect(
-        Expect::iq("w:g2", "get").child("participating"),
-        Reply::Result(vec![node("groups").build()]),
-    );
-    assert_eq!(linked.adapter.groups().await.unwrap(), vec![]);
+    linked.serves().await;
     linked.all_taken();
 }
 
@@ -1188,11 +1164,7 @@ async fn a_code_refused_by_whatsapp_says_how_long_to_wait() {
     let server = &linked.server;
     server.expect(
         Expect::iq("md", "set").child("link_code_companion_reg"),
-        Reply::Error {
-            code: 429,
-            text: "rate-overlimit",
-            backoff: Some(900),
-        },
+        Reply::rate_limited(900),
     );
     let slow = linked.adapter.request_pairing_code(&number()).await;
     assert!(

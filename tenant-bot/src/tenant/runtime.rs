@@ -279,7 +279,6 @@ impl Runtime {
     }
 
     async fn on_event(&self, event: Event, state: &mut State, tx: &watch::Sender<Session>) {
-        let masked = self.phone.masked();
         match event {
             Event::Paired { jid, push_name } => {
                 state.push_name = push_name.clone();
@@ -297,34 +296,36 @@ impl Runtime {
             }
             Event::Disconnected => self.set(state, Session::Disconnected, tx).await,
             Event::Replaced => {
-                let news = state.session != Session::Disconnected;
-                self.set(state, Session::Disconnected, tx).await;
-                if news {
-                    self.log("replaced", "").await;
-                    let text = self.text(state, "notice-replaced", &[("phone", &masked)]);
-                    self.say(text, vec![]).await;
-                }
+                self.lost(state, Session::Disconnected, "replaced", tx)
+                    .await;
             }
             // The account's status first: telling the owner may wait on a
             // gateway that is away, and the status must not.
             Event::LoggedOut => {
-                let news = state.session != Session::LoggedOut;
-                self.set(state, Session::LoggedOut, tx).await;
-                if news {
-                    self.log("logged_out", "").await;
-                    let text = self.text(state, "notice-logged-out", &[("phone", &masked)]);
-                    self.say(text, vec![]).await;
-                }
+                self.lost(state, Session::LoggedOut, "logged_out", tx).await;
             }
-            Event::Banned { .. } => {
-                let news = state.session != Session::Banned;
-                self.set(state, Session::Banned, tx).await;
-                if news {
-                    self.log("banned", "").await;
-                    let text = self.text(state, "notice-banned", &[("phone", &masked)]);
-                    self.say(text, vec![]).await;
-                }
-            }
+            Event::Banned { .. } => self.lost(state, Session::Banned, "banned", tx).await,
+        }
+    }
+
+    /// The session ended up as `session` for a reason of `kind`: the
+    /// status says so first, then, unless it said so already, the
+    /// activity log and the owner (`notice-{kind}`).
+    async fn lost(
+        &self,
+        state: &mut State,
+        session: Session,
+        kind: &str,
+        tx: &watch::Sender<Session>,
+    ) {
+        let news = state.session != session;
+        self.set(state, session, tx).await;
+        if news {
+            self.log(kind, "").await;
+            let masked = self.phone.masked();
+            let notice = format!("notice-{}", kind.replace('_', "-"));
+            let text = self.text(state, &notice, &[("phone", &masked)]);
+            self.say(text, vec![]).await;
         }
     }
 
