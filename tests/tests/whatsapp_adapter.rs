@@ -693,6 +693,61 @@ async fn logging_out_removes_the_companion_device() {
 }
 
 #[tokio::test]
+async fn a_logout_whatsapp_refuses_still_unlinks_here() {
+    // The owner asked to be logged out: the session is gone from this
+    // side whatever WhatsApp answers; the phone drops the device later.
+    let linked = linked().await;
+    let mut events = linked.adapter.events();
+    linked.server.expect(
+        Expect::iq("md", "set").child("remove-companion-device"),
+        Reply::error(500, "internal-server-error"),
+    );
+    linked.adapter.logout().await.unwrap();
+    next_event(&mut events, |e| *e == Event::LoggedOut).await;
+    assert!(!linked.adapter.is_paired().await);
+    assert!(matches!(
+        linked.adapter.groups().await,
+        Err(Error::NotPaired)
+    ));
+    linked.all_taken();
+}
+
+#[tokio::test]
+async fn a_device_unlinked_from_the_phone_pairs_again_as_a_new_one() {
+    let mut linked = linked().await;
+    linked
+        .server
+        .send(node("failure").attr("reason", "401").build());
+    next_event(&mut linked.events, |e| *e == Event::LoggedOut).await;
+    assert!(!linked.adapter.is_paired().await);
+
+    // The owner links it again with /pair: a new device pairs by code.
+    let asked = hello(&linked.server);
+    let code = linked
+        .adapter
+        .request_pairing_code(&number())
+        .await
+        .unwrap();
+    let hello = asked.request().await;
+    let phone = Phone::new("6281200000100:13@s.whatsapp.net", LID);
+    link_with(&linked, &phone, &hello, &code).await;
+    let paired = next_event(&mut linked.events, |e| matches!(e, Event::Paired { .. })).await;
+    assert_eq!(
+        paired,
+        Event::Paired {
+            jid: "6281200000100:13@s.whatsapp.net".into(),
+            push_name: String::new(),
+        }
+    );
+    linked
+        .server
+        .send(node("stream:error").attr("code", "515").build());
+    linked.server.logged_in(2).await;
+    assert_eq!(linked.server.logins(), [(USER, DEVICE), (USER, 13)]);
+    linked.all_taken();
+}
+
+#[tokio::test]
 async fn what_the_server_ends_a_session_with_reaches_the_tenant() {
     let conflict = node("conflict").attr("type", "device_removed").build();
     for (ending, want) in [

@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -52,6 +53,10 @@ struct Running {
     /// Started.
     handle: Option<BotHandle>,
     client: Arc<Client>,
+    /// Set when the device was unlinked (by the owner, from the phone, or
+    /// by WhatsApp): its keys are worthless, and the store starts afresh,
+    /// as a new device, at its next use.
+    unlinked: Arc<AtomicBool>,
 }
 
 /// Where the adapter finds WhatsApp, and which WhatsApp Web version it
@@ -101,7 +106,11 @@ impl Adapter {
     pub async fn open_with(path: &Path, connection: Connection) -> Result<Self, OpenError> {
         let (events, _) = broadcast::channel(64);
         let (acks, _) = broadcast::channel(64);
-        let running = build(path, &connection, events.clone(), acks.clone()).await?;
+        let bridge = Bridge {
+            events: events.clone(),
+            acks: acks.clone(),
+        };
+        let running = build(path, &connection, bridge).await?;
         Ok(Self {
             path: path.to_owned(),
             connection,
@@ -111,11 +120,49 @@ impl Adapter {
         })
     }
 
+    fn bridge(&self) -> Bridge {
+        Bridge {
+            events: self.events.clone(),
+            acks: self.acks.clone(),
+        }
+    }
+
+    /// Stops the client of an unlinked device and starts its store
+    /// afresh: a new device, not paired, not started.
+    async fn forget(&self, running: &mut Running) -> Result<(), OpenError> {
+        if let Some(handle) = running.handle.take() {
+            handle.shutdown().await;
+        }
+        running.bot = None;
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut file = self.path.clone().into_os_string();
+            file.push(suffix);
+            match std::fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => {
+                    return Err(OpenError {
+                        path: self.path.clone(),
+                        reason: format!("cannot remove the unlinked session: {error}"),
+                    });
+                }
+            }
+        }
+        *running = build(&self.path, &self.connection, self.bridge()).await?;
+        info!("the unlinked session was removed; a new device pairs next");
+        Ok(())
+    }
+
     /// The client, started if it is not running. One whose run loop ended
     /// on its own (WhatsApp replaced or refused the session, which the
     /// client does not retry) is built and started again.
     async fn client(&self) -> Result<Arc<Client>> {
         let mut running = self.running.lock().await;
+        if running.unlinked.load(Ordering::SeqCst) {
+            self.forget(&mut running)
+                .await
+                .map_err(|e| Error::Transient(e.to_string()))?;
+        }
         if let Some(handle) = running.handle.as_mut()
             && handle.now_or_never().is_some()
         {
@@ -125,8 +172,7 @@ impl Adapter {
         if running.handle.is_none() {
             if running.bot.is_none() {
                 // A disconnected client cannot run again; build a new one.
-                let (events, acks) = (self.events.clone(), self.acks.clone());
-                *running = build(&self.path, &self.connection, events, acks)
+                *running = build(&self.path, &self.connection, self.bridge())
                     .await
                     .map_err(|e| Error::Transient(e.to_string()))?;
             }
@@ -155,12 +201,13 @@ impl Adapter {
     }
 }
 
-async fn build(
-    path: &Path,
-    connection: &Connection,
+/// Where a client's events go.
+struct Bridge {
     events: broadcast::Sender<Event>,
     acks: broadcast::Sender<Ack>,
-) -> Result<Running, OpenError> {
+}
+
+async fn build(path: &Path, connection: &Connection, bridge: Bridge) -> Result<Running, OpenError> {
     let fail = |reason: String| OpenError {
         path: path.to_owned(),
         reason,
@@ -187,19 +234,27 @@ async fn build(
     let client = bot.client();
     let (handler, receiver) = ChannelEventHandler::new();
     client.subscribe_handler(handler).detach();
-    let bridge_client = client.clone();
+    let unlinked = Arc::new(AtomicBool::new(false));
+    let unlinking = unlinked.clone();
+    // Weak: the task ends with the client it serves.
+    let served = Arc::downgrade(&client);
     tokio::spawn(async move {
         while let Ok(event) = receiver.recv().await {
-            if let WaEvent::ServerAck(ack) = &*event
-                && ack.class.as_deref() == Some("message")
-            {
-                let _ = acks.send(Ack {
-                    id: ack.id.clone(),
-                    error: ack.error.clone(),
-                });
+            let Some(client) = served.upgrade() else {
+                break;
+            };
+            match &*event {
+                WaEvent::ServerAck(ack) if ack.class.as_deref() == Some("message") => {
+                    let _ = bridge.acks.send(Ack {
+                        id: ack.id.clone(),
+                        error: ack.error.clone(),
+                    });
+                }
+                WaEvent::LoggedOut(_) => unlinking.store(true, Ordering::SeqCst),
+                _ => {}
             }
-            if let Some(event) = translate(&event, &bridge_client) {
-                let _ = events.send(event);
+            if let Some(event) = translate(&event, &client) {
+                let _ = bridge.events.send(event);
             }
         }
     });
@@ -207,6 +262,7 @@ async fn build(
         bot: Some(bot),
         handle: None,
         client,
+        unlinked,
     })
 }
 
@@ -281,7 +337,8 @@ impl WhatsApp for Adapter {
     }
 
     async fn is_paired(&self) -> bool {
-        self.running.lock().await.client.pn().is_some()
+        let running = self.running.lock().await;
+        !running.unlinked.load(Ordering::SeqCst) && running.client.pn().is_some()
     }
 
     async fn request_pairing_code(&self, phone: &PhoneNumber) -> Result<String> {
@@ -334,10 +391,15 @@ impl WhatsApp for Adapter {
     }
 
     async fn logout(&self) -> Result<()> {
-        let client = self.running.lock().await.client.clone();
-        client.logout().await;
+        let mut running = self.running.lock().await;
+        // Tells WhatsApp when connected; a refusal is only logged by the
+        // client, and the device is unlinked here all the same.
+        running.client.logout().await;
+        running.unlinked.store(true, Ordering::SeqCst);
         let _ = self.events.send(Event::LoggedOut);
-        Ok(())
+        self.forget(&mut running)
+            .await
+            .map_err(|e| Error::Transient(e.to_string()))
     }
 
     async fn groups(&self) -> Result<Vec<GroupInfo>> {
