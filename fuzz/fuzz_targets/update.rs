@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tenant_bot::front_door::callback;
-use tenant_bot::tenant::http::sender;
+use tenant_bot::protocol::callback;
+use tenant_bot::protocol::update::sender;
 
 fuzz_target!(|bytes: &[u8]| {
     if let Ok(update) = serde_json::from_slice::<serde_json::Value>(bytes) {

@@ -19,10 +19,9 @@ use crds::PhoneNumber;
 use crds::naming;
 use rusqlite::{Connection, OpenFlags};
 
+use crate::layout::write_private;
+use crate::layout::{ACCESS_FILE, Access, TOKEN_FILE, USERS_DIR};
 use crate::whatsapp::import;
-
-/// The folder of users' files, in the old bot's layout and in ours.
-pub const USERS_DIR: &str = "DB USER TELEGRAM";
 
 /// Flags of `tenant-bot import`.
 #[derive(Debug, Clone, clap::Args)]
@@ -193,20 +192,6 @@ pub fn target(data: &Path, account: &Account) -> PathBuf {
         .join(naming::whatsmeow_db_file(account.owner, &account.phone))
 }
 
-/// The old bot's settings that matter here.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Access {
-    /// Telegram ids with admin rights.
-    pub admins: Vec<i64>,
-    /// When not empty, the only Telegram ids that may use the bot.
-    pub allowed_users: Vec<i64>,
-}
-
-/// Where a standalone install keeps imported settings, and its token.
-pub const ACCESS_FILE: &str = "access.json";
-/// The bot token a standalone install falls back on.
-pub const TOKEN_FILE: &str = "bot-token";
-
 /// Ids written as a number, a string of digits, or a list of either.
 fn ids(value: Option<&serde_json::Value>) -> Vec<i64> {
     let one = |v: &serde_json::Value| match v {
@@ -265,7 +250,7 @@ fn write_config(data: &Path, access: &Access, token: Option<&str>) -> std::io::R
     if let Some(token) = token
         && !token_file.exists()
     {
-        crate::standalone::supervisor::write_private(&token_file, token)?;
+        write_private(&token_file, token)?;
     }
     Ok(())
 }

@@ -5,7 +5,9 @@
 pub mod exit;
 pub mod front_door;
 pub mod import;
+pub mod layout;
 pub mod phone;
+pub mod protocol;
 pub mod seed;
 pub mod shutdown;
 pub mod standalone;

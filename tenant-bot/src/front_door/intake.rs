@@ -25,9 +25,9 @@ use tokio::sync::{Notify, oneshot, watch};
 use super::bot::{FrontDoor, Queues};
 use super::metrics::Metrics;
 use super::routing::Receipt;
+use crate::protocol::update::sender;
 use crate::shutdown;
 use crate::telegram::RecentUpdates;
-use crate::tenant::http::sender;
 
 /// Takes updates from either intake.
 pub struct Intake {

@@ -6,7 +6,6 @@
 
 pub mod accounts;
 pub mod bot;
-pub mod callback;
 pub mod gateway;
 pub mod intake;
 pub mod metrics;

@@ -18,7 +18,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client, Resource, ResourceExt};
 
-use super::{Account, USERS_DIR};
+use super::Account;
+use crate::layout::USERS_DIR;
 use crate::seed;
 
 /// Field manager of what the import writes.

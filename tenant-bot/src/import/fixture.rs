@@ -6,7 +6,7 @@ use std::path::Path;
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
-use super::USERS_DIR;
+use crate::layout::USERS_DIR;
 use crate::whatsapp::import::fixture::old_store;
 
 /// An old bot's folder: a master listing two accounts (one with a linked

@@ -83,7 +83,7 @@ fn install_key(data: &std::path::Path) -> anyhow::Result<InstallKey> {
             let mut bytes = [0u8; 32];
             getrandom(&mut bytes)?;
             let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            supervisor::write_private(&path, &key)
+            crate::layout::write_private(&path, &key)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             key
         }
@@ -107,14 +107,14 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let install_key = install_key(&data)?;
     let token = match &settings.bot_token {
         Some(token) => token.clone(),
-        None => std::fs::read_to_string(data.join(crate::import::TOKEN_FILE))
+        None => std::fs::read_to_string(data.join(crate::layout::TOKEN_FILE))
             .map(|t| t.trim().to_owned())
             .ok()
             .filter(|t| !t.is_empty())
             .context("no bot token: set PAWANG_BOT_TOKEN")?,
     };
-    let imported: crate::import::Access =
-        std::fs::read_to_string(data.join(crate::import::ACCESS_FILE))
+    let imported: crate::layout::Access =
+        std::fs::read_to_string(data.join(crate::layout::ACCESS_FILE))
             .ok()
             .and_then(|text| serde_json::from_str(&text).ok())
             .unwrap_or_default();

@@ -10,7 +10,7 @@
 //! secret, its log and the address its tenant listens on (`.endpoint`).
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,7 +23,7 @@ use tracing::{info, warn};
 
 use super::registry::{Change, Local};
 use crate::front_door::routing::Endpoints;
-use crate::import::USERS_DIR;
+use crate::layout::{USERS_DIR, write_private};
 use crate::tenant::status::{self, Session};
 
 /// The namespace standalone accounts are said to live in.
@@ -369,17 +369,4 @@ async fn pause(wait: Duration, stopped: &mut watch::Receiver<bool>) -> bool {
         () = tokio::time::sleep(wait) => false,
         () = crate::shutdown::requested(stopped) => true,
     }
-}
-
-/// Writes a file only its owner can read.
-pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(text.as_bytes())
 }

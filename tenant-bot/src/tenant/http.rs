@@ -26,20 +26,9 @@ use tracing::{info, warn};
 
 use super::metrics::Metrics;
 use super::status::Session;
+use crate::protocol::update::sender;
 use crate::telegram::RecentUpdates;
 use crate::whatsapp::WhatsApp;
-
-/// Kinds of update that carry the user who caused them in `from`.
-const SENDER_KINDS: [&str; 8] = [
-    "message",
-    "edited_message",
-    "callback_query",
-    "inline_query",
-    "chosen_inline_result",
-    "my_chat_member",
-    "pre_checkout_query",
-    "shipping_query",
-];
 
 /// What the endpoint shares.
 #[derive(Clone)]
@@ -91,16 +80,6 @@ pub fn admin_router(endpoint: Endpoint) -> Router {
         .route("/admin/logout", post(logout))
         .route("/admin/session", get(session))
         .with_state(endpoint)
-}
-
-/// The user an update comes from, when it has one.
-pub fn sender(update: &Value) -> Option<i64> {
-    SENDER_KINDS
-        .iter()
-        .find_map(|kind| update.get(kind))
-        .and_then(|inner| inner.get("from"))
-        .and_then(|from| from.get("id"))
-        .and_then(Value::as_i64)
 }
 
 /// Whether `headers` carry `secret` in the tenant secret header.

@@ -14,10 +14,7 @@ use tracing::{info, warn};
 use crate::telegram::{Button, Catalog, Messenger};
 use crate::whatsapp::{self, Event, WhatsApp};
 
-/// Callback data of the pairing buttons.
-pub const CANCEL: &str = "pair:cancel";
-/// Callback data asking for a new code.
-pub const RETRY: &str = "pair:retry";
+pub use crate::protocol::callback::pair::{CANCEL, RETRY};
 
 /// Timing of a pairing.
 #[derive(Debug, Clone, Copy)]

@@ -18,14 +18,13 @@ use serde_json::Value;
 use teloxide::types::{CallbackQuery, Message, Update, UpdateKind};
 
 use super::accounts::{self, Accounts};
-use super::callback;
 use super::gateway::grants::{self, Grants};
 use super::metrics::Metrics;
 use super::routing::{self, Handler, Tenants};
 use super::settings::Settings;
 use super::ui::Ui;
+use crate::protocol::callback;
 use crate::telegram::{Button, Catalog};
-use crate::tenant::pairing;
 
 /// Everything the front door's handlers work with.
 pub struct FrontDoor {
@@ -332,7 +331,7 @@ impl FrontDoor {
         let delivered = self
             .deliver(user, language, &account, &raw, Some(&query))
             .await;
-        if delivered && inner == pairing::CANCEL {
+        if delivered && inner == callback::pair::CANCEL {
             self.cancelled_pairing(user, language, &account).await;
         }
     }

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::front_door::callback;
+use crate::protocol::callback;
 
 /// Who is calling, from the credential in the path.
 #[derive(Debug, Clone, PartialEq, Eq)]

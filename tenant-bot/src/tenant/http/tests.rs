@@ -228,20 +228,6 @@ async fn logout_needs_the_secret_and_logs_out() {
     assert!(!tenant.whatsapp.is_paired().await);
 }
 
-#[test]
-fn senders_are_found_in_every_kind_of_update() {
-    assert_eq!(
-        sender(&serde_json::from_str(&message_from(5, "x")).unwrap()),
-        Some(5)
-    );
-    assert_eq!(
-        sender(&json!({"edited_message": {"from": {"id": 6}}})),
-        Some(6)
-    );
-    assert_eq!(sender(&json!({"poll": {"id": "p"}})), None);
-    assert_eq!(sender(&json!({"message": {"from": {"id": "6"}}})), None);
-}
-
 #[tokio::test]
 async fn the_session_is_told_only_with_the_secret() {
     let running = start(1).await;

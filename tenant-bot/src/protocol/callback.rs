@@ -18,6 +18,15 @@ pub const MAX_DATA: usize = 64;
 /// Prefix of the front door's own buttons; never tagged.
 pub const FRONT_DOOR: &str = "fd:";
 
+/// The buttons of a tenant's pairing message, which the front door
+/// also acts on (a cancelled pairing removes its account).
+pub mod pair {
+    /// Cancels the pairing.
+    pub const CANCEL: &str = "pair:cancel";
+    /// Asks for a new code.
+    pub const RETRY: &str = "pair:retry";
+}
+
 /// Why data cannot be tagged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
