@@ -13,6 +13,8 @@ export CARGO_TARGET_DIR := $(CACHE_ROOT)/target/$(shell rustc -V | sed 's/[^A-Za
 endif
 
 CARGO ?= cargo
+# Builds of the binaries tests run: with the fake WhatsApp backend.
+FAKE := --features tenant-bot/fake
 CONTROLPLANE := tests/controlplane
 
 .PHONY: test fmt-check clippy unit e2e controlplane monitoring node image image-dev cluster crds fmt help run run-cluster bench bench-operator bench-front-door bench-jobs bench-footprint bench-node bench-load fuzz fuzz-guided manifests
@@ -47,7 +49,7 @@ SANDBOX := $(CURDIR)/$(CONTROLPLANE)/sandbox.sh
 e2e: controlplane node monitoring image-dev ## End-to-end tests (as root) against a local cluster whose node runs the pods.
 	@# The sandboxes have no way out: what the tests fetch is fetched first.
 	@$(CONTROLPLANE)/monitoring-crds.sh >/dev/null
-	$(CARGO) build --locked -p operator -p tenant-bot
+	$(CARGO) build --locked -p operator -p tenant-bot $(FAKE)
 	$(CARGO) test --locked -p tests --no-run
 	CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER=$(SANDBOX) $(CARGO) test --locked -p tests
 	@$(CONTROLPLANE)/leftovers.sh
@@ -64,11 +66,14 @@ bench-jobs: ## Benchmark: invite links for 100 and 1,000 groups at a 0 s pause, 
 	PAWANG_BENCH_OUT=$(CARGO_TARGET_DIR)/bench-jobs.json $(CARGO) bench --locked -p tests --bench jobs
 
 bench-footprint: ## Benchmark: release binary sizes and an idle release tenant's memory (fake backend, paired).
+	@# The sizes are the shipped binaries'; the idle tenant needs the fake.
 	$(CARGO) build --locked --release -p operator -p tenant-bot
+	cp $(CARGO_TARGET_DIR)/release/tenant-bot $(CARGO_TARGET_DIR)/release/tenant-bot-shipped
+	$(CARGO) build --locked --release -p tenant-bot $(FAKE)
 	PAWANG_BENCH_OUT=$(CARGO_TARGET_DIR)/bench-footprint.json $(CARGO) bench --locked -p tests --bench footprint
 
 fuzz: ## Fuzzing, longer than make test: every input parser and the update endpoint with 20,000 cases, then 50,000 updates through a tenant's runtime.
-	$(CARGO) build --locked -p tenant-bot
+	$(CARGO) build --locked -p tenant-bot $(FAKE)
 	PROPTEST_CASES=20000 $(CARGO) test --locked -p tenant-bot --lib -- tenant::input:: the_update_endpoint
 	PAWANG_FUZZ_CASES=50000 $(CARGO) test --locked -p tests --test fuzz_updates -- --nocapture
 
@@ -84,12 +89,12 @@ fuzz-guided: ## Coverage-guided fuzzing (cargo-fuzz, libFuzzer, nightly compiler
 	done
 
 bench-node: controlplane node image-dev ## Benchmark (as root): ten paired tenants on the node; resident memory of the node's parts and of each tenant pod.
-	$(CARGO) build --locked -p operator -p tenant-bot
+	$(CARGO) build --locked -p operator -p tenant-bot $(FAKE)
 	PAWANG_BENCH_OUT=$(CARGO_TARGET_DIR)/bench-node.json CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER=$(SANDBOX) \
 		$(CARGO) bench --locked --profile dev -p tests --bench node
 
 bench-load: ## Benchmark: the load test (200 users at once through a standalone install), its figures kept.
-	$(CARGO) build --locked -p tenant-bot
+	$(CARGO) build --locked -p tenant-bot $(FAKE)
 	PAWANG_BENCH_OUT=$(CARGO_TARGET_DIR)/bench-load.json $(CARGO) test --locked -p tests --test load -- --nocapture
 
 BENCH_RESULTS := operator front_door jobs footprint node load

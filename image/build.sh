@@ -7,8 +7,8 @@
 #   image/build.sh [--dev] [OUT]
 #
 # Release binaries by default (`make image`); --dev builds debug binaries,
-# much faster from cold, stripped in the image (the tests' image,
-# `make image-dev`). The image is named localhost/pawang:<version>, the
+# much faster from cold, stripped in the image, with the fake WhatsApp
+# backend the tests run tenants on (the tests' image, `make image-dev`). The image is named localhost/pawang:<version>, the
 # operator's default tenant image. OUT defaults to
 # $CARGO_TARGET_DIR/image/pawang-<version>[-dev].oci.tar; the path is
 # printed on the last line of stdout.
@@ -20,9 +20,11 @@ log() { echo "image: $*" >&2; }
 
 profile=release
 suffix=""
+features=()
 if [[ "${1:-}" == --dev ]]; then
     profile=dev
     suffix=-dev
+    features=(--features tenant-bot/fake)
     shift
 fi
 target=x86_64-unknown-linux-musl
@@ -36,7 +38,7 @@ name="localhost/pawang:$version"
 log "building operator and tenant-bot ($profile, $target)"
 # musl-gcc compiles the C that rusqlite and ring bring; Rust links musl
 # targets statically on its own.
-(cd "$root" && cargo build --locked --profile "$profile" --target "$target" -p operator -p tenant-bot >&2)
+(cd "$root" && cargo build --locked --profile "$profile" --target "$target" -p operator -p tenant-bot "${features[@]}" >&2)
 profile_dir="$profile"
 [[ "$profile" == dev ]] && profile_dir=debug
 binaries="$target_dir/$target/$profile_dir"

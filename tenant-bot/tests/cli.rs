@@ -46,3 +46,39 @@ fn import_refuses_a_folder_that_is_not_the_old_bots() {
     assert!(!ok);
     assert!(text.contains("is it the old bot's folder?"), "{text}");
 }
+
+/// Only a build without the fake backend (the release binary's kind) can
+/// show it refused; a test build has it on purpose.
+#[cfg(not(feature = "fake"))]
+#[test]
+fn a_build_without_the_fake_refuses_it_at_start() {
+    let dir = std::env::temp_dir().join(format!("pawang-cli-fake-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let secret = dir.join("secret");
+    std::fs::write(&secret, "a tenant secret").unwrap();
+    let (ok, text) = tenant_bot(&[
+        "tenant",
+        "--account=wa-447700900123",
+        "--namespace=pawang",
+        "--phone=447700900123",
+        "--owner=42",
+        &format!("--secret-file={}", secret.display()),
+        &format!("--data-dir={}", dir.display()),
+        "--telegram-api-url=http://127.0.0.1:9",
+        "--whatsapp-backend=fake",
+    ]);
+    let (standalone_ok, standalone) = tenant_bot(&[
+        "standalone",
+        "--bot-token=1:x",
+        &format!("--data-dir={}", dir.join("standalone").display()),
+        "--whatsapp-backend=fake",
+    ]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(!ok, "{text}");
+    assert!(text.contains("no fake WhatsApp backend"), "{text}");
+    assert!(!standalone_ok, "{standalone}");
+    assert!(
+        standalone.contains("no fake WhatsApp backend"),
+        "{standalone}"
+    );
+}

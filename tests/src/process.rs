@@ -14,7 +14,7 @@ pub fn workspace_binary(name: &str) -> PathBuf {
     let path = dir.join(name);
     assert!(
         path.exists(),
-        "{} is missing; build it first (`cargo build -p {name}`, as `make e2e` does)",
+        "{} is missing; build it first (`cargo build -p {name} --features tenant-bot/fake`, as `make e2e` does)",
         path.display()
     );
     path

@@ -1,14 +1,19 @@
+//! What test builds have and release builds must not.
+//!
 //! The scenario server's self-made certificate chain is accepted only by
-//! a client built with whatsapp-rust's `danger-skip-cert-chain-verify`.
-//! This crate turns it on for its own builds; the binaries the images
-//! ship (`-p operator -p tenant-bot`, see image/build.sh and the
-//! Dockerfile) must be built without it.
+//! a client built with whatsapp-rust's `danger-skip-cert-chain-verify`,
+//! and the fake WhatsApp backend is tenant-bot's `fake` feature. This
+//! crate turns both on for its own builds; the binaries the release image
+//! ships (`-p operator -p tenant-bot`, see image/build.sh and the
+//! Dockerfile) are built without either.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 use std::process::Command;
 
 const FEATURE: &str = "danger-skip-cert-chain-verify";
+/// How `cargo tree` names tenant-bot's fake backend when it is on.
+const FAKE: &str = "tenant-bot feature \"fake\"";
 
 /// `cargo tree`'s features of the packages `packages` build, as cargo
 /// resolves them for that build.
@@ -54,4 +59,22 @@ fn the_shipped_binaries_verify_whatsapps_certificates() {
 #[test]
 fn the_test_build_has_the_bypass_the_check_looks_for() {
     assert!(features(&["tests"]).contains(FEATURE));
+}
+
+#[test]
+fn the_shipped_binaries_have_no_fake_whatsapp() {
+    let shipped = features(&["operator", "tenant-bot"]);
+    assert!(
+        shipped.contains("tenant-bot v"),
+        "the tree names tenant-bot"
+    );
+    assert!(
+        !shipped.contains(FAKE),
+        "the release build has the fake backend"
+    );
+}
+
+#[test]
+fn the_test_build_has_the_fake_the_check_looks_for() {
+    assert!(features(&["tests"]).contains(FAKE));
 }

@@ -54,7 +54,12 @@ pub struct Settings {
 
     /// WhatsApp implementation of the tenants: `whatsapp-rust`, or `fake`
     /// for tests.
-    #[arg(long, env = "PAWANG_WHATSAPP_BACKEND", default_value = "whatsapp-rust")]
+    #[arg(
+        long,
+        env = "PAWANG_WHATSAPP_BACKEND",
+        default_value = "whatsapp-rust",
+        value_parser = ["whatsapp-rust", "fake"]
+    )]
     pub whatsapp_backend: String,
 
     /// Seconds an owner has to enter a pairing code.
@@ -102,6 +107,11 @@ fn getrandom(bytes: &mut [u8]) -> anyhow::Result<()> {
 
 /// Runs the whole product until SIGTERM or Ctrl-C.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    #[cfg(not(feature = "fake"))]
+    anyhow::ensure!(
+        settings.whatsapp_backend != "fake",
+        crate::whatsapp::NO_FAKE
+    );
     let data = settings.data_dir.clone();
     std::fs::create_dir_all(&data).with_context(|| format!("cannot make {}", data.display()))?;
     let install_key = install_key(&data)?;

@@ -1,5 +1,6 @@
 //! One WhatsApp account's runtime.
 
+#[cfg(any(test, feature = "fake"))]
 pub mod fake_control;
 pub mod groups;
 pub mod http;

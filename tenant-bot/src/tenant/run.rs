@@ -10,7 +10,6 @@ use kube::Api;
 use tokio::sync::{mpsc, watch};
 use tracing::{Instrument, info, info_span, warn};
 
-use super::fake_control;
 use super::http::{self, Endpoint};
 use super::metrics::{Metered, Metrics};
 use super::pairing::Timing;
@@ -22,6 +21,7 @@ use crate::store::Store;
 use crate::telegram::{Catalog, TelegramMessenger};
 use crate::whatsapp::WhatsApp;
 use crate::whatsapp::adapter::{Adapter, Connection};
+#[cfg(feature = "fake")]
 use crate::whatsapp::fake::Fake;
 
 /// Updates waiting for the runtime; beyond this the front door is told to
@@ -35,6 +35,11 @@ const STOP_GRACE: Duration = Duration::from_secs(20);
 
 /// Runs the tenant until SIGTERM or Ctrl-C.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    #[cfg(not(feature = "fake"))]
+    anyhow::ensure!(
+        settings.whatsapp_backend != Backend::Fake,
+        crate::whatsapp::NO_FAKE
+    );
     let secret = std::fs::read_to_string(&settings.secret_file)
         .with_context(|| format!("cannot read {}", settings.secret_file.display()))?
         .trim()
@@ -53,8 +58,12 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let store = Store::open(settings.bot_data_db())
         .await
         .context("cannot open the bot data")?;
+    #[cfg(feature = "fake")]
     let mut fake = None;
     let whatsapp: Arc<dyn WhatsApp> = match settings.whatsapp_backend {
+        #[cfg(not(feature = "fake"))]
+        Backend::Fake => anyhow::bail!(crate::whatsapp::NO_FAKE),
+        #[cfg(feature = "fake")]
         Backend::Fake => {
             warn!("using the fake WhatsApp backend; for tests only");
             // Its state where the session store would be, as the store's
@@ -129,18 +138,21 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             super::http::RECENT_UPDATES,
         )),
     };
-    let mut main = http::router(endpoint.clone());
-    if let Some(fake) = fake {
-        main = main.merge(fake_control::router(fake, secret));
-    }
+    let main = http::router(endpoint.clone());
+    #[cfg(feature = "fake")]
+    let main = match fake {
+        Some(fake) => main.merge(super::fake_control::router(fake, secret)),
+        None => main,
+    };
     let admin = http::admin_router(endpoint);
     let mut servers = Vec::new();
-    match settings.admin_listen {
+    let main = match settings.admin_listen {
         Some(address) => {
             servers.push(serve(address, admin, info_span!("admin"), &stopped).await?);
+            main
         }
-        None => main = main.merge(admin),
-    }
+        None => main.merge(admin),
+    };
     if let Some(address) = settings.metrics_listen {
         let router = axum::Router::new().route(
             "/metrics",

@@ -3,6 +3,7 @@
 //! WhatsApp's servers, which tests cannot reach.
 
 pub mod adapter;
+#[cfg(any(test, feature = "fake"))]
 pub mod fake;
 pub mod import;
 
@@ -51,6 +52,11 @@ impl Error {
         matches!(self, Self::RateLimited { .. } | Self::Transient(_))
     }
 }
+
+/// Why a build without the `fake` feature refuses the fake backend.
+#[cfg(not(feature = "fake"))]
+pub const NO_FAKE: &str = "this build has no fake WhatsApp backend: it is for tests, in builds \
+     with tenant-bot's `fake` feature (the tests' image, `make image-dev`)";
 
 /// Result of WhatsApp operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
