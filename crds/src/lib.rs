@@ -3,12 +3,15 @@
 //! an account, and the labels every Pawang object carries.
 //!
 //! This crate is pure: no client, no runtime, nothing that talks to
-//! Telegram or WhatsApp.
+//! Telegram or WhatsApp. The one exception, behind the `runtime` feature,
+//! is [`shutdown`]: the signal handling both binaries share.
 
 pub mod account;
 pub mod labels;
 pub mod naming;
 pub mod secret;
+#[cfg(feature = "runtime")]
+pub mod shutdown;
 
 pub use account::{
     Language, Owner, Phase, Storage, WhatsAppAccount, WhatsAppAccountSpec, WhatsAppAccountStatus,

@@ -10,6 +10,7 @@ use crds::secret::InstallKey;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::{Api, Client, CustomResourceExt};
 use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::http::{self, Health};
@@ -32,17 +33,16 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let metrics = Metrics::new()?;
     let health = Arc::new(Health::default());
 
-    // One shutdown path: a signal (or lost leadership) flips this, every
-    // task watches it.
-    let (stop, stopped) = watch::channel(false);
-    tokio::spawn(signals(stop.clone()));
+    // One shutdown path: a signal (or lost leadership) cancels this, every
+    // task holds it.
+    let stop = crds::shutdown::on_signal();
 
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     info!(address = %settings.listen, "serving metrics and health");
     let server = axum::serve(listener, http::router(metrics.clone(), health.clone()))
-        .with_graceful_shutdown(wait(stopped.clone()));
+        .with_graceful_shutdown(stop.clone().cancelled_owned());
     let server = tokio::spawn(server.into_future().instrument(info_span!("http")));
 
     let identity = settings
@@ -58,10 +58,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         health,
         identity,
         stop.clone(),
-        stopped,
     )
     .await;
-    let _ = stop.send(true);
+    stop.cancel();
     if let Ok(Err(error)) = server.await {
         warn!(error = %crds::naming::Redacted(&error), "metrics server failed");
     }
@@ -78,8 +77,7 @@ async fn lead(
     metrics: Metrics,
     health: Arc<Health>,
     identity: String,
-    stop: watch::Sender<bool>,
-    mut stopped: watch::Receiver<bool>,
+    stop: CancellationToken,
 ) -> anyhow::Result<()> {
     let crds = Api::<CustomResourceDefinition>::all(client.clone());
     let crd_name = WhatsAppAccount::crd_name();
@@ -89,7 +87,7 @@ async fn lead(
             Ok(None) => warn!(crd = crd_name, "CRD not installed yet"),
             Err(error) => warn!(error = %crds::naming::Redacted(&error), "cannot look up the CRD"),
         }
-        if pause(&mut stopped, Duration::from_secs(5)).await {
+        if !crds::shutdown::pause(&stop, Duration::from_secs(5)).await {
             return Ok(());
         }
     }
@@ -109,7 +107,7 @@ async fn lead(
             Ok(false) => {}
             Err(error) => warn!(error = %crds::naming::Redacted(&error), "cannot take the lease"),
         }
-        if pause(&mut stopped, lock.renew_interval()).await {
+        if !crds::shutdown::pause(&stop, lock.renew_interval()).await {
             return Ok(());
         }
     }
@@ -117,9 +115,8 @@ async fn lead(
     health.leading.store(true, Ordering::Release);
 
     let (lost_tx, mut lost) = watch::channel(false);
-    let renewer = tokio::spawn(
-        renew(lock.clone(), stop.clone(), lost_tx, stopped.clone()).instrument(info_span!("lease")),
-    );
+    let renewer =
+        tokio::spawn(renew(lock.clone(), stop.clone(), lost_tx).instrument(info_span!("lease")));
     let synced = health.clone();
     controller::run(
         client,
@@ -128,7 +125,7 @@ async fn lead(
         metrics,
         identity,
         move || synced.synced.store(true, Ordering::Release),
-        wait(stopped),
+        stop.cancelled_owned(),
     )
     .await;
     renewer.abort();
@@ -144,16 +141,11 @@ async fn lead(
 
 /// Renews the Lease; when it cannot for a whole lease duration, another
 /// replica may already lead, so this one stops.
-async fn renew(
-    lock: LeaseLock,
-    stop: watch::Sender<bool>,
-    lost: watch::Sender<bool>,
-    mut stopped: watch::Receiver<bool>,
-) {
+async fn renew(lock: LeaseLock, stop: CancellationToken, lost: watch::Sender<bool>) {
     let mut last_renewed = tokio::time::Instant::now();
     let deadline = lock.renew_interval() * 3;
     loop {
-        if pause(&mut stopped, lock.renew_interval()).await {
+        if !crds::shutdown::pause(&stop, lock.renew_interval()).await {
             return;
         }
         match lock.try_acquire_or_renew().await {
@@ -170,39 +162,5 @@ async fn renew(
         }
     }
     let _ = lost.send(true);
-    let _ = stop.send(true);
-}
-
-/// Sleeps for `period`; true when shutdown was asked meanwhile.
-async fn pause(stopped: &mut watch::Receiver<bool>, period: Duration) -> bool {
-    tokio::select! {
-        () = tokio::time::sleep(period) => {}
-        _ = stopped.wait_for(|stop| *stop) => {}
-    }
-    *stopped.borrow()
-}
-
-/// Resolves once shutdown was asked.
-async fn wait(mut stopped: watch::Receiver<bool>) {
-    let _ = stopped.wait_for(|stop| *stop).await;
-}
-
-async fn signals(stop: watch::Sender<bool>) {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                warn!(error = %crds::naming::Redacted(&error), "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
-    }
-    info!("shutting down");
-    let _ = stop.send(true);
+    stop.cancel();
 }

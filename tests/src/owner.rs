@@ -33,7 +33,7 @@ pub struct Tenant {
     /// The session as the runtime reports it.
     pub session: watch::Receiver<Session>,
     /// Stops the runtime (a tenant shutdown).
-    pub stop: watch::Sender<bool>,
+    pub stop: tokio_util::sync::CancellationToken,
     /// The runtime's task.
     pub task: tokio::task::JoinHandle<()>,
 }
@@ -41,7 +41,7 @@ pub struct Tenant {
 impl Tenant {
     /// Stops the runtime the way a tenant shutdown does, and waits.
     pub async fn shut_down(self) {
-        self.stop.send(true).unwrap();
+        self.stop.cancel();
         self.task.await.unwrap();
     }
 }
@@ -82,9 +82,9 @@ pub async fn start_with(
         metrics: Metrics::new().unwrap(),
     });
     let (updates, rx) = mpsc::channel(16);
-    let (stop, stopped) = watch::channel(false);
+    let stop = tokio_util::sync::CancellationToken::new();
     let (session_tx, session) = watch::channel(Session::AwaitingPairing);
-    let task = tokio::spawn(runtime.run(rx, stopped, session_tx));
+    let task = tokio::spawn(runtime.run(rx, stop.clone(), session_tx));
     Tenant {
         updates,
         session,

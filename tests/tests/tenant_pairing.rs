@@ -10,7 +10,7 @@ use tenant_bot::telegram::{Catalog, TelegramMessenger};
 use tenant_bot::tenant::pairing::{CANCEL, Outcome, Pairing, Timing};
 use tenant_bot::whatsapp::fake::Fake;
 use tests::fake_telegram::FakeTelegram;
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 const CREDENTIAL: &str = "wa-447700900123:0123456789abcdef0123456789abcdef";
 const OWNER: i64 = 555_000_111;
@@ -20,7 +20,7 @@ async fn the_code_reaches_the_owner_and_is_edited_when_entered() {
     let telegram = FakeTelegram::start(&[CREDENTIAL]).await;
     let messenger = TelegramMessenger::new(telegram.url().parse().unwrap(), CREDENTIAL, OWNER);
     let fake = Arc::new(Fake::new());
-    let (_cancel, cancelled) = watch::channel(false);
+    let cancelled = CancellationToken::new();
 
     let pairing = {
         let fake = fake.clone();

@@ -67,7 +67,7 @@ async fn a_first_start_pairs_then_serves_the_owner() {
         .count();
     assert_eq!(notices, 1);
 
-    tenant.stop.send(true).unwrap();
+    tenant.stop.cancel();
     tenant.task.await.unwrap();
 }
 
@@ -100,7 +100,7 @@ async fn a_restart_logs_in_without_pairing() {
         .count();
     assert_eq!(codes_after, 1, "no new pairing code after the restart");
     assert!(telegram.calls_of("sendMessage").len() > codes_before);
-    tenant.stop.send(true).unwrap();
+    tenant.stop.cancel();
     tenant.task.await.unwrap();
 }
 
@@ -148,7 +148,7 @@ async fn the_owner_lists_searches_and_exports_the_groups() {
     assert!(export.params[part]["size"].as_u64().unwrap() > 40);
     assert_eq!(export.params["caption"], "4 grup");
 
-    tenant.stop.send(true).unwrap();
+    tenant.stop.cancel();
     tenant.task.await.unwrap();
 }
 
@@ -197,7 +197,7 @@ async fn invite_links_run_as_a_job_with_progress_and_a_summary() {
             c.params["callback_query_id"] == "cb1"
         })
         .await;
-    tenant.stop.send(true).unwrap();
+    tenant.stop.cancel();
     tenant.task.await.unwrap();
 }
 
@@ -226,7 +226,7 @@ async fn a_cancelled_job_stops_at_the_next_group() {
         .and_then(|n| n.parse().ok())
         .unwrap();
     assert!(skipped >= 3, "{text}");
-    tenant.stop.send(true).unwrap();
+    tenant.stop.cancel();
     tenant.task.await.unwrap();
 }
 
@@ -271,7 +271,7 @@ async fn leaving_groups_says_farewell_first() {
         .map(|g| g.name)
         .collect();
     assert_eq!(left, ["Grup 2"]);
-    tenant.stop.send(true).unwrap();
+    tenant.stop.cancel();
     tenant.task.await.unwrap();
 }
 
@@ -306,6 +306,6 @@ async fn a_description_too_long_is_refused_before_anything_is_sent() {
             Some("Grup jual beli, sopan ya")
         );
     }
-    tenant.stop.send(true).unwrap();
+    tenant.stop.cancel();
     tenant.task.await.unwrap();
 }

@@ -18,15 +18,17 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use backon::BackoffBuilder as _;
+use crds::naming::{Chain, Redacted};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde_json::{Value, json};
-use tokio::sync::{Notify, oneshot, watch};
+use tokio::sync::{Notify, oneshot};
+use tokio_util::sync::CancellationToken;
 
 use super::bot::{FrontDoor, Queues};
 use super::metrics::Metrics;
 use super::routing::Receipt;
 use crate::protocol::update::sender;
-use crate::shutdown;
 use crate::telegram::RecentUpdates;
 
 /// Takes updates from either intake.
@@ -175,17 +177,14 @@ impl Ledger {
 /// Long polling until `stop`: `getUpdates` with the real token, each
 /// update into the intake, acknowledged by a later call's offset once it
 /// is handled.
-pub async fn poll(
-    intake: Arc<Intake>,
-    api: String,
-    token: String,
-    mut stop: watch::Receiver<bool>,
-) {
+pub async fn poll(intake: Arc<Intake>, api: String, token: String, stop: CancellationToken) {
     let http = reqwest::Client::new();
     let url = format!("{}/bot{token}/getUpdates", api.trim_end_matches('/'));
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let handled = Arc::new(Notify::new());
-    let mut pause = Duration::from_secs(1);
+    // Failures wait as Telegram's policy says, without giving up.
+    let policy = crate::retry::Peer::Telegram.policy().without_max_times();
+    let mut waits = policy.build();
     let mut polls = 0_u64;
     loop {
         let (offset, released) = Ledger::lock(&ledger).offset(Instant::now(), HOLD);
@@ -209,12 +208,12 @@ pub async fn poll(
             .send();
         let response = tokio::select! {
             response = request => response,
-            () = shutdown::requested(&mut stop) => break,
+            () = stop.cancelled() => break,
         };
         match read_updates(response).await {
             Ok(updates) => {
                 tracing::debug!(count = updates.len(), offset, "updates received");
-                pause = Duration::from_secs(1);
+                waits = policy.build();
                 let mut fresh = 0;
                 for update in updates {
                     let Some(id) = update["update_id"].as_i64() else {
@@ -239,17 +238,16 @@ pub async fn poll(
                     tokio::select! {
                         () = handled.notified() => {}
                         () = tokio::time::sleep(REPOLL) => {}
-                        () = shutdown::requested(&mut stop) => break,
+                        () = stop.cancelled() => break,
                     }
                 }
             }
             Err(error) => {
-                tracing::warn!(error = %crds::naming::Redacted(&error), retry_in = ?pause, "getUpdates failed");
-                tokio::select! {
-                    () = tokio::time::sleep(pause) => {}
-                    () = shutdown::requested(&mut stop) => break,
+                let pause = waits.next().unwrap_or(Duration::from_secs(30));
+                tracing::warn!(error = %Redacted(Chain(&error)), retry_in = ?pause, "getUpdates failed");
+                if !crds::shutdown::pause(&stop, pause).await {
+                    break;
                 }
-                pause = (pause * 2).min(Duration::from_secs(30));
             }
         }
         polls += 1;
@@ -266,24 +264,39 @@ pub async fn poll(
         .timeout(Duration::from_secs(5))
         .send();
     if let Err(error) = read_updates(confirm.await).await {
-        tracing::warn!(error = %crds::naming::Redacted(&error), "cannot confirm the handled updates");
+        tracing::warn!(error = %Redacted(Chain(&error)), "cannot confirm the handled updates");
     }
 }
 
-async fn read_updates(response: reqwest::Result<reqwest::Response>) -> Result<Vec<Value>, String> {
+/// Why a `getUpdates` call gave no updates.
+#[derive(Debug, thiserror::Error)]
+enum PollError {
+    /// The call did not complete (its URL, which holds the token, is
+    /// removed from the error).
+    #[error("getUpdates failed")]
+    Request(#[source] reqwest::Error),
+    /// Telegram refused it.
+    #[error("Telegram answered {status}: {description}")]
+    Refused {
+        status: reqwest::StatusCode,
+        description: String,
+    },
+}
+
+async fn read_updates(
+    response: reqwest::Result<reqwest::Response>,
+) -> Result<Vec<Value>, PollError> {
     // The URL holds the token; errors are reported without it.
-    let response = response.map_err(|e| e.without_url().to_string())?;
+    let request = |e: reqwest::Error| PollError::Request(e.without_url());
+    let response = response.map_err(request)?;
     let status = response.status();
-    let body: Value = response
-        .json()
-        .await
-        .map_err(|e| e.without_url().to_string())?;
+    let body: Value = response.json().await.map_err(request)?;
     match body["result"].as_array() {
         Some(updates) if status.is_success() => Ok(updates.clone()),
-        _ => Err(format!(
-            "Telegram answered {status}: {}",
-            body["description"].as_str().unwrap_or_default()
-        )),
+        _ => Err(PollError::Refused {
+            status,
+            description: body["description"].as_str().unwrap_or_default().to_owned(),
+        }),
     }
 }
 

@@ -180,12 +180,11 @@ impl std::fmt::Debug for Tenants {
 
 /// How long a tenant that answers 503 (its queue is full, or it is not
 /// ready yet) or cannot be reached (starting, or its name not yet known to
-/// the cluster's DNS, which keeps a "no such name" for seconds) is given:
-/// a button pressed the second a new tenant spoke must still reach it.
-const PATIENCE: Duration = Duration::from_secs(15);
-/// The pause before the first retry; it doubles up to [`LONGEST_PAUSE`].
-const FIRST_PAUSE: Duration = Duration::from_millis(100);
-const LONGEST_PAUSE: Duration = Duration::from_secs(2);
+/// the cluster's DNS, which keeps a "no such name" for seconds) is tried
+/// again as [`Peer::Tenant`]'s policy says, 15 s at most: a button
+/// pressed the second a new tenant spoke must still reach it.
+///
+/// [`Peer::Tenant`]: crate::retry::Peer::Tenant
 /// How long one try may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -222,17 +221,16 @@ impl Tenants {
     /// is tried again for a while; a connection that was never made sent
     /// nothing, so trying again cannot deliver twice.
     pub async fn forward(&self, account: &str, update: &Value) -> Result<(), Error> {
+        use backon::Retryable as _;
         let secret = self.install_key.tenant_secret(account);
         let body = update.to_string();
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        let mut pause = FIRST_PAUSE;
-        loop {
+        let deliver = || async {
             // Looked up on each try: a restarted tenant may listen elsewhere.
             let url = format!(
                 "{}/telegram/update",
                 self.url(account).trim_end_matches('/')
             );
-            let sent = self
+            let response = self
                 .http
                 .post(&url)
                 .header(crds::secret::HEADER, &secret)
@@ -240,23 +238,22 @@ impl Tenants {
                 .timeout(TIMEOUT)
                 .body(body.clone())
                 .send()
-                .await;
-            // What to report if this was the last try.
-            let error = match sent {
-                Ok(response) => match response.status().as_u16() {
-                    200..=299 => return Ok(()),
-                    503 => Error::Status(503),
-                    status => return Err(Error::Status(status)),
-                },
-                Err(error) if error.is_connect() => Error::Unreachable(error),
-                Err(error) => return Err(Error::Unreachable(error)),
-            };
-            if tokio::time::Instant::now() + pause > deadline {
-                return Err(error);
+                .await
+                .map_err(Error::Unreachable)?;
+            match response.status().as_u16() {
+                200..=299 => Ok(()),
+                status => Err(Error::Status(status)),
             }
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(LONGEST_PAUSE);
-        }
+        };
+        deliver
+            .retry(crate::retry::Peer::Tenant.policy())
+            .when(|error| match error {
+                // Its queue is full, or it is not ready yet.
+                Error::Status(status) => *status == 503,
+                // Nothing was sent: trying again cannot deliver twice.
+                Error::Unreachable(error) => error.is_connect(),
+            })
+            .await
     }
 }
 

@@ -16,7 +16,7 @@ use crds::secret::InstallKey;
 use futures::StreamExt;
 use serde_json::{Value, json};
 use teloxide::Bot;
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, info, info_span, warn};
 
 use super::accounts::Accounts;
@@ -30,7 +30,6 @@ use super::routing::Tenants;
 use super::schedule::{Limits, Scheduler};
 use super::settings::{Intake as IntakeKind, Settings};
 use super::ui::Ui;
-use crate::shutdown;
 use crate::telegram::Catalog;
 
 /// Updates one user may have waiting before they are told to wait.
@@ -73,8 +72,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .await
         .context("cannot reach the API server")?;
     let (accounts, changes) = Accounts::watch(client, &settings.namespace);
-    let (stop, stopped) = watch::channel(false);
-    tokio::spawn(shutdown::signals(stop.clone()));
+    let stop = crds::shutdown::on_signal();
     let parts = Parts {
         accounts,
         changes: changes.boxed(),
@@ -83,7 +81,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         install_key,
         webhook_secret,
     };
-    serve_with(settings, parts, stop, stopped).await
+    serve_with(settings, parts, stop).await
 }
 
 /// What a front door serves with, wherever its accounts live.
@@ -108,13 +106,12 @@ impl std::fmt::Debug for Parts {
     }
 }
 
-/// Serves until `stopped` turns true (and sets `stop` when it ends on its
+/// Serves until `stop` is cancelled (and cancels it when it ends on its
 /// own).
 pub async fn serve_with(
     settings: Settings,
     parts: Parts,
-    stop: watch::Sender<bool>,
-    stopped: watch::Receiver<bool>,
+    stop: CancellationToken,
 ) -> anyhow::Result<()> {
     let Parts {
         accounts,
@@ -215,13 +212,12 @@ pub async fn serve_with(
     let main_listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
-    let main_server = serve(main_listener, main, stopped.clone(), "http");
+    let main_server = serve(main_listener, main, &stop, "http");
     info!(listen = %settings.listen, gateway = %settings.gateway_listen, "serving");
 
-    let mut waiting = stopped.clone();
     tokio::select! {
         synced = accounts.ready() => anyhow::ensure!(synced, "the account cache never filled"),
-        () = shutdown::requested(&mut waiting) => return Ok(()),
+        () = stop.cancelled() => return Ok(()),
     }
     // The gateway answers only once it knows every account: before, a
     // tenant's call (right after this front door restarted) would be
@@ -229,12 +225,7 @@ pub async fn serve_with(
     // so such calls wait in the queue of connections meanwhile.
     let servers = [
         main_server,
-        serve(
-            gateway_listener,
-            gateway.router(),
-            stopped.clone(),
-            "gateway",
-        ),
+        serve(gateway_listener, gateway.router(), &stop, "gateway"),
     ];
     ready.store(true, Ordering::Release);
     let direct = Direct::new(&settings.telegram_api_url, &token);
@@ -243,7 +234,13 @@ pub async fn serve_with(
         IntakeKind::Polling => {
             direct.call("deleteWebhook", json!({})).await;
             info!("taking updates by long polling");
-            intake::poll(intake, settings.telegram_api_url.clone(), token, stopped).await;
+            intake::poll(
+                intake,
+                settings.telegram_api_url.clone(),
+                token,
+                stop.clone(),
+            )
+            .await;
         }
         IntakeKind::Webhook => {
             let url = settings.webhook_url.clone().unwrap_or_default();
@@ -258,11 +255,10 @@ pub async fn serve_with(
                 )
                 .await;
             info!("taking updates by webhook");
-            let mut waiting = stopped;
-            shutdown::requested(&mut waiting).await;
+            stop.cancelled().await;
         }
     }
-    let _ = stop.send(true);
+    stop.cancel();
     for server in servers {
         if let Ok(Err(error)) = server.await {
             warn!(error = %crds::naming::Redacted(&error), "HTTP server failed");
@@ -275,12 +271,11 @@ pub async fn serve_with(
 fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
-    mut stopped: watch::Receiver<bool>,
+    stop: &CancellationToken,
     name: &'static str,
 ) -> tokio::task::JoinHandle<std::io::Result<()>> {
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
-        shutdown::requested(&mut stopped).await;
-    });
+    let server =
+        axum::serve(listener, router).with_graceful_shutdown(stop.clone().cancelled_owned());
     tokio::spawn(server.into_future().instrument(info_span!("serve", name)))
 }
 

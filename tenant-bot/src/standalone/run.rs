@@ -8,7 +8,6 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use crds::secret::InstallKey;
 use futures::StreamExt as _;
-use tokio::sync::watch;
 use tracing::info;
 
 use super::registry::{Change, Local};
@@ -16,7 +15,6 @@ use super::supervisor::{self, Launch, Supervisor};
 use crate::front_door::accounts::Accounts;
 use crate::front_door::run::{Parts, serve_with};
 use crate::front_door::settings::{Access, Intake, Settings as DoorSettings};
-use crate::shutdown;
 
 /// Flags of `tenant-bot standalone`.
 #[derive(Clone, clap::Args)]
@@ -136,8 +134,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         access.allowed_users = imported.allowed_users;
     }
     let registry = Arc::new(Local::open(&data.join("pawang.db"))?);
-    let (stop, stopped) = watch::channel(false);
-    tokio::spawn(shutdown::signals(stop.clone()));
+    let stop = crds::shutdown::on_signal();
 
     let endpoints = crate::front_door::routing::Endpoints::default();
     let launch = Launch {
@@ -153,7 +150,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         install_key.clone(),
         endpoints.clone(),
     ));
-    let supervised = tokio::spawn(supervisor.run(stopped.clone()));
+    let supervised = tokio::spawn(supervisor.run(stop.clone()));
 
     let changes = tokio_stream_of(registry.changes());
     let door = DoorSettings {
@@ -181,8 +178,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         webhook_secret: None,
     };
     info!(data = %data.display(), "standalone install starting");
-    let served = serve_with(door, parts, stop.clone(), stopped).await;
-    let _ = stop.send(true);
+    let served = serve_with(door, parts, stop.clone()).await;
+    stop.cancel();
     let _ = supervised.await;
     served
 }

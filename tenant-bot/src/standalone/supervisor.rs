@@ -14,11 +14,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use backon::BackoffBuilder as _;
 use crds::secret::InstallKey;
 use crds::{Phase, WhatsAppAccount, WhatsAppAccountStatus, naming};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use tokio::process::{Child, Command};
-use tokio::sync::{broadcast, watch};
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::registry::{Change, Local};
@@ -61,8 +63,6 @@ impl std::fmt::Debug for Supervisor {
 
 /// How often a tenant's session is asked for.
 const POLL: Duration = Duration::from_secs(1);
-/// Longest pause before a dead tenant is started again.
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// How long a tenant has to stop after SIGTERM.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
@@ -91,9 +91,9 @@ impl Supervisor {
         }
     }
 
-    /// Tends every account until `stopped` turns true, then stops every
+    /// Tends every account until `stop` is cancelled, then stops every
     /// tenant.
-    pub async fn run(self: Arc<Self>, stopped: watch::Receiver<bool>) {
+    pub async fn run(self: Arc<Self>, stop: CancellationToken) {
         let mut changes = self.registry.changes();
         let mut tended = HashSet::new();
         let mut tasks = tokio::task::JoinSet::new();
@@ -101,17 +101,16 @@ impl Supervisor {
         for account in self.registry.state() {
             if let Some(name) = account.metadata.name.clone() {
                 tended.insert(name.clone());
-                tasks.spawn(self.clone().tend(name, stopped.clone()));
+                tasks.spawn(self.clone().tend(name, stop.clone()));
             }
         }
-        let mut waiting = stopped.clone();
         loop {
             tokio::select! {
                 change = changes.recv() => match change {
                     Ok(Change::Applied(account)) => {
                         let Some(name) = account.metadata.name.clone() else { continue };
                         if tended.insert(name.clone()) {
-                            tasks.spawn(self.clone().tend(name, stopped.clone()));
+                            tasks.spawn(self.clone().tend(name, stop.clone()));
                         }
                     }
                     Ok(Change::Removed(name)) => {
@@ -122,13 +121,13 @@ impl Supervisor {
                             if let Some(name) = account.metadata.name.clone()
                                 && tended.insert(name.clone())
                             {
-                                tasks.spawn(self.clone().tend(name, stopped.clone()));
+                                tasks.spawn(self.clone().tend(name, stop.clone()));
                             }
                         }
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
-                () = crate::shutdown::requested(&mut waiting) => break,
+                () = stop.cancelled() => break,
             }
         }
         // Every tend task stops its tenant when it sees the stop.
@@ -138,9 +137,10 @@ impl Supervisor {
 
     /// Keeps one account's tenant as the account says, until the account
     /// is gone or the install stops.
-    async fn tend(self: Arc<Self>, name: String, mut stopped: watch::Receiver<bool>) {
+    async fn tend(self: Arc<Self>, name: String, stop: CancellationToken) {
         let mut running: Option<Running> = None;
-        let mut backoff = Duration::from_secs(1);
+        let restarts = crate::retry::Peer::Process.policy();
+        let mut backoff = restarts.build();
         let mut last: Option<Session> = None;
         let mut changes = self.registry.changes();
         loop {
@@ -168,17 +168,17 @@ impl Supervisor {
                         }
                     },
                     Some(Ok(Some(exit))) => {
-                        warn!(%exit, ?backoff, "a tenant stopped; starting it again");
+                        let wait = backoff.next().unwrap_or(POLL);
+                        warn!(%exit, ?wait, "a tenant stopped; starting it again");
                         running = None;
-                        if pause(backoff, &mut stopped).await {
+                        if !crds::shutdown::pause(&stop, wait).await {
                             return;
                         }
-                        backoff = (backoff * 2).min(MAX_BACKOFF);
                         continue;
                     }
                     Some(_) => {
                         if let Some(session) = self.session(running.as_ref()).await {
-                            backoff = Duration::from_secs(1);
+                            backoff = restarts.build();
                             if last.as_ref() != Some(&session) {
                                 self.report(&account, &session);
                                 last = Some(session);
@@ -190,7 +190,7 @@ impl Supervisor {
             tokio::select! {
                 () = tokio::time::sleep(POLL) => {}
                 _ = changes.recv() => {}
-                () = crate::shutdown::requested(&mut stopped) => {
+                () = stop.cancelled() => {
                     self.stop(&name, running.take()).await;
                     return;
                 }
@@ -360,13 +360,5 @@ impl Supervisor {
             warn!(error = %crds::naming::Redacted(&error), "cannot remove a deleted account");
         }
         info!(account = %naming::Redacted(&name), "account removed");
-    }
-}
-
-/// Waits `wait`; true when the install stops first.
-async fn pause(wait: Duration, stopped: &mut watch::Receiver<bool>) -> bool {
-    tokio::select! {
-        () = tokio::time::sleep(wait) => false,
-        () = crate::shutdown::requested(stopped) => true,
     }
 }

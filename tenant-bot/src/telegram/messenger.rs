@@ -2,12 +2,13 @@
 //! Telegram, behind a trait so flows can be tested without a server.
 
 use async_trait::async_trait;
+use backon::Retryable as _;
 use prometheus::IntCounterVec;
 use teloxide::Bot;
 use teloxide::payloads::{EditMessageTextSetters, SendDocumentSetters, SendMessageSetters};
 use teloxide::prelude::Requester;
 use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId};
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 /// An inline button: its label and the callback data it sends back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +59,7 @@ pub struct TelegramMessenger {
     bot: Bot,
     chat: ChatId,
     errors: Option<IntCounterVec>,
-    stop: Option<watch::Receiver<bool>>,
+    stop: Option<CancellationToken>,
 }
 
 impl TelegramMessenger {
@@ -72,10 +73,10 @@ impl TelegramMessenger {
         }
     }
 
-    /// Gives up waiting to try a request again once `stop` turns true: a
-    /// process asked to stop does not hold on for a minute to reach a
+    /// Gives up waiting to try a request again once `stop` is cancelled:
+    /// a process asked to stop does not hold on for a minute to reach a
     /// gateway that is away.
-    pub fn stopping_on(mut self, stop: watch::Receiver<bool>) -> Self {
+    pub fn stopping_on(mut self, stop: CancellationToken) -> Self {
         self.stop = Some(stop);
         self
     }
@@ -120,15 +121,12 @@ fn count(errors: Option<&IntCounterVec>, kind: &str) {
     }
 }
 
-/// Attempts of one request when Telegram answers 429.
+/// Tries of one request when Telegram answers 429, each after the wait
+/// it asks for. A request that cannot reach the gateway is tried as
+/// [`Peer::Gateway`]'s policy says: about a minute in all.
+///
+/// [`Peer::Gateway`]: crate::retry::Peer::Gateway
 const ATTEMPTS: u32 = 4;
-/// Tries of one request while nothing listens at the API's address (the
-/// front door's gateway restarting), the pause doubling from
-/// [`UNREACHABLE_FIRST_PAUSE`] up to [`UNREACHABLE_MAX_PAUSE`]: about a
-/// minute in all.
-const UNREACHABLE_ATTEMPTS: u32 = 12;
-const UNREACHABLE_FIRST_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
-const UNREACHABLE_MAX_PAUSE: std::time::Duration = std::time::Duration::from_secs(8);
 
 /// Whether `error` says the request was not taken by the gateway, so it
 /// may be tried again without risk of doing it twice: a connection never
@@ -152,67 +150,91 @@ fn not_connected(error: &teloxide::RequestError) -> bool {
     false
 }
 
-/// Waits `pause`; false when `stop` turned true first (or already was).
-async fn paused(pause: std::time::Duration, stop: Option<&watch::Receiver<bool>>) -> bool {
-    let Some(stop) = stop else {
-        tokio::time::sleep(pause).await;
-        return true;
-    };
-    let mut stop = stop.clone();
-    tokio::select! {
-        () = tokio::time::sleep(pause) => {}
-        _ = stop.wait_for(|stop| *stop) => return false,
-    }
-    !*stop.borrow()
-}
-
 /// Sends a request, waiting as long as a 429's `retry_after` asks before
 /// trying again, a few times at most; a request that could not connect
-/// is tried again for about a minute. Once `stop` turns true, the request
-/// is not tried again.
+/// is tried again for about a minute. Once `stop` is cancelled, no new
+/// try starts (a try under way ends as it ends).
 pub(crate) async fn with_retry_after<T, F, Fut>(
     errors: Option<&IntCounterVec>,
-    stop: Option<&watch::Receiver<bool>>,
+    stop: Option<&CancellationToken>,
     mut request: F,
 ) -> Result<T, Error>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, teloxide::RequestError>>,
 {
-    let mut attempt = 1;
-    let mut unreachable = 1;
-    let mut pause = UNREACHABLE_FIRST_PAUSE;
-    loop {
-        match request().await {
-            Err(teloxide::RequestError::RetryAfter(wait)) if attempt < ATTEMPTS => {
-                count(errors, "rate_limited");
-                tracing::warn!(retry_after = ?wait.duration(), "Telegram asks to slow down");
-                if !paused(wait.duration(), stop).await {
-                    return Err(Error(teloxide::RequestError::RetryAfter(wait)));
-                }
-                attempt += 1;
-            }
-            Err(error) if not_connected(&error) && unreachable < UNREACHABLE_ATTEMPTS => {
-                count(errors, "unreachable");
-                tracing::warn!(retry_in = ?pause, "the Telegram API cannot be reached");
-                if !paused(pause, stop).await {
-                    return Err(Error(error));
-                }
-                pause = (pause * 2).min(UNREACHABLE_MAX_PAUSE);
-                unreachable += 1;
-            }
-            Err(error) => {
-                let kind = if matches!(error, teloxide::RequestError::RetryAfter(_)) {
-                    "rate_limited"
-                } else {
-                    "other"
-                };
-                count(errors, kind);
-                return Err(Error(error));
-            }
-            Ok(value) => return Ok(value),
+    let stopped = || stop.is_some_and(CancellationToken::is_cancelled);
+    let last = std::sync::Mutex::new(None::<teloxide::RequestError>);
+    let remember = |error: &teloxide::RequestError| {
+        if let Ok(mut last) = last.lock() {
+            *last = Some(error.clone());
         }
-    }
+    };
+    let try_once = || {
+        // Woken early from a wait by the stop: no new try.
+        let given_up = stopped()
+            .then(|| last.lock().ok().and_then(|mut l| l.take()))
+            .flatten();
+        let sent = given_up.is_none().then(&mut request);
+        async move {
+            match (given_up, sent) {
+                (Some(error), _) => Err(error),
+                (None, Some(sent)) => sent.await,
+                (None, None) => unreachable!("a try is made unless given up"),
+            }
+        }
+    };
+    let waits = stop.cloned();
+    let mut limited = 1;
+    let sent = try_once
+        .retry(crate::retry::Peer::Gateway.policy())
+        .sleep(move |wait| {
+            let stop = waits.clone();
+            async move {
+                match stop {
+                    Some(stop) => {
+                        let _ = stop.run_until_cancelled(tokio::time::sleep(wait)).await;
+                    }
+                    None => tokio::time::sleep(wait).await,
+                }
+            }
+        })
+        .when(|error| {
+            remember(error);
+            if stopped() {
+                return false;
+            }
+            match error {
+                teloxide::RequestError::RetryAfter(_) => {
+                    limited += 1;
+                    limited <= ATTEMPTS
+                }
+                error => not_connected(error),
+            }
+        })
+        .adjust(|error, wait| match error {
+            teloxide::RequestError::RetryAfter(asked) => wait.map(|_| asked.duration()),
+            _ => wait,
+        })
+        .notify(|error, wait| {
+            if let teloxide::RequestError::RetryAfter(asked) = error {
+                count(errors, "rate_limited");
+                tracing::warn!(retry_after = ?asked.duration(), "Telegram asks to slow down");
+            } else {
+                count(errors, "unreachable");
+                tracing::warn!(retry_in = ?wait, "the Telegram API cannot be reached");
+            }
+        })
+        .await;
+    sent.map_err(|error| {
+        let kind = if matches!(error, teloxide::RequestError::RetryAfter(_)) {
+            "rate_limited"
+        } else {
+            "other"
+        };
+        count(errors, kind);
+        Error(error)
+    })
 }
 
 #[async_trait]
@@ -354,7 +376,8 @@ mod tests {
         })
         .await;
         assert!(result.is_err());
-        assert_eq!(tries.load(Ordering::SeqCst), UNREACHABLE_ATTEMPTS);
+        let retries = backon::BackoffBuilder::build(crate::retry::Peer::Gateway.policy()).count();
+        assert_eq!(tries.load(Ordering::SeqCst) as usize, retries + 1);
         assert_eq!(errors.with_label_values(&["other"]).get(), 1);
         let waited = started.elapsed();
         assert!(
@@ -365,12 +388,12 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_stop_ends_the_tries_at_once() {
-        let (stop, stopped) = watch::channel(false);
+        let stop = CancellationToken::new();
         let tries = AtomicU32::new(0);
         let started = tokio::time::Instant::now();
-        let result: Result<(), _> = with_retry_after(None, Some(&stopped), || async {
+        let result: Result<(), _> = with_retry_after(None, Some(&stop), || async {
             if tries.fetch_add(1, Ordering::SeqCst) == 1 {
-                let _ = stop.send(true);
+                stop.cancel();
             }
             Err(refused().await)
         })
@@ -382,5 +405,25 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_during_a_wait_ends_it_without_another_try() {
+        let stop = CancellationToken::new();
+        let tries = AtomicU32::new(0);
+        let started = tokio::time::Instant::now();
+        let stopper = async {
+            // Tries at 0 s and 0.25 s; the stop comes in the 0.5 s wait.
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            stop.cancel();
+        };
+        let sending = with_retry_after(None, Some(&stop), || async {
+            tries.fetch_add(1, Ordering::SeqCst);
+            Err::<(), _>(refused().await)
+        });
+        let (result, ()) = tokio::join!(sending, stopper);
+        assert!(result.is_err());
+        assert_eq!(tries.load(Ordering::SeqCst), 2);
+        assert_eq!(started.elapsed(), Duration::from_millis(400));
     }
 }

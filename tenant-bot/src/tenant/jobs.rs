@@ -6,8 +6,10 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::sync::watch;
+use backon::Retryable as _;
+use futures::FutureExt as _;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use crate::store::{self, JobId, JobState, Progress, Store};
 use crate::whatsapp;
@@ -52,9 +54,12 @@ pub struct Pacing {
     pub progress_every: Duration,
     /// Tries of one item while WhatsApp answers with retryable errors.
     pub attempts: u32,
-    /// First backoff when WhatsApp gives no time; it doubles.
+    /// First backoff when WhatsApp gives no time; it grows as
+    /// [`Peer::WhatsApp`]'s policy says.
+    ///
+    /// [`Peer::WhatsApp`]: crate::retry::Peer::WhatsApp
     pub backoff: Duration,
-    /// Longest backoff.
+    /// Longest backoff, also for a wait WhatsApp asks for.
     pub max_backoff: Duration,
 }
 
@@ -89,29 +94,30 @@ pub enum Error {
     Store(#[from] store::Error),
 }
 
-/// Runs `job` until it ends, is cancelled (`cancel` turns true) or the
-/// tenant stops (`stop` turns true).
+/// Runs `job` until it ends, the owner cancels it (`cancel`, a child of
+/// `stop`, is cancelled) or the tenant stops (`stop` is cancelled).
 pub async fn run(
     store: &Store,
     job: JobId,
     work: &dyn Work,
     report: &dyn Report,
     pacing: Pacing,
-    mut cancel: watch::Receiver<bool>,
-    mut stop: watch::Receiver<bool>,
+    cancel: &CancellationToken,
+    stop: &CancellationToken,
 ) -> Result<End, Error> {
     let started = Instant::now();
     let mut tried = 0u32;
     let mut last_report: Option<Instant> = None;
     loop {
-        if *cancel.borrow_and_update() {
+        // A stop cancels `cancel` too: look at it first.
+        if stop.is_cancelled() {
+            return Ok(End::Interrupted);
+        }
+        if cancel.is_cancelled() {
             store
                 .set_job_state(job, JobState::Cancelled, crate::store::unix_seconds())
                 .await?;
             return Ok(End::Cancelled(store.job_progress(job).await?));
-        }
-        if *stop.borrow_and_update() {
-            return Ok(End::Interrupted);
         }
         let Some((seq, target, resumed)) = store.next_item(job).await? else {
             store
@@ -121,7 +127,9 @@ pub async fn run(
             report.progress(progress, Some(Duration::ZERO)).await;
             return Ok(End::Finished(progress));
         };
-        if tried > 0 && !pacing.delay.is_zero() && pause(pacing.delay, &mut cancel, &mut stop).await
+        if tried > 0
+            && !pacing.delay.is_zero()
+            && !crds::shutdown::pause(cancel, pacing.delay).await
         {
             continue;
         }
@@ -137,7 +145,7 @@ pub async fn run(
             Some(outcome) => outcome,
             None => {
                 store.start_item(job, seq).await?;
-                match attempt(work, seq, &target, pacing, &mut cancel, &mut stop).await {
+                match attempt(work, seq, &target, pacing, cancel).await {
                     Some(outcome) => outcome,
                     // Stopped or cancelled while waiting out a backoff:
                     // the item stays started and is checked on resume.
@@ -162,54 +170,33 @@ pub async fn run(
     }
 }
 
-/// Tries one item, backing off on retryable errors; `None` when cancelled
-/// or stopped meanwhile.
+/// Tries one item, backing off on retryable errors (as long as WhatsApp
+/// asks, when it says); `None` when cancelled or stopped meanwhile.
 async fn attempt(
     work: &dyn Work,
     seq: u32,
     target: &str,
     pacing: Pacing,
-    cancel: &mut watch::Receiver<bool>,
-    stop: &mut watch::Receiver<bool>,
+    cancel: &CancellationToken,
 ) -> Option<whatsapp::Result<Option<String>>> {
-    let mut backoff = pacing.backoff;
-    for attempt in 1..=pacing.attempts.max(1) {
-        let result = work.run(seq, target).await;
-        let error = match result {
-            Err(error) if error.is_retryable() && attempt < pacing.attempts => error,
-            other => return Some(other),
-        };
-        let wait = match error {
-            whatsapp::Error::RateLimited { retry_after } => retry_after,
-            _ => backoff,
-        };
-        backoff = (backoff * 2).min(pacing.max_backoff);
-        tracing::info!(?wait, attempt, "WhatsApp asks to slow down; waiting");
-        if pause(wait.min(pacing.max_backoff), cancel, stop).await {
-            return None;
-        }
-    }
-    None
-}
-
-/// Waits `wait`; true when cancel or stop came first.
-async fn pause(
-    wait: Duration,
-    cancel: &mut watch::Receiver<bool>,
-    stop: &mut watch::Receiver<bool>,
-) -> bool {
-    tokio::select! {
-        () = tokio::time::sleep(wait) => false,
-        () = raised(cancel) => true,
-        () = raised(stop) => true,
-    }
-}
-
-/// Resolves when `flag` turns true; never, when its sender is gone.
-async fn raised(flag: &mut watch::Receiver<bool>) {
-    if flag.wait_for(|f| *f).await.is_err() {
-        std::future::pending::<()>().await;
-    }
+    let policy = crate::retry::Peer::WhatsApp
+        .policy()
+        .with_min_delay(pacing.backoff)
+        .with_max_delay(pacing.max_backoff)
+        .with_max_times(pacing.attempts.saturating_sub(1) as usize);
+    let tried = (move || work.run(seq, target))
+        .retry(policy)
+        .when(whatsapp::Error::is_retryable)
+        .adjust(|error, wait| match error {
+            whatsapp::Error::RateLimited { retry_after } => {
+                wait.map(|_| (*retry_after).min(pacing.max_backoff))
+            }
+            _ => wait,
+        })
+        .notify(|_, wait| tracing::info!(?wait, "WhatsApp asks to slow down; waiting"));
+    // Boxed: the task that runs a job must be `Send`, which the compiler
+    // cannot prove through the retry's closures otherwise.
+    cancel.run_until_cancelled(tried.boxed()).await
 }
 
 #[cfg(test)]

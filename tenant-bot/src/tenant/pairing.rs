@@ -6,9 +6,12 @@
 
 use std::time::Duration;
 
+use backon::Retryable as _;
 use crds::{Language, PhoneNumber};
-use tokio::sync::{broadcast, watch};
-use tokio::time::{Instant, sleep, sleep_until};
+use futures::FutureExt as _;
+use tokio::sync::broadcast;
+use tokio::time::{Instant, sleep_until};
+use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::telegram::{Button, Catalog, Messenger};
@@ -25,7 +28,10 @@ pub struct Timing {
     pub tick: Duration,
     /// Attempts at getting a code on transient errors.
     pub attempts: u32,
-    /// First wait between attempts; doubled each time.
+    /// First wait between attempts; it grows as [`Peer::WhatsApp`]'s
+    /// policy says.
+    ///
+    /// [`Peer::WhatsApp`]: crate::retry::Peer::WhatsApp
     pub backoff: Duration,
 }
 
@@ -108,11 +114,11 @@ impl Pairing<'_> {
         vec![vec![Button::new(self.text("button-retry", &[]), RETRY)]]
     }
 
-    /// Runs one pairing until it ends; `cancel` turning true cancels it.
-    pub async fn run(&self, mut cancel: watch::Receiver<bool>) -> Outcome {
+    /// Runs one pairing until it ends; cancelling `cancel` cancels it.
+    pub async fn run(&self, cancel: CancellationToken) -> Outcome {
         // Subscribe first: the owner may be quicker than our next step.
         let mut events = self.whatsapp.events();
-        let code = match self.request_code(&mut cancel).await {
+        let code = match self.request_code(&cancel).await {
             Ok(code) => code,
             Err(outcome) => return outcome,
         };
@@ -183,13 +189,11 @@ impl Pairing<'_> {
                     self.edit(message, text, self.retry_button()).await;
                     return Outcome::TimedOut;
                 }
-                changed = cancel.changed() => {
-                    if changed.is_err() || *cancel.borrow() {
-                        let _ = self.whatsapp.cancel_pairing().await;
-                        let text = self.text("pairing-cancelled", &[]);
-                        self.edit(message, text, vec![]).await;
-                        return Outcome::Cancelled;
-                    }
+                () = cancel.cancelled() => {
+                    let _ = self.whatsapp.cancel_pairing().await;
+                    let text = self.text("pairing-cancelled", &[]);
+                    self.edit(message, text, vec![]).await;
+                    return Outcome::Cancelled;
                 }
                 () = sleep_until(next_tick) => {
                     next_tick += self.timing.tick;
@@ -207,43 +211,54 @@ impl Pairing<'_> {
     }
 
     /// A code, after retrying transient errors; or how it ended.
-    async fn request_code(&self, cancel: &mut watch::Receiver<bool>) -> Result<String, Outcome> {
-        let mut wait = self.timing.backoff;
-        for attempt in 1..=self.timing.attempts {
-            let error = match self.whatsapp.request_pairing_code(self.phone).await {
-                Ok(code) => return Ok(code),
-                Err(error) => error,
-            };
-            match error {
-                whatsapp::Error::RateLimited { retry_after } => {
-                    let minutes = retry_after.as_secs().div_ceil(60).max(1).to_string();
-                    let text = self.text("pairing-rate-limited", &[("minutes", &minutes)]);
-                    let _ = self.messenger.send(text, self.retry_button()).await;
-                    return Err(Outcome::RateLimited(retry_after));
-                }
-                error if error.is_retryable() && attempt < self.timing.attempts => {
-                    warn!(error = %crds::naming::Redacted(&error), attempt, "pairing code request failed; retrying");
-                    if attempt == 1 {
-                        let _ = self
-                            .messenger
-                            .send(self.text("pairing-retrying", &[]), vec![])
-                            .await;
-                    }
-                    tokio::select! {
-                        () = sleep(wait) => {}
-                        _ = cancel.wait_for(|c| *c) => return Err(Outcome::Cancelled),
-                    }
-                    wait *= 2;
-                }
-                error => {
-                    let reason = error.to_string();
-                    let text = self.text("pairing-failed", &[("reason", &reason)]);
-                    let _ = self.messenger.send(text, self.retry_button()).await;
-                    return Err(Outcome::Failed(reason));
-                }
+    async fn request_code(&self, cancel: &CancellationToken) -> Result<String, Outcome> {
+        let tries = &std::sync::atomic::AtomicU32::new(0);
+        // Copies of references only, so the tries' futures borrow nothing
+        // of the closure.
+        let this = self;
+        let request = move || async move {
+            if tries.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 1 {
+                // The first retry: the owner hears why the code is late.
+                let _ = this
+                    .messenger
+                    .send(this.text("pairing-retrying", &[]), vec![])
+                    .await;
+            }
+            this.whatsapp.request_pairing_code(this.phone).await
+        };
+        let policy = crate::retry::Peer::WhatsApp
+            .policy()
+            .with_min_delay(self.timing.backoff)
+            .with_max_times(self.timing.attempts.saturating_sub(1) as usize);
+        let requested = request
+            .retry(policy)
+            .when(|error| {
+                error.is_retryable() && !matches!(error, whatsapp::Error::RateLimited { .. })
+            })
+            .notify(|error, wait| {
+                warn!(error = %crds::naming::Redacted(crds::naming::Chain(error)), retry_in = ?wait, "pairing code request failed; retrying");
+            });
+        // Boxed: the task that runs a pairing must be `Send`, which the
+        // compiler cannot prove through the retry's closures otherwise.
+        let requested = requested.boxed();
+        let Some(requested) = cancel.run_until_cancelled(requested).await else {
+            return Err(Outcome::Cancelled);
+        };
+        match requested {
+            Ok(code) => Ok(code),
+            Err(whatsapp::Error::RateLimited { retry_after }) => {
+                let minutes = retry_after.as_secs().div_ceil(60).max(1).to_string();
+                let text = self.text("pairing-rate-limited", &[("minutes", &minutes)]);
+                let _ = self.messenger.send(text, self.retry_button()).await;
+                Err(Outcome::RateLimited(retry_after))
+            }
+            Err(error) => {
+                let reason = error.to_string();
+                let text = self.text("pairing-failed", &[("reason", &reason)]);
+                let _ = self.messenger.send(text, self.retry_button()).await;
+                Err(Outcome::Failed(reason))
             }
         }
-        Err(Outcome::Failed("no attempts".into()))
     }
 }
 

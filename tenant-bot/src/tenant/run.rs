@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use crds::WhatsAppAccount;
 use kube::Api;
 use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, info, info_span, warn};
 
 use super::http::{self, Endpoint};
@@ -93,7 +94,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         None
     };
 
-    let (stop, stopped) = watch::channel(false);
+    let stop = crds::shutdown::on_signal();
     let runtime = Arc::new(Runtime {
         phone: settings.phone.clone(),
         default_language: settings.language,
@@ -103,7 +104,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         messenger: Arc::new(
             TelegramMessenger::new(api_url.clone(), &credential, settings.owner)
                 .with_error_counter(metrics.telegram_errors.clone())
-                .stopping_on(stopped.clone()),
+                .stopping_on(stop.clone()),
         ),
         bot: crate::telegram::messenger::gateway_bot(api_url, &credential),
         refresh_every: (settings.groups_refresh > 0)
@@ -115,7 +116,6 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         metrics: metrics.clone(),
     });
 
-    tokio::spawn(crate::shutdown::signals(stop.clone()));
     if settings.exit_with_parent {
         tokio::spawn(stop_with_parent(stop.clone()));
     }
@@ -124,7 +124,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let secret: Arc<str> = secret.into();
     let (session_tx, session) = watch::channel(Session::AwaitingPairing);
     if let Some(reporter) = reporter {
-        tokio::spawn(reporter.follow(session.clone(), stopped.clone()));
+        tokio::spawn(reporter.follow(session.clone(), stop.clone()));
     }
     let endpoint = Endpoint {
         secret: secret.clone(),
@@ -148,7 +148,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let mut servers = Vec::new();
     let main = match settings.admin_listen {
         Some(address) => {
-            servers.push(serve(address, admin, info_span!("admin"), &stopped).await?);
+            servers.push(serve(address, admin, info_span!("admin"), &stop).await?);
             main
         }
         None => main.merge(admin),
@@ -158,18 +158,18 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             "/metrics",
             axum::routing::get(move || async move { metrics.render() }),
         );
-        servers.push(serve(address, router, info_span!("metrics"), &stopped).await?);
+        servers.push(serve(address, router, info_span!("metrics"), &stop).await?);
     }
-    servers.push(serve(settings.listen, main, info_span!("http"), &stopped).await?);
+    servers.push(serve(settings.listen, main, info_span!("http"), &stop).await?);
     info!(address = %settings.listen, account = %crds::naming::Redacted(&settings.account), "serving");
 
     ready.store(true, Ordering::Release);
-    let running = runtime.run(updates_rx, stopped.clone(), session_tx);
+    let running = runtime.run(updates_rx, stop.clone(), session_tx);
     tokio::select! {
         () = running => {}
-        () = grace_after(stopped) => warn!(grace = ?STOP_GRACE, "work did not wind down in time; stopping anyway"),
+        () = grace_after(&stop) => warn!(grace = ?STOP_GRACE, "work did not wind down in time; stopping anyway"),
     }
-    let _ = stop.send(true);
+    stop.cancel();
     for server in servers {
         if let Ok(Err(error)) = server.await {
             warn!(error = %crds::naming::Redacted(&error), "HTTP server failed");
@@ -179,26 +179,24 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Serves `router` on `address` until `stopped` turns true.
+/// Serves `router` on `address` until `stop` is cancelled.
 async fn serve(
     address: std::net::SocketAddr,
     router: axum::Router,
     span: tracing::Span,
-    stopped: &watch::Receiver<bool>,
+    stop: &CancellationToken,
 ) -> anyhow::Result<tokio::task::JoinHandle<std::io::Result<()>>> {
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .with_context(|| format!("cannot listen on {address}"))?;
-    let mut stopped = stopped.clone();
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
-        let _ = stopped.wait_for(|s| *s).await.map(|_| ());
-    });
+    let server =
+        axum::serve(listener, router).with_graceful_shutdown(stop.clone().cancelled_owned());
     Ok(tokio::spawn(server.into_future().instrument(span)))
 }
 
-/// Resolves [`STOP_GRACE`] after `stop` turns true.
-async fn grace_after(mut stop: watch::Receiver<bool>) {
-    crate::shutdown::requested(&mut stop).await;
+/// Resolves [`STOP_GRACE`] after `stop` is cancelled.
+async fn grace_after(stop: &CancellationToken) {
+    stop.cancelled().await;
     tokio::time::sleep(STOP_GRACE).await;
 }
 
@@ -220,16 +218,16 @@ fn unpack_seed(seed_dir: &std::path::Path, settings: &Settings) {
     }
 }
 
-/// Sets `stop` once this process's parent is gone (it is then adopted by
+/// Cancels `stop` once this process's parent is gone (it is then adopted by
 /// another, and its parent id changes).
-async fn stop_with_parent(stop: watch::Sender<bool>) {
+async fn stop_with_parent(stop: CancellationToken) {
     let parent = nix::unistd::getppid();
     let mut ticks = tokio::time::interval(Duration::from_secs(1));
     loop {
         ticks.tick().await;
         if nix::unistd::getppid() != parent {
             warn!("the supervising process is gone; stopping");
-            let _ = stop.send(true);
+            stop.cancel();
             return;
         }
     }

@@ -11,6 +11,7 @@ use teloxide::types::{CallbackQuery, Message, Update, UpdateKind};
 use teloxide::utils::command::BotCommands;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::metrics::Metrics;
@@ -78,7 +79,7 @@ impl std::fmt::Debug for Runtime {
 }
 
 struct Active {
-    cancel: watch::Sender<bool>,
+    cancel: CancellationToken,
     task: JoinHandle<Outcome>,
 }
 
@@ -95,8 +96,8 @@ struct State {
     pending: Option<bulk::Pending>,
     /// The job this process runs.
     job: Option<bulk::Running>,
-    /// Turns true when the tenant stops; jobs stop then and resume later.
-    stop: watch::Receiver<bool>,
+    /// Cancelled when the tenant stops; jobs stop then and resume later.
+    stop: CancellationToken,
 }
 
 /// A question the owner's next text answers.
@@ -114,11 +115,11 @@ enum Dialog {
 }
 
 impl Runtime {
-    /// Runs until `updates` closes or `shutdown` turns true.
+    /// Runs until `updates` closes or `shutdown` is cancelled.
     pub async fn run(
         self: Arc<Self>,
         mut updates: mpsc::Receiver<String>,
-        mut shutdown: watch::Receiver<bool>,
+        shutdown: CancellationToken,
         session_tx: watch::Sender<Session>,
     ) {
         let mut events = self.whatsapp.events();
@@ -189,18 +190,18 @@ impl Runtime {
                         self.refresh_quietly().await;
                     }
                 }
-                () = stop_asked(&mut shutdown) => break,
+                () = shutdown.cancelled() => break,
             }
         }
         if let Some(active) = state.pairing.take() {
-            let _ = active.cancel.send(true);
+            active.cancel.cancel();
             let _ = active.task.await;
         }
         if let Some(job) = state.job.take() {
             // On shutdown the job records its current item and stops;
             // otherwise it is dropped, and a started item is checked when
             // the job resumes.
-            if *shutdown.borrow() {
+            if shutdown.is_cancelled() {
                 let _ = job.task.await;
             } else {
                 job.task.abort();
@@ -260,7 +261,8 @@ impl Runtime {
         if state.pairing.is_some() {
             return;
         }
-        let (cancel, cancelled) = watch::channel(false);
+        let cancel = state.stop.child_token();
+        let cancelled = cancel.clone();
         let runtime = self.clone();
         let language = state.language;
         let task = tokio::spawn(async move {
@@ -564,7 +566,7 @@ impl Runtime {
         match data.as_str() {
             pairing::CANCEL => {
                 if let Some(active) = &state.pairing {
-                    let _ = active.cancel.send(true);
+                    active.cancel.cancel();
                 } else {
                     answer = Some(self.text(state, "stale-button", &[]));
                 }
@@ -575,7 +577,7 @@ impl Runtime {
                 // is stopped and awaited rather than raced, so the press is
                 // never lost.
                 if let Some(active) = state.pairing.take() {
-                    let _ = active.cancel.send(true);
+                    active.cancel.cancel();
                     self.ended(active.task.await);
                 }
                 self.start_pairing(state).await
@@ -638,11 +640,6 @@ impl Runtime {
             warn!(error = %crds::naming::Redacted(&error), "cannot update the message");
         }
     }
-}
-
-/// Resolves once `shutdown` turns true (or its sender is gone).
-async fn stop_asked(shutdown: &mut watch::Receiver<bool>) {
-    let _ = shutdown.wait_for(|stop| *stop).await.map(|_| ());
 }
 
 fn outcome_kind(outcome: &Outcome) -> &'static str {

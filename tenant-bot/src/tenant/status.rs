@@ -6,6 +6,7 @@
 //! operator derives the phase from the conditions written here.
 
 use crds::condition::{self, reason};
+use crds::naming::{Chain, Redacted};
 use crds::{WhatsAppAccount, WhatsAppAccountStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
@@ -165,54 +166,55 @@ impl Reporter {
     }
 }
 
-/// The first wait after a report failed; it doubles up to
-/// [`RETRY_MAX`].
-const RETRY_FIRST: std::time::Duration = std::time::Duration::from_secs(1);
-/// The longest wait between two tries of a report.
-const RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(30);
-
 impl Reporter {
     /// Reports every session `sessions` takes, the latest first, until
-    /// `stop` turns true. A report that fails (the API server restarting,
-    /// the tenant's permissions not bound yet) is tried again with a
-    /// doubling pause, with whatever the session is by then, so the
-    /// status never stays behind.
+    /// `stop` is cancelled. A report that fails (the API server
+    /// restarting, the tenant's permissions not bound yet) is tried again
+    /// as [`Peer::Kubernetes`]'s policy says, with whatever the session is
+    /// by then, so the status never stays behind.
+    ///
+    /// [`Peer::Kubernetes`]: crate::retry::Peer::Kubernetes
     pub async fn follow(
         self,
         mut sessions: tokio::sync::watch::Receiver<Session>,
-        mut stop: tokio::sync::watch::Receiver<bool>,
+        stop: tokio_util::sync::CancellationToken,
     ) {
+        use backon::Retryable as _;
         // `sessions` was cloned before the runtime said anything, so every
         // session it sets is a change here, even one set before this task
         // first runs; the placeholder it starts with is not reported.
         loop {
             tokio::select! {
                 changed = sessions.changed() => if changed.is_err() { return },
-                () = crate::shutdown::requested(&mut stop) => {
+                () = stop.cancelled() => {
                     // One last try for a change the stop overtook.
                     if sessions.has_changed().unwrap_or(false) {
                         let session = sessions.borrow_and_update().clone();
                         if let Err(error) = self.report(&session).await {
-                            tracing::warn!(error = %crds::naming::Redacted(&error), "cannot report the last session status");
+                            tracing::warn!(error = %Redacted(Chain(&error)), "cannot report the last session status");
                         }
                     }
                     return;
                 }
             }
-            let mut pause = RETRY_FIRST;
-            loop {
-                let session = sessions.borrow_and_update().clone();
-                match self.report(&session).await {
-                    Ok(_) => break,
-                    Err(error) => {
-                        tracing::warn!(error = %crds::naming::Redacted(&error), retry_in = ?pause, "cannot report the session status");
-                    }
-                }
-                tokio::select! {
-                    () = tokio::time::sleep(pause) => {}
-                    () = crate::shutdown::requested(&mut stop) => return,
-                }
-                pause = (pause * 2).min(RETRY_MAX);
+            sessions.mark_unchanged();
+            // Each try reports the session as it is by then; a change
+            // that came meanwhile is reported once more, which is a no-op.
+            let this = &self;
+            let latest = || {
+                let session = sessions.borrow().clone();
+                async move { this.report(&session).await }
+            };
+            let reported = latest
+                .retry(crate::retry::Peer::Kubernetes.policy())
+                .notify(|error, wait| {
+                    tracing::warn!(error = %Redacted(Chain(error)), retry_in = ?wait, "cannot report the session status");
+                });
+            // Boxed: the task that reports must be `Send`, which the
+            // compiler cannot prove through the retry's closures otherwise.
+            let reported = futures::FutureExt::boxed(reported);
+            if stop.run_until_cancelled(reported).await.is_none() {
+                return;
             }
         }
     }

@@ -120,41 +120,45 @@ pub fn retry_after(answer: &Answer) -> Option<Duration> {
     Some(Duration::from_secs(seconds.max(1)))
 }
 
-/// Tries of a call that Telegram answers with a server error (5xx) or
-/// that does not reach it: the waits between them double from
-/// [`FIRST_BACKOFF`], about 15 s in all, before the error goes back to
-/// the caller. A call whose answer was lost on the way may so reach
-/// Telegram twice; a lost message would be worse.
-pub const SERVER_ERROR_TRIES: u32 = 6;
-/// The first wait after a server error.
-pub const FIRST_BACKOFF: Duration = Duration::from_millis(500);
-
+/// A call that Telegram answers with a server error (5xx) or that does
+/// not reach it is tried again as [`Peer::Telegram`]'s policy says (about
+/// 15 s in all) before the error goes back to the caller. A call whose
+/// answer was lost on the way may so reach Telegram twice; a lost message
+/// would be worse. A 429 goes back to the scheduler at once, with the
+/// wait Telegram asked for.
+///
+/// [`Peer::Telegram`]: crate::retry::Peer::Telegram
 #[async_trait::async_trait]
 impl Sender<Call, Answer> for Telegram {
     async fn send(&self, call: Call) -> Sent<Answer> {
-        let mut backoff = FIRST_BACKOFF;
-        let mut tries = 1;
-        loop {
+        use backon::Retryable as _;
+        let failed = |answer: &Answer| answer.status >= 500;
+        let tried = (|| async {
             let answer = self.call(&call).await;
-            if let Some(wait) = retry_after(&answer) {
-                self.errors.with_label_values(&["rate_limited"]).inc();
-                tracing::warn!(method = %call.method, retry_after = ?wait, "Telegram asks the bot to slow down");
-                return Sent::RetryAfter(wait);
+            if failed(&answer) {
+                Err(answer)
+            } else {
+                Ok(answer)
             }
-            if answer.status < 500 || tries == SERVER_ERROR_TRIES {
-                return Sent::Done(answer);
-            }
+        })
+        .retry(crate::retry::Peer::Telegram.policy())
+        .notify(|answer, wait| {
             self.errors.with_label_values(&["server_error"]).inc();
             tracing::warn!(
                 method = %call.method,
                 status = answer.status,
-                retry_in = ?backoff,
+                retry_in = ?wait,
                 "Telegram failed; trying again"
             );
-            tokio::time::sleep(backoff).await;
-            backoff *= 2;
-            tries += 1;
+        })
+        .await;
+        let answer = tried.unwrap_or_else(|answer| answer);
+        if let Some(wait) = retry_after(&answer) {
+            self.errors.with_label_values(&["rate_limited"]).inc();
+            tracing::warn!(method = %call.method, retry_after = ?wait, "Telegram asks the bot to slow down");
+            return Sent::RetryAfter(wait);
         }
+        Sent::Done(answer)
     }
 }
 

@@ -12,7 +12,7 @@ struct Scripted {
     runs: Mutex<Vec<(String, Instant)>>,
     answers: Mutex<VecDeque<whatsapp::Result<Option<String>>>>,
     happened: Option<Option<String>>,
-    cancel_after: Option<(usize, watch::Sender<bool>)>,
+    cancel_after: Option<(usize, CancellationToken)>,
 }
 
 #[async_trait]
@@ -26,7 +26,7 @@ impl Work for Scripted {
         if let Some((after, cancel)) = &self.cancel_after
             && count == *after
         {
-            cancel.send(true).unwrap();
+            cancel.cancel();
         }
         self.answers
             .lock()
@@ -54,8 +54,10 @@ fn targets(n: u32) -> Vec<String> {
     (1..=n).map(|i| format!("Grup {i}")).collect()
 }
 
-fn quiet() -> (watch::Sender<bool>, watch::Receiver<bool>) {
-    watch::channel(false)
+/// A job's cancel token, a child of the tenant's stop token.
+fn tokens() -> (CancellationToken, CancellationToken) {
+    let stop = CancellationToken::new();
+    (stop.child_token(), stop)
 }
 
 /// A store holding one new job over `n` groups.
@@ -76,9 +78,8 @@ async fn to_the_end(
     reports: &Reports,
     pacing: Pacing,
 ) -> End {
-    let (_c, cancel) = quiet();
-    let (_s, stop) = quiet();
-    run(store, job, work, reports, pacing, cancel, stop)
+    let (cancel, stop) = tokens();
+    run(store, job, work, reports, pacing, &cancel, &stop)
         .await
         .unwrap()
 }
@@ -131,8 +132,7 @@ async fn rate_limits_are_waited_out_and_failures_recorded() {
         ])),
         ..Scripted::default()
     };
-    let (_c, cancel) = quiet();
-    let (_s, stop) = quiet();
+    let (cancel, stop) = tokens();
     let pacing = Pacing {
         delay: Duration::ZERO,
         ..Pacing::default()
@@ -143,8 +143,8 @@ async fn rate_limits_are_waited_out_and_failures_recorded() {
         &work,
         &Reports::default(),
         pacing,
-        cancel,
-        stop,
+        &cancel,
+        &stop,
     )
     .await
     .unwrap();
@@ -164,20 +164,19 @@ async fn rate_limits_are_waited_out_and_failures_recorded() {
 #[tokio::test(start_paused = true)]
 async fn cancel_stops_at_the_next_item() {
     let (store, _dir, job) = job("leave", 5).await;
-    let (cancel_tx, cancel) = quiet();
+    let (cancel, stop) = tokens();
     let work = Scripted {
-        cancel_after: Some((2, cancel_tx)),
+        cancel_after: Some((2, cancel.clone())),
         ..Scripted::default()
     };
-    let (_s, stop) = quiet();
     let end = run(
         &store,
         job,
         &work,
         &Reports::default(),
         Pacing::default(),
-        cancel,
-        stop,
+        &cancel,
+        &stop,
     )
     .await
     .unwrap();
@@ -226,9 +225,8 @@ async fn a_resumed_job_never_repeats_what_happened() {
 #[tokio::test(start_paused = true)]
 async fn a_stopping_tenant_leaves_the_job_to_resume() {
     let (store, _dir, job) = job("leave", 3).await;
-    let (_c, cancel) = quiet();
-    let (stop_tx, stop) = quiet();
-    stop_tx.send(true).unwrap();
+    let (cancel, stop) = tokens();
+    stop.cancel();
     let work = Scripted::default();
     let end = run(
         &store,
@@ -236,8 +234,8 @@ async fn a_stopping_tenant_leaves_the_job_to_resume() {
         &work,
         &Reports::default(),
         Pacing::default(),
-        cancel,
-        stop,
+        &cancel,
+        &stop,
     )
     .await
     .unwrap();
@@ -250,8 +248,7 @@ async fn a_stopping_tenant_leaves_the_job_to_resume() {
 async fn progress_is_reported_at_most_every_two_seconds() {
     let (store, _dir, job) = job("leave", 10).await;
     let reports = Reports::default();
-    let (_c, cancel) = quiet();
-    let (_s, stop) = quiet();
+    let (cancel, stop) = tokens();
     let pacing = Pacing {
         delay: Duration::from_millis(500),
         ..Pacing::default()
@@ -262,8 +259,8 @@ async fn progress_is_reported_at_most_every_two_seconds() {
         &Scripted::default(),
         &reports,
         pacing,
-        cancel,
-        stop,
+        &cancel,
+        &stop,
     )
     .await
     .unwrap();
@@ -272,4 +269,69 @@ async fn progress_is_reported_at_most_every_two_seconds() {
     // first item, every 2 s after, and the final one.
     assert!((3..=5).contains(&reports.len()), "{reports:?}");
     assert_eq!(reports.last().unwrap().0.done, 10);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cancel_ends_a_backoff_at_once() {
+    let (store, _dir, job) = job("leave", 3).await;
+    let work = Scripted {
+        answers: Mutex::new(VecDeque::from([Err(whatsapp::Error::RateLimited {
+            retry_after: Duration::from_secs(60),
+        })])),
+        ..Scripted::default()
+    };
+    let (cancel, stop) = tokens();
+    let started = Instant::now();
+    let reports = Reports::default();
+    let running = run(
+        &store,
+        job,
+        &work,
+        &reports,
+        Pacing::default(),
+        &cancel,
+        &stop,
+    );
+    let canceller = async {
+        // Cancelled while the first item waits out WhatsApp's minute.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        cancel.cancel();
+    };
+    let (end, ()) = tokio::join!(running, canceller);
+    assert!(matches!(end.unwrap(), End::Cancelled(_)));
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(ran(&work), targets(1), "no item tried after the cancel");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_is_not_taken_for_the_owners_cancel() {
+    let (store, _dir, job) = job("leave", 3).await;
+    let (cancel, stop) = tokens();
+    let work = Scripted {
+        // The tenant stops during the first item: the job's token, a
+        // child of the tenant's, is cancelled too.
+        cancel_after: Some((1, stop.clone())),
+        ..Scripted::default()
+    };
+    let end = run(
+        &store,
+        job,
+        &work,
+        &Reports::default(),
+        Pacing::default(),
+        &cancel,
+        &stop,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        end,
+        End::Interrupted,
+        "the job resumes; it was not cancelled"
+    );
+    assert_eq!(store.running_job().await.unwrap(), Some(job));
 }

@@ -63,14 +63,15 @@ impl Messenger for Recorder {
 struct Setup {
     fake: Arc<Fake>,
     recorder: Arc<Recorder>,
-    cancel: watch::Sender<bool>,
+    cancel: CancellationToken,
     task: tokio::task::JoinHandle<Outcome>,
 }
 
 fn start(fake: Fake, timing: Timing) -> Setup {
     let fake = Arc::new(fake);
     let recorder = Arc::new(Recorder::default());
-    let (cancel, cancelled) = watch::channel(false);
+    let cancel = CancellationToken::new();
+    let cancelled = cancel.clone();
     let (f, r) = (fake.clone(), recorder.clone());
     let task = tokio::spawn(async move {
         let catalog = Catalog::new().unwrap();
@@ -159,7 +160,7 @@ async fn the_countdown_is_edited_in_place_until_the_timeout() {
 async fn cancel_stops_the_pairing() {
     let setup = start(Fake::new(), Timing::default());
     setup.recorder.sent.notified().await;
-    setup.cancel.send(true).unwrap();
+    setup.cancel.cancel();
     assert_eq!(setup.task.await.unwrap(), Outcome::Cancelled);
     assert_eq!(setup.fake.enter_code(), Err(whatsapp::Error::NotPaired));
     let last = setup.recorder.shown().pop().unwrap();

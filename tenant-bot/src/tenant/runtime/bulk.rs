@@ -7,7 +7,6 @@
 use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
-use tokio::sync::watch;
 
 pub(super) use self::answers::Answer;
 use self::answers::{MAX_DESCRIPTION, Step, text_of};
@@ -218,7 +217,7 @@ impl Pending {
 /// The job this runtime runs.
 #[derive(Debug)]
 pub(super) struct Running {
-    cancel: watch::Sender<bool>,
+    cancel: tokio_util::sync::CancellationToken,
     pub(super) task: tokio::task::JoinHandle<()>,
 }
 
@@ -520,7 +519,7 @@ impl Runtime {
             }
             data::CANCEL => match &state.job {
                 Some(job) if !job.task.is_finished() => {
-                    let _ = job.cancel.send(true);
+                    job.cancel.cancel();
                 }
                 _ => {
                     let text = self.text(state, "stale-button", &[]);

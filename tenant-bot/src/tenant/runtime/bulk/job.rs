@@ -3,13 +3,18 @@
 //! summed up at the end.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use backon::Retryable as _;
 use base64::Engine as _;
+use crds::naming::{Chain, Redacted};
+use futures::FutureExt as _;
 use serde_json::{Value, json};
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 use super::{Feature, Running, data};
+use crate::retry::Peer;
 use crate::store::{JobId, Progress};
 use crate::telegram::Button;
 use crate::tenant::jobs::{self, End, Pacing, Report, Work};
@@ -20,64 +25,49 @@ use crate::whatsapp::{self, Membership, Setting};
 
 /// Results above this many go in a file rather than a message.
 const FILE_ABOVE: usize = 50;
-/// The first wait before a job whose progress could not be saved tries
-/// again; it doubles up to [`SAVE_RETRY_MAX`].
-const SAVE_RETRY_FIRST: Duration = Duration::from_secs(2);
-/// The longest wait between two tries of a paused job.
-const SAVE_RETRY_MAX: Duration = Duration::from_secs(60);
-
 /// Runs a job to its end. When its progress cannot be saved (the volume
 /// is full or failing), the job pauses, the owner is told once, and it
-/// is tried again with a doubling wait: a job resumes where its records
-/// say, checking the item it was on, so nothing is done twice. A stop
-/// ends the wait; a cancel is recorded once saving works.
+/// is tried again as [`Peer::Storage`]'s policy says: a job resumes where
+/// its records say, checking the item it was on, so nothing is done
+/// twice. A stop ends the wait; a cancel is recorded once saving works.
 async fn run_until_saved(
     runtime: &Arc<Runtime>,
     job: JobId,
     work: &dyn Work,
     report: &Edits,
     pacing: Pacing,
-    cancelled: watch::Receiver<bool>,
-    mut stop: watch::Receiver<bool>,
-) -> Result<End, crate::store::Error> {
-    let mut told = false;
-    let mut wait = SAVE_RETRY_FIRST;
-    loop {
-        let end = jobs::run(
-            &runtime.store,
-            job,
-            work,
-            report,
-            pacing,
-            cancelled.clone(),
-            stop.clone(),
-        )
-        .await;
-        let error = match end {
-            Ok(end) => return Ok(end),
-            Err(error) => error,
-        };
+    cancel: &CancellationToken,
+    stop: &CancellationToken,
+) -> Result<End, jobs::Error> {
+    let tries = &AtomicU32::new(0);
+    let run = move || {
+        // Owned by each run, so its future borrows nothing of the closure.
+        let runtime = runtime.clone();
+        async move {
+            if tries.fetch_add(1, Ordering::Relaxed) == 1 {
+                let text = runtime.catalog.text(
+                    report.language,
+                    "bulk-paused-storage",
+                    &[("title", &report.title)],
+                );
+                runtime.say(text, vec![]).await;
+            }
+            jobs::run(&runtime.store, job, work, report, pacing, cancel, stop).await
+        }
+    };
+    let saved = run.retry(Peer::Storage.policy()).notify(|error, wait| {
         tracing::warn!(
-            error = %crds::naming::Redacted(&error),
+            error = %Redacted(Chain(error)),
             retry_in = ?wait,
             "the job's progress cannot be saved; paused"
         );
-        if !told {
-            let text = runtime.catalog.text(
-                report.language,
-                "bulk-paused-storage",
-                &[("title", &report.title)],
-            );
-            runtime.say(text, vec![]).await;
-            told = true;
-        }
-        tokio::select! {
-            () = tokio::time::sleep(wait) => {}
-            // Stopped, or the runtime that could stop it is gone.
-            _ = stop.wait_for(|stop| *stop) => return Ok(End::Interrupted),
-        }
-        wait = (wait * 2).min(SAVE_RETRY_MAX);
-    }
+    });
+    // Stopped while paused: the job resumes at the next start. Boxed: the
+    // task that runs a job must be `Send`, which the compiler cannot prove
+    // through the retry's closures otherwise.
+    stop.run_until_cancelled(saved.boxed())
+        .await
+        .unwrap_or(Ok(End::Interrupted))
 }
 
 /// Progress edited into one message, with a cancel button.
@@ -359,10 +349,11 @@ impl Runtime {
                 return;
             }
         };
-        let (cancel, cancelled) = watch::channel(false);
+        let stop = state.stop.clone();
+        let cancel = stop.child_token();
+        let cancelled = cancel.clone();
         let runtime = self.clone();
         let language = state.language;
-        let stop = state.stop.clone();
         let task = tokio::spawn(async move {
             let report = Edits {
                 runtime: runtime.clone(),
@@ -380,8 +371,8 @@ impl Runtime {
                 work.as_ref(),
                 &report,
                 pacing,
-                cancelled,
-                stop,
+                &cancelled,
+                &stop,
             )
             .await;
             match end {
