@@ -144,6 +144,12 @@ impl fmt::Display for Chain<'_> {
     }
 }
 
+/// An error and each of its causes, with phone numbers masked: what a log
+/// line says of a failure (`error = %why(&error)`).
+pub fn why<'a>(error: &'a (dyn std::error::Error + 'static)) -> Redacted<Chain<'a>> {
+    Redacted(Chain(error))
+}
+
 /// The `WhatsAppAccount` name for a phone number: `wa-<digits>`.
 pub fn account_name(phone: &PhoneNumber) -> String {
     format!("{ACCOUNT_NAME_PREFIX}{}", phone.as_str())
@@ -255,6 +261,18 @@ mod tests {
         assert_eq!(Redacted("08123456789").to_string(), "0812****789");
         assert_eq!(Redacted("no digits").to_string(), "no digits");
         assert_eq!(Redacted("1234567").to_string(), "1234567");
+    }
+
+    #[test]
+    fn a_failure_is_told_with_its_causes_and_no_number() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("cannot reach the tenant")]
+        struct Outer(#[source] std::io::Error);
+        let error = Outer(std::io::Error::other("wa-447700900123 refused"));
+        assert_eq!(
+            why(&error).to_string(),
+            "cannot reach the tenant: wa-44770****123 refused"
+        );
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub async fn cancel_on_signal(token: CancellationToken) {
                 signal.recv().await;
             }
             Err(error) => {
-                warn!(error = %crate::naming::Redacted(&error), "cannot listen for SIGTERM");
+                warn!(error = %crate::naming::why(&error), "cannot listen for SIGTERM");
                 std::future::pending::<()>().await;
             }
         }

@@ -62,7 +62,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     .await;
     stop.cancel();
     if let Ok(Err(error)) = server.await {
-        warn!(error = %crds::naming::Redacted(&error), "metrics server failed");
+        warn!(error = %crds::naming::why(&error), "metrics server failed");
     }
     outcome
 }
@@ -85,7 +85,7 @@ async fn lead(
         match crds.get_opt(crd_name).await {
             Ok(Some(_)) => break,
             Ok(None) => warn!(crd = crd_name, "CRD not installed yet"),
-            Err(error) => warn!(error = %crds::naming::Redacted(&error), "cannot look up the CRD"),
+            Err(error) => warn!(error = %crds::naming::why(&error), "cannot look up the CRD"),
         }
         if !crds::shutdown::pause(&stop, Duration::from_secs(5)).await {
             return Ok(());
@@ -105,7 +105,7 @@ async fn lead(
         match lock.try_acquire_or_renew().await {
             Ok(true) => break,
             Ok(false) => {}
-            Err(error) => warn!(error = %crds::naming::Redacted(&error), "cannot take the lease"),
+            Err(error) => warn!(error = %crds::naming::why(&error), "cannot take the lease"),
         }
         if !crds::shutdown::pause(&stop, lock.renew_interval()).await {
             return Ok(());
@@ -133,7 +133,7 @@ async fn lead(
         anyhow::bail!("lost the lease; stopping so that only the leader reconciles");
     }
     if let Err(error) = lock.release().await {
-        warn!(error = %crds::naming::Redacted(&error), "cannot release the lease");
+        warn!(error = %crds::naming::why(&error), "cannot release the lease");
     }
     info!("stopped");
     Ok(())
@@ -154,7 +154,7 @@ async fn renew(lock: LeaseLock, stop: CancellationToken, lost: watch::Sender<boo
                 error!("another replica holds the lease");
                 break;
             }
-            Err(error) => warn!(error = %crds::naming::Redacted(&error), "cannot renew the lease"),
+            Err(error) => warn!(error = %crds::naming::why(&error), "cannot renew the lease"),
         }
         if last_renewed.elapsed() >= deadline {
             error!("lease not renewed in time");

@@ -95,8 +95,8 @@ pub enum Error {
         reason: String,
     },
     /// The standalone registry could not take the accounts.
-    #[error("cannot register the accounts: {0}")]
-    Registry(String),
+    #[error("cannot register the accounts")]
+    Registry(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A folder could not be listed.
     #[error("cannot list {path}")]
     List {
@@ -362,7 +362,7 @@ async fn carry_activity(old: &Path, data: &Path, account: &Account) -> Result<()
     let path = data.join(USERS_DIR).join(owner.to_string()).join(file);
     let store = crate::store::Store::open(&path)
         .await
-        .map_err(|e| Error::Registry(e.to_string()))?;
+        .map_err(|e| Error::Registry(e.into()))?;
     for (at, action, description, success, error) in entries {
         let mut detail = action;
         if let Some(description) = description.filter(|d| !d.is_empty()) {
@@ -379,12 +379,9 @@ async fn carry_activity(old: &Path, data: &Path, account: &Account) -> Result<()
         store
             .log_activity(entry)
             .await
-            .map_err(|e| Error::Registry(e.to_string()))?;
+            .map_err(|e| Error::Registry(e.into()))?;
     }
-    store
-        .flush()
-        .await
-        .map_err(|e| Error::Registry(e.to_string()))?;
+    store.flush().await.map_err(|e| Error::Registry(e.into()))?;
     Ok(())
 }
 
@@ -409,13 +406,13 @@ async fn register(data: &Path, results: &[(Account, Outcome)]) -> Result<(), Err
         return Ok(());
     }
     let registry = crate::standalone::registry::Local::open(&data.join("pawang.db"))
-        .map_err(|e| Error::Registry(e.to_string()))?;
+        .map_err(|e| Error::Registry(e.into()))?;
     for account in imported {
         let resource =
             crds::WhatsAppAccount::for_phone(&account.phone, account.owner, crds::Language::Id);
         match registry.create(&resource).await {
             Ok(()) | Err(accounts::Error::Taken) => {}
-            Err(error) => return Err(Error::Registry(error.to_string())),
+            Err(error) => return Err(Error::Registry(error.into())),
         }
     }
     Ok(())

@@ -456,7 +456,7 @@ async fn the_description_names_the_one_it_replaces() {
     // Someone changed it in between: worth trying again (which reads the
     // new one first); not an admin: refused.
     for (code, text, error) in [
-        (409, "conflict", Error::Transient(String::new())),
+        (409, "conflict", Error::Transient("".into())),
         (401, "not-authorized", Error::NotAdmin),
     ] {
         linked.server.expect(
@@ -1054,7 +1054,7 @@ async fn a_text_whatsapp_will_not_take_is_not_counted_as_sent() {
     );
     let odd = linked.adapter.send_text(GROUP, "?").await;
     assert!(
-        matches!(&odd, Err(Error::Rejected(text)) if text.contains("479")),
+        matches!(&odd, Err(Error::Rejected(text)) if text.to_string().contains("479")),
         "{odd:?}"
     );
     linked.all_taken();

@@ -26,8 +26,8 @@ pub enum Error {
     #[error("Kubernetes request failed")]
     Kube(#[source] kube::Error),
     /// The local registry failed.
-    #[error("the account registry failed: {0}")]
-    Local(String),
+    #[error("the account registry failed")]
+    Local(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// Where the accounts live.
@@ -134,7 +134,7 @@ impl Accounts {
                 match object {
                     Ok(account) => Some(Arc::new(account)),
                     Err(error) => {
-                        tracing::warn!(error = %crds::naming::Redacted(&error), "account watch failed; retrying");
+                        tracing::warn!(error = %crds::naming::why(&error), "account watch failed; retrying");
                         None
                     }
                 }

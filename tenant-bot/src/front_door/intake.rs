@@ -19,7 +19,6 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use backon::BackoffBuilder as _;
-use crds::naming::{Chain, Redacted};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde_json::{Value, json};
 use tokio::sync::{Notify, oneshot};
@@ -244,7 +243,7 @@ pub async fn poll(intake: Arc<Intake>, api: String, token: String, stop: Cancell
             }
             Err(error) => {
                 let pause = waits.next().unwrap_or(Duration::from_secs(30));
-                tracing::warn!(error = %Redacted(Chain(&error)), retry_in = ?pause, "getUpdates failed");
+                tracing::warn!(error = %crds::naming::why(&error), retry_in = ?pause, "getUpdates failed");
                 if !crds::shutdown::pause(&stop, pause).await {
                     break;
                 }
@@ -264,7 +263,7 @@ pub async fn poll(intake: Arc<Intake>, api: String, token: String, stop: Cancell
         .timeout(Duration::from_secs(5))
         .send();
     if let Err(error) = read_updates(confirm.await).await {
-        tracing::warn!(error = %Redacted(Chain(&error)), "cannot confirm the handled updates");
+        tracing::warn!(error = %crds::naming::why(&error), "cannot confirm the handled updates");
     }
 }
 

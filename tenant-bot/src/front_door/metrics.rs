@@ -123,7 +123,7 @@ impl Metrics {
     pub fn render(&self) -> String {
         let mut buffer = Vec::new();
         if let Err(error) = TextEncoder::new().encode(&self.registry.gather(), &mut buffer) {
-            tracing::warn!(error = %crds::naming::Redacted(&error), "cannot encode metrics");
+            tracing::warn!(error = %crds::naming::why(&error), "cannot encode metrics");
         }
         String::from_utf8_lossy(&buffer).into_owned()
     }

@@ -261,7 +261,7 @@ pub async fn serve_with(
     stop.cancel();
     for server in servers {
         if let Ok(Err(error)) = server.await {
-            warn!(error = %crds::naming::Redacted(&error), "HTTP server failed");
+            warn!(error = %crds::naming::why(&error), "HTTP server failed");
         }
     }
     info!("stopped");
@@ -304,7 +304,7 @@ impl Direct {
             .await
             .and_then(reqwest::Response::error_for_status);
         if let Err(error) = result {
-            warn!(error = %crds::naming::Redacted(error.without_url()), method, "Telegram setup call failed");
+            warn!(error = %crds::naming::why(&error.without_url()), method, "Telegram setup call failed");
         }
     }
 

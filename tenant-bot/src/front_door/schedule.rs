@@ -285,7 +285,7 @@ where
                 Ticket::Queued(answer)
             }
             Err(error) => {
-                tracing::debug!(chat, error = %crds::naming::Redacted(&error), "Telegram call refused");
+                tracing::debug!(chat, error = %crds::naming::why(&error), "Telegram call refused");
                 Ticket::Refused(error)
             }
         }

@@ -36,7 +36,7 @@ impl Ui {
         match sent {
             Ok(message) => Some(message.id.0),
             Err(error) => {
-                tracing::warn!(error = %crds::naming::Redacted(&error.0), "cannot message a user");
+                tracing::warn!(error = %crds::naming::why(&error.0), "cannot message a user");
                 None
             }
         }
@@ -57,7 +57,7 @@ impl Ui {
         })
         .await;
         if let Err(error) = edited {
-            tracing::warn!(error = %crds::naming::Redacted(&error.0), "cannot edit a message");
+            tracing::warn!(error = %crds::naming::why(&error.0), "cannot edit a message");
         }
     }
 
@@ -68,7 +68,7 @@ impl Ui {
             request = request.text(text);
         }
         if let Err(error) = request.await {
-            tracing::warn!(error = %crds::naming::Redacted(&error), "cannot answer a callback query");
+            tracing::warn!(error = %crds::naming::why(&error), "cannot answer a callback query");
         }
     }
 }

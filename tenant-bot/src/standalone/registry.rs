@@ -42,8 +42,13 @@ impl std::fmt::Debug for Local {
     }
 }
 
-fn local(error: impl ToString) -> Error {
-    Error::Local(error.to_string())
+fn local(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
+    Error::Local(error.into())
+}
+
+/// A lock whose holder panicked: the registry's state cannot be trusted.
+fn poisoned() -> Error {
+    local("a writer of the registry failed part-way")
 }
 
 fn now() -> Time {
@@ -118,7 +123,7 @@ impl Local {
         let name = account.metadata.name.clone().unwrap_or_default();
         let body = serde_json::to_string(&account).map_err(local)?;
         {
-            let connection = self.connection.lock().map_err(local)?;
+            let connection = self.connection.lock().map_err(|_| poisoned())?;
             connection
                 .execute(
                     "INSERT INTO accounts (name, body) VALUES (?1, ?2)
@@ -130,7 +135,7 @@ impl Local {
         let account = Arc::new(account);
         self.accounts
             .write()
-            .map_err(local)?
+            .map_err(|_| poisoned())?
             .insert(name, account.clone());
         let _ = self.changes.send(Change::Applied(account));
         Ok(())
@@ -152,12 +157,12 @@ impl Local {
     /// Lets a deleted account go for good, once its tenant is done.
     pub fn remove(&self, name: &str) -> Result<()> {
         {
-            let connection = self.connection.lock().map_err(local)?;
+            let connection = self.connection.lock().map_err(|_| poisoned())?;
             connection
                 .execute("DELETE FROM accounts WHERE name = ?1", [name])
                 .map_err(local)?;
         }
-        self.accounts.write().map_err(local)?.remove(name);
+        self.accounts.write().map_err(|_| poisoned())?.remove(name);
         let _ = self.changes.send(Change::Removed(name.to_owned()));
         Ok(())
     }

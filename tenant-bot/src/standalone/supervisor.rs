@@ -164,7 +164,7 @@ impl Supervisor {
                     None => match self.start(&account).await {
                         Ok(started) => running = Some(started),
                         Err(error) => {
-                            warn!(error = %crds::naming::Redacted(&error), "cannot start a tenant")
+                            warn!(error = %crds::naming::why(&error), "cannot start a tenant")
                         }
                     },
                     Some(Ok(Some(exit))) => {
@@ -295,7 +295,7 @@ impl Supervisor {
         status.phase = Some(phase);
         status.observed_generation = account.metadata.generation;
         if let Err(error) = self.registry.set_status(&name, status) {
-            warn!(error = %crds::naming::Redacted(&error), "cannot write an account's status");
+            warn!(error = %crds::naming::why(&error), "cannot write an account's status");
         }
     }
 
@@ -335,7 +335,7 @@ impl Supervisor {
                 .send()
                 .await;
             if let Err(error) = logged_out {
-                warn!(error = %crds::naming::Redacted(&error), "the tenant did not log out");
+                warn!(error = %crds::naming::why(&error), "the tenant did not log out");
             }
         }
         self.stop(&name, running).await;
@@ -357,7 +357,7 @@ impl Supervisor {
             }
         }
         if let Err(error) = self.registry.remove(&name) {
-            warn!(error = %crds::naming::Redacted(&error), "cannot remove a deleted account");
+            warn!(error = %crds::naming::why(&error), "cannot remove a deleted account");
         }
         info!(account = %naming::Redacted(&name), "account removed");
     }

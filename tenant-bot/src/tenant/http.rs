@@ -135,7 +135,7 @@ async fn logout(State(endpoint): State<Endpoint>, headers: HeaderMap) -> StatusC
             StatusCode::OK
         }
         Err(error) => {
-            warn!(error = %crds::naming::Redacted(&error), "logout failed");
+            warn!(error = %crds::naming::why(&error), "logout failed");
             StatusCode::BAD_GATEWAY
         }
     }

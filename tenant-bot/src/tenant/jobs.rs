@@ -38,7 +38,7 @@ pub trait Report: Send + Sync {
 
     /// Why an item failed, in the owner's words; kept with the item.
     fn reason(&self, error: &whatsapp::Error) -> String {
-        error.to_string()
+        crds::naming::Chain(error).to_string()
     }
 
     /// An item was decided: succeeded or failed.

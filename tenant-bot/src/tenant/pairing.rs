@@ -63,7 +63,24 @@ pub enum Outcome {
     /// WhatsApp refused to issue codes for a while.
     RateLimited(Duration),
     /// Anything else; the reason was shown to the owner.
-    Failed(String),
+    Failed(Failure),
+}
+
+/// Why a pairing failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Failure {
+    /// The code could not be shown to the owner.
+    #[error("the pairing code cannot be shown")]
+    Telegram,
+    /// WhatsApp banned the account while it was being linked.
+    #[error("the account is banned")]
+    Banned,
+    /// The WhatsApp session ended while the code was shown.
+    #[error("the WhatsApp session closed")]
+    SessionClosed,
+    /// WhatsApp would not give a code.
+    #[error("no pairing code")]
+    WhatsApp(#[source] whatsapp::Error),
 }
 
 /// What a pairing talks to.
@@ -146,9 +163,9 @@ impl Pairing<'_> {
         {
             Ok(id) => id,
             Err(error) => {
-                warn!(error = %crds::naming::Redacted(&error), "cannot show the pairing code");
+                warn!(error = %crds::naming::why(&error), "cannot show the pairing code");
                 let _ = self.whatsapp.cancel_pairing().await;
-                return Outcome::Failed("telegram".into());
+                return Outcome::Failed(Failure::Telegram);
             }
         };
 
@@ -176,11 +193,11 @@ impl Pairing<'_> {
                         let reason = self.text("state-banned", &[]);
                         let text = self.text("pairing-failed", &[("reason", &reason)]);
                         self.edit(message, text, vec![]).await;
-                        return Outcome::Failed("banned".into());
+                        return Outcome::Failed(Failure::Banned);
                     }
                     Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
                     Err(broadcast::error::RecvError::Closed) => {
-                        return Outcome::Failed("session closed".into());
+                        return Outcome::Failed(Failure::SessionClosed);
                     }
                 },
                 () = sleep_until(deadline) => {
@@ -206,7 +223,7 @@ impl Pairing<'_> {
 
     async fn edit(&self, message: i32, text: String, buttons: Vec<Vec<Button>>) {
         if let Err(error) = self.messenger.edit(message, text, buttons).await {
-            warn!(error = %crds::naming::Redacted(&error), "cannot update the pairing message");
+            warn!(error = %crds::naming::why(&error), "cannot update the pairing message");
         }
     }
 
@@ -236,7 +253,7 @@ impl Pairing<'_> {
                 error.is_retryable() && !matches!(error, whatsapp::Error::RateLimited { .. })
             })
             .notify(|error, wait| {
-                warn!(error = %crds::naming::Redacted(crds::naming::Chain(error)), retry_in = ?wait, "pairing code request failed; retrying");
+                warn!(error = %crds::naming::why(error), retry_in = ?wait, "pairing code request failed; retrying");
             });
         // Boxed: the task that runs a pairing must be `Send`, which the
         // compiler cannot prove through the retry's closures otherwise.
@@ -253,10 +270,10 @@ impl Pairing<'_> {
                 Err(Outcome::RateLimited(retry_after))
             }
             Err(error) => {
-                let reason = error.to_string();
+                let reason = crds::naming::Chain(&error).to_string();
                 let text = self.text("pairing-failed", &[("reason", &reason)]);
                 let _ = self.messenger.send(text, self.retry_button()).await;
-                Err(Outcome::Failed(reason))
+                Err(Outcome::Failed(Failure::WhatsApp(error)))
             }
         }
     }

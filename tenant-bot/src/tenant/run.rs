@@ -172,7 +172,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     stop.cancel();
     for server in servers {
         if let Ok(Err(error)) = server.await {
-            warn!(error = %crds::naming::Redacted(&error), "HTTP server failed");
+            warn!(error = %crds::naming::why(&error), "HTTP server failed");
         }
     }
     info!("stopped");
@@ -213,7 +213,7 @@ fn unpack_seed(seed_dir: &std::path::Path, settings: &Settings) {
         Ok(Unpacked::SessionThere) => info!("a session is on the volume; the seed is not used"),
         Ok(Unpacked::Files(files)) => info!(files = files.len(), "imported files unpacked"),
         Err(error) => {
-            warn!(error = %crds::naming::Redacted(&error), "the seed cannot be used; pairing is offered instead")
+            warn!(error = %crds::naming::why(&error), "the seed cannot be used; pairing is offered instead")
         }
     }
 }

@@ -601,7 +601,7 @@ impl Runtime {
                         .await
                 }
                 Err(error) => {
-                    let reason = error.to_string();
+                    let reason = crds::naming::Chain(&error).to_string();
                     let text = self.text(state, "pairing-failed", &[("reason", &reason)]);
                     self.replace(message_id, text).await;
                 }

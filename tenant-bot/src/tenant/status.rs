@@ -6,7 +6,6 @@
 //! operator derives the phase from the conditions written here.
 
 use crds::condition::{self, reason};
-use crds::naming::{Chain, Redacted};
 use crds::{WhatsAppAccount, WhatsAppAccountStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
@@ -191,7 +190,7 @@ impl Reporter {
                     if sessions.has_changed().unwrap_or(false) {
                         let session = sessions.borrow_and_update().clone();
                         if let Err(error) = self.report(&session).await {
-                            tracing::warn!(error = %Redacted(Chain(&error)), "cannot report the last session status");
+                            tracing::warn!(error = %crds::naming::why(&error), "cannot report the last session status");
                         }
                     }
                     return;
@@ -208,7 +207,7 @@ impl Reporter {
             let reported = latest
                 .retry(crate::retry::Peer::Kubernetes.policy())
                 .notify(|error, wait| {
-                    tracing::warn!(error = %Redacted(Chain(error)), retry_in = ?wait, "cannot report the session status");
+                    tracing::warn!(error = %crds::naming::why(error), retry_in = ?wait, "cannot report the session status");
                 });
             // Boxed: the task that reports must be `Send`, which the
             // compiler cannot prove through the retry's closures otherwise.

@@ -24,7 +24,8 @@ use whatsapp_rust::{
 };
 
 use super::{
-    Error, Event, GroupInfo, MemberFailure, MemberOutcome, Membership, Result, Setting, WhatsApp,
+    Cause, Error, Event, GroupInfo, MemberFailure, MemberOutcome, Membership, Result, Setting,
+    WhatsApp,
 };
 
 /// How long to wait for WhatsApp's socket before asking for a code.
@@ -39,12 +40,21 @@ const DEFAULT_BACKOFF: Duration = Duration::from_secs(300);
 /// group, say). Without one in time the message counts as sent.
 const ACK_WAIT: Duration = Duration::from_secs(10);
 
-/// Why the session store cannot be opened.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot open the WhatsApp session store {path}: {reason}")]
-pub struct OpenError {
-    path: PathBuf,
-    reason: String,
+pub use open::OpenError;
+
+/// Apart from whatsapp-rust's error trait, whose method names clash with
+/// the derive's.
+mod open {
+    use std::path::PathBuf;
+
+    /// Why the session store cannot be opened.
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot open the WhatsApp session store {path}")]
+    pub struct OpenError {
+        pub(super) path: PathBuf,
+        #[source]
+        pub(super) reason: Box<dyn std::error::Error + Send + Sync>,
+    }
 }
 
 struct Running {
@@ -143,7 +153,7 @@ impl Adapter {
                 Err(error) => {
                     return Err(OpenError {
                         path: self.path.clone(),
-                        reason: format!("cannot remove the unlinked session: {error}"),
+                        reason: Box::new(error),
                     });
                 }
             }
@@ -161,7 +171,7 @@ impl Adapter {
         if running.unlinked.load(Ordering::SeqCst) {
             self.forget(&mut running)
                 .await
-                .map_err(|e| Error::Transient(e.to_string()))?;
+                .map_err(|e| Error::Transient(Cause::new(e)))?;
         }
         if let Some(handle) = running.handle.as_mut()
             && handle.now_or_never().is_some()
@@ -174,7 +184,7 @@ impl Adapter {
                 // A disconnected client cannot run again; build a new one.
                 *running = build(&self.path, &self.connection, self.bridge())
                     .await
-                    .map_err(|e| Error::Transient(e.to_string()))?;
+                    .map_err(|e| Error::Transient(Cause::new(e)))?;
             }
             if let Some(bot) = running.bot.take() {
                 running.handle = Some(bot.spawn());
@@ -196,7 +206,7 @@ impl Adapter {
         client
             .wait_for_connected(LOGIN_WAIT)
             .await
-            .map_err(|e| Error::Transient(format!("WhatsApp is not connected: {e}")))?;
+            .map_err(|e| Error::Transient(format!("WhatsApp is not connected: {e}").into()))?;
         Ok(client)
     }
 }
@@ -208,17 +218,17 @@ struct Bridge {
 }
 
 async fn build(path: &Path, connection: &Connection, bridge: Bridge) -> Result<Running, OpenError> {
-    let fail = |reason: String| OpenError {
+    let fail = |reason: Box<dyn std::error::Error + Send + Sync>| OpenError {
         path: path.to_owned(),
         reason,
     };
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+        std::fs::create_dir_all(dir).map_err(|e| fail(e.into()))?;
     }
-    let url = path.to_str().ok_or_else(|| fail("not UTF-8".into()))?;
-    let store = SqliteStore::new(url)
-        .await
-        .map_err(|e| fail(e.to_string()))?;
+    let url = path
+        .to_str()
+        .ok_or_else(|| fail("its path is not UTF-8".into()))?;
+    let store = SqliteStore::new(url).await.map_err(|e| fail(e.into()))?;
     let mut transport = TokioWebSocketTransportFactory::new();
     if let Some(url) = &connection.server {
         transport = transport.with_url(url.as_str());
@@ -230,7 +240,7 @@ async fn build(path: &Path, connection: &Connection, bridge: Bridge) -> Result<R
     if let Some(version) = connection.version {
         builder = builder.with_version(version);
     }
-    let bot = builder.build().await.map_err(|e| fail(e.to_string()))?;
+    let bot = builder.build().await.map_err(|e| fail(e.into()))?;
     let client = bot.client();
     let (handler, receiver) = ChannelEventHandler::new();
     client.subscribe_handler(handler).detach();
@@ -298,11 +308,12 @@ fn translate(event: &WaEvent, client: &Client) -> Option<Event> {
 }
 
 /// A WhatsApp failure as the tenant can act on it.
-fn classify(error: &(dyn std::error::Error + 'static)) -> Error {
-    match error.server_rejection() {
-        Some(rejection) => refusal(rejection.code, rejection.text, rejection.backoff),
-        None => Error::Transient(error.to_string()),
+fn classify(error: impl std::error::Error + Send + Sync + 'static) -> Error {
+    let chain: &(dyn std::error::Error + 'static) = &error;
+    if let Some(rejection) = chain.server_rejection() {
+        return refusal(rejection.code, rejection.text, rejection.backoff);
     }
+    Error::Transient(Cause::new(error))
 }
 
 /// WhatsApp's refusal `code`, with its `text` and the seconds it asks to
@@ -315,15 +326,15 @@ fn refusal(code: u16, text: &str, backoff: Option<u32>) -> Error {
         401 | 403 => Error::NotAdmin,
         404 => Error::GroupNotFound,
         406 | 410 => Error::InvalidInvite,
-        500..=599 => Error::Transient(text.to_owned()),
-        _ => Error::Rejected(text.to_owned()),
+        500..=599 => Error::Transient(text.into()),
+        _ => Error::Rejected(text.into()),
     }
 }
 
 fn jid(group: &str) -> Result<Jid> {
     group
         .parse()
-        .map_err(|_| Error::Rejected(format!("{group} is not a WhatsApp ID")))
+        .map_err(|_| Error::Rejected(format!("{group} is not a WhatsApp ID").into()))
 }
 
 fn digits(jid: &Jid) -> String {
@@ -346,7 +357,7 @@ impl WhatsApp for Adapter {
         client
             .wait_for_socket(SOCKET_WAIT)
             .await
-            .map_err(|e| Error::Transient(e.to_string()))?;
+            .map_err(|e| Error::Transient(Cause::new(e)))?;
         let options = PairCodeOptions {
             phone_number: phone.as_str().to_owned(),
             ..PairCodeOptions::default()
@@ -360,7 +371,7 @@ impl WhatsApp for Adapter {
                         retry_after: error.backoff().unwrap_or(DEFAULT_BACKOFF),
                     });
                 }
-                Err(classify(&error))
+                Err(classify(error))
             }
         }
     }
@@ -399,7 +410,7 @@ impl WhatsApp for Adapter {
         let _ = self.events.send(Event::LoggedOut);
         self.forget(&mut running)
             .await
-            .map_err(|e| Error::Transient(e.to_string()))
+            .map_err(|e| Error::Transient(Cause::new(e)))
     }
 
     async fn groups(&self) -> Result<Vec<GroupInfo>> {
@@ -409,7 +420,7 @@ impl WhatsApp for Adapter {
             .groups()
             .get_participating()
             .await
-            .map_err(|e| classify(&e))?;
+            .map_err(classify)?;
         Ok(groups
             .into_iter()
             .map(|(id, meta)| {
@@ -447,7 +458,7 @@ impl WhatsApp for Adapter {
             .groups()
             .create_group(options)
             .await
-            .map_err(|e| classify(&e))?;
+            .map_err(classify)?;
         let meta = created.metadata;
         Ok(GroupInfo {
             jid: meta.id.to_string(),
@@ -464,7 +475,7 @@ impl WhatsApp for Adapter {
             .groups()
             .get_invite_link(&jid(group)?, reset)
             .await
-            .map_err(|e| classify(&e))
+            .map_err(classify)
     }
 
     async fn join_with_code(&self, code: &str) -> Result<String> {
@@ -473,7 +484,7 @@ impl WhatsApp for Adapter {
             .groups()
             .join_with_invite_code(code)
             .await
-            .map_err(|e| classify(&e))?
+            .map_err(classify)?
         {
             JoinGroupResult::Joined(j) | JoinGroupResult::PendingApproval(j) => Ok(j.to_string()),
         }
@@ -481,11 +492,7 @@ impl WhatsApp for Adapter {
 
     async fn leave(&self, group: &str) -> Result<()> {
         let client = self.groups_client().await?;
-        client
-            .groups()
-            .leave(&jid(group)?)
-            .await
-            .map_err(|e| classify(&e))
+        client.groups().leave(&jid(group)?).await.map_err(classify)
     }
 
     async fn change_members(
@@ -504,7 +511,7 @@ impl WhatsApp for Adapter {
             Membership::Promote => groups.promote_participants(&group, &jids).await,
             Membership::Demote => groups.demote_participants(&group, &jids).await,
         }
-        .map_err(|e| classify(&e))?;
+        .map_err(classify)?;
         Ok(responses
             .into_iter()
             .map(|r| {
@@ -527,7 +534,7 @@ impl WhatsApp for Adapter {
     async fn set_description(&self, group: &str, text: &str) -> Result<()> {
         let client = self.groups_client().await?;
         let description =
-            GroupDescription::new(text).map_err(|e| Error::Rejected(e.to_string()))?;
+            GroupDescription::new(text).map_err(|e| Error::Rejected(Cause::new(e)))?;
         client
             .groups()
             .set_description(
@@ -536,7 +543,7 @@ impl WhatsApp for Adapter {
                 PreviousDescription::Resolve,
             )
             .await
-            .map_err(|e| classify(&e))
+            .map_err(classify)
     }
 
     async fn set_photo(&self, group: &str, jpeg: &[u8]) -> Result<()> {
@@ -546,7 +553,7 @@ impl WhatsApp for Adapter {
             .set_profile_picture(&jid(group)?, jpeg.to_vec())
             .await
             .map(|_| ())
-            .map_err(|e| classify(&e))
+            .map_err(classify)
     }
 
     async fn set_setting(&self, group: &str, setting: Setting) -> Result<()> {
@@ -574,7 +581,7 @@ impl WhatsApp for Adapter {
             }
             Setting::DisappearingSeconds(seconds) => groups.set_ephemeral(&group, seconds).await,
         }
-        .map_err(|e| classify(&e))
+        .map_err(classify)
     }
 
     async fn join_requests(&self, group: &str) -> Result<Vec<String>> {
@@ -583,7 +590,7 @@ impl WhatsApp for Adapter {
             .groups()
             .get_membership_requests(&jid(group)?)
             .await
-            .map_err(|e| classify(&e))?;
+            .map_err(classify)?;
         Ok(requests.iter().map(|r| digits(&r.jid)).collect())
     }
 
@@ -602,7 +609,7 @@ impl WhatsApp for Adapter {
         } else {
             groups.reject_membership_requests(&group, &jids).await
         };
-        answered.map(|_| ()).map_err(|e| classify(&e))
+        answered.map(|_| ()).map_err(classify)
     }
 
     async fn send_text(&self, group: &str, text: &str) -> Result<()> {
@@ -615,8 +622,8 @@ impl WhatsApp for Adapter {
         {
             Ok(sent) => sent,
             Err(error) => {
-                warn!(error = %crds::naming::Redacted(&error), "message not sent");
-                return Err(classify(&error));
+                warn!(error = %crds::naming::why(&error), "message not sent");
+                return Err(classify(error));
             }
         };
         let acknowledged = tokio::time::timeout(ACK_WAIT, async {

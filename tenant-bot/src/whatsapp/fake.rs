@@ -22,7 +22,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
-use super::{Error, Event, GroupInfo, Result, Setting};
+use super::{Cause, Error, Event, GroupInfo, Result, Setting};
 
 /// Longest group name WhatsApp accepts.
 pub const MAX_NAME_CHARS: usize = 100;
@@ -273,15 +273,17 @@ impl Fake {
         let Some(path) = &self.state_file else {
             return f(&mut state);
         };
-        let before = serde_json::to_vec(&*state).map_err(|e| Error::Transient(e.to_string()))?;
+        let before = serde_json::to_vec(&*state).map_err(|e| Error::Transient(Cause::new(e)))?;
         let out = f(&mut state)?;
-        let after = serde_json::to_vec(&*state).map_err(|e| Error::Transient(e.to_string()))?;
+        let after = serde_json::to_vec(&*state).map_err(|e| Error::Transient(Cause::new(e)))?;
         // Only a change is saved: WhatsApp's servers do not write to the
         // tenant's volume when they are only asked.
         if after != before {
             // One transaction: a crash never leaves half a state.
             if let Err(e) = state_file::save(path, &after) {
-                return Err(Error::Transient(format!("fake state not saved: {e}")));
+                return Err(Error::Transient(
+                    format!("fake state not saved: {e}").into(),
+                ));
             }
         }
         Ok(out)

@@ -60,8 +60,8 @@ pub enum Error {
     #[error("SQLite failed")]
     Sqlite(#[from] rusqlite::Error),
     /// whatsapp-rust's store refused the device.
-    #[error("the session store failed: {0}")]
-    Store(String),
+    #[error("the session store failed")]
+    Store(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// What was imported.
@@ -113,7 +113,7 @@ pub async fn session(
     let (old_path, new_path) = (old.to_owned(), new.to_owned());
     let (row, pre_keys) = tokio::task::spawn_blocking(move || copy_and_read(&old_path, &new_path))
         .await
-        .map_err(|e| Error::Store(e.to_string()))??;
+        .map_err(|e| Error::Store(e.into()))??;
     let result = match phone {
         Some(phone) if row.jid.split([':', '@']).next() != Some(phone.as_str()) => {
             Err(Error::OtherNumber)
@@ -305,11 +305,10 @@ async fn save(new: &Path, row: &Row, pre_keys: &[PreKey]) -> Result<Imported, Er
         .ok_or_else(|| Error::Store("the new path is not UTF-8".into()))?;
     let store = SqliteStore::new(url)
         .await
-        .map_err(|e| Error::Store(e.to_string()))?;
-    let store_error = |e: &dyn std::fmt::Display| Error::Store(e.to_string());
+        .map_err(|e| Error::Store(e.into()))?;
     DeviceStore::save(&store, &device)
         .await
-        .map_err(|e| store_error(&e))?;
+        .map_err(|e| Error::Store(e.into()))?;
     for (id, private, uploaded) in pre_keys {
         let pair = key_pair("whatsmeow_pre_keys.key", private)?;
         let record = wa::PreKeyRecordStructure {
@@ -319,7 +318,7 @@ async fn save(new: &Path, row: &Row, pre_keys: &[PreKey]) -> Result<Imported, Er
         };
         SignalStore::store_prekey(&store, *id, &record.encode_to_vec(), *uploaded)
             .await
-            .map_err(|e| store_error(&e))?;
+            .map_err(|e| Error::Store(e.into()))?;
     }
     let phone = device
         .pn
@@ -337,7 +336,7 @@ async fn save(new: &Path, row: &Row, pre_keys: &[PreKey]) -> Result<Imported, Er
         };
         ProtocolStore::put_lid_mapping(&store, &mapping)
             .await
-            .map_err(|e| store_error(&e))?;
+            .map_err(|e| Error::Store(e.into()))?;
     }
     Ok(Imported {
         device: device.pn.as_ref().map_or(0, |jid| jid.device),

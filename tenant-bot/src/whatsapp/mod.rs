@@ -24,8 +24,8 @@ pub enum Error {
         retry_after: Duration,
     },
     /// A network or server hiccup worth retrying.
-    #[error("temporary WhatsApp failure: {0}")]
-    Transient(String),
+    #[error("temporary WhatsApp failure")]
+    Transient(#[source] Cause),
     /// The session is not paired (or no longer is).
     #[error("the account is not linked")]
     NotPaired,
@@ -42,8 +42,60 @@ pub enum Error {
     #[error("invalid or expired invite link")]
     InvalidInvite,
     /// The request itself was refused (too long a name, bad image…).
-    #[error("refused by WhatsApp: {0}")]
-    Rejected(String),
+    #[error("refused by WhatsApp")]
+    Rejected(#[source] Cause),
+}
+
+/// What lies under a [`Error::Transient`] or [`Error::Rejected`]: the
+/// error of the layer below, kept whole for logs, or WhatsApp's (or our
+/// own check's) words when there is no error below. Compared by its text,
+/// so errors stay comparable in tests and job records.
+#[derive(Clone)]
+pub struct Cause(std::sync::Arc<dyn std::error::Error + Send + Sync>);
+
+impl Cause {
+    /// The error below (or words, when there is none), kept as the source.
+    pub fn new(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self(error.into().into())
+    }
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::fmt::Debug for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.0.to_string())
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl PartialEq for Cause {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for Cause {}
+
+impl From<&str> for Cause {
+    fn from(text: &str) -> Self {
+        Self::new(text)
+    }
+}
+
+impl From<String> for Cause {
+    fn from(text: String) -> Self {
+        Self::new(text)
+    }
 }
 
 impl Error {

@@ -271,7 +271,7 @@ async fn method(
         }
         Err(error) => {
             gateway.count(&method, "failed");
-            tracing::warn!(error = %crds::naming::Redacted(&error), %method, "gateway call not sent");
+            tracing::warn!(error = %crds::naming::why(&error), %method, "gateway call not sent");
             return respond(Answer::error(503, "Service Unavailable"));
         }
     };

@@ -95,7 +95,7 @@ impl Telegram {
 
     fn unreachable(&self, error: reqwest::Error) -> Answer {
         // The URL holds the token; never log it.
-        tracing::warn!(error = %crds::naming::Redacted(error.without_url()), "Telegram request failed");
+        tracing::warn!(error = %crds::naming::why(&error.without_url()), "Telegram request failed");
         self.errors.with_label_values(&["unreachable"]).inc();
         Answer::error(502, "Bad Gateway: Telegram is unreachable")
     }

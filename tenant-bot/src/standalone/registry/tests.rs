@@ -126,6 +126,6 @@ fn an_unreadable_database_is_an_error_not_an_empty_install() {
         .unwrap()
         .execute("INSERT INTO accounts VALUES ('wa-1', '{not json')", [])
         .unwrap();
-    let error = Local::open(&path).unwrap_err().to_string();
+    let error = crds::naming::Chain(&Local::open(&path).unwrap_err()).to_string();
     assert!(error.contains("wa-1 is unreadable"), "{error}");
 }

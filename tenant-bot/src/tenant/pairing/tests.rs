@@ -215,5 +215,5 @@ async fn a_ban_ends_the_pairing() {
     let setup = start(Fake::new(), Timing::default());
     setup.recorder.sent.notified().await;
     setup.fake.ban(None);
-    assert_eq!(setup.task.await.unwrap(), Outcome::Failed("banned".into()));
+    assert_eq!(setup.task.await.unwrap(), Outcome::Failed(Failure::Banned));
 }

@@ -23,7 +23,7 @@ impl Runtime {
         match self.fetch_groups().await {
             Ok(groups) => Some(groups),
             Err(error) => {
-                let reason = error.to_string();
+                let reason = crds::naming::Chain(&error).to_string();
                 let text = self.text(state, "groups-refresh-failed", &[("reason", &reason)]);
                 self.say(text, vec![]).await;
                 None

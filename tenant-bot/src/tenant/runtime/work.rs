@@ -185,7 +185,7 @@ impl Work for Members {
         if any {
             Ok(Some(text))
         } else {
-            Err(Error::Rejected(text))
+            Err(Error::Rejected(text.into()))
         }
     }
 }

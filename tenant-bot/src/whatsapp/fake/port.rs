@@ -92,9 +92,9 @@ impl WhatsApp for Fake {
     async fn create_group(&self, name: &str, members: &[String]) -> Result<GroupInfo> {
         self.online("create_group").await?;
         if name.trim().is_empty() || name.chars().count() > MAX_NAME_CHARS {
-            return Err(Error::Rejected(format!(
-                "a group name has 1 to {MAX_NAME_CHARS} characters"
-            )));
+            return Err(Error::Rejected(
+                format!("a group name has 1 to {MAX_NAME_CHARS} characters").into(),
+            ));
         }
         self.mutate(|s| {
             let own = s.own.clone().unwrap_or_default();
@@ -217,9 +217,9 @@ impl WhatsApp for Fake {
     async fn set_description(&self, group: &str, text: &str) -> Result<()> {
         self.online("set_description").await?;
         if text.chars().count() > MAX_DESCRIPTION_CHARS {
-            return Err(Error::Rejected(format!(
-                "a description has at most {MAX_DESCRIPTION_CHARS} characters"
-            )));
+            return Err(Error::Rejected(
+                format!("a description has at most {MAX_DESCRIPTION_CHARS} characters").into(),
+            ));
         }
         self.admin_of(group, |g| {
             g.description = text.to_owned();

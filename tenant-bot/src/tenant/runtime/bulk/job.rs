@@ -124,18 +124,19 @@ impl Report for Edits {
 
     fn reason(&self, error: &whatsapp::Error) -> String {
         let (id, detail) = match error {
-            whatsapp::Error::RateLimited { .. } => ("whatsapp-error-rate-limited", ""),
-            whatsapp::Error::Transient(detail) => ("whatsapp-error-transient", detail.as_str()),
-            whatsapp::Error::NotPaired => ("whatsapp-error-not-paired", ""),
-            whatsapp::Error::Banned => ("whatsapp-error-banned", ""),
-            whatsapp::Error::GroupNotFound => ("whatsapp-error-group-not-found", ""),
-            whatsapp::Error::NotAdmin => ("whatsapp-error-not-admin", ""),
-            whatsapp::Error::InvalidInvite => ("whatsapp-error-invalid-invite", ""),
-            whatsapp::Error::Rejected(detail) => ("whatsapp-error-rejected", detail.as_str()),
+            whatsapp::Error::RateLimited { .. } => ("whatsapp-error-rate-limited", None),
+            whatsapp::Error::Transient(detail) => ("whatsapp-error-transient", Some(detail)),
+            whatsapp::Error::NotPaired => ("whatsapp-error-not-paired", None),
+            whatsapp::Error::Banned => ("whatsapp-error-banned", None),
+            whatsapp::Error::GroupNotFound => ("whatsapp-error-group-not-found", None),
+            whatsapp::Error::NotAdmin => ("whatsapp-error-not-admin", None),
+            whatsapp::Error::InvalidInvite => ("whatsapp-error-invalid-invite", None),
+            whatsapp::Error::Rejected(detail) => ("whatsapp-error-rejected", Some(detail)),
         };
+        let detail = detail.map(|d| Chain(d).to_string()).unwrap_or_default();
         self.runtime
             .catalog
-            .text(self.language, id, &[("reason", detail)])
+            .text(self.language, id, &[("reason", &detail)])
     }
 }
 
