@@ -9,7 +9,6 @@ pub mod layout;
 pub mod phone;
 pub mod protocol;
 pub mod retry;
-pub mod seed;
 pub mod standalone;
 pub mod store;
 pub mod telegram;

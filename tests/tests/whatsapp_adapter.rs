@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tempfile::TempDir;
+use tenant_bot::import::session::{fixture, session};
 use tenant_bot::tenant::status::Session;
 use tenant_bot::whatsapp::adapter::{Adapter, Connection};
-use tenant_bot::whatsapp::import::{fixture, session};
 use tenant_bot::whatsapp::{
     Error, Event, MemberFailure, MemberOutcome, Membership, Setting, WhatsApp,
 };

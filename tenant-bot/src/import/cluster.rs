@@ -4,7 +4,7 @@
 //! The Secret comes first, so the tenant's first pod already mounts it;
 //! then the account, which the operator turns into a tenant; then the
 //! Secret is made the account's, so it goes when the account goes. The
-//! tenant unpacks the files into its empty volume ([`crate::seed`]) and
+//! tenant unpacks the files into its empty volume ([`super::seed`]) and
 //! the operator deletes the Secret once the tenant reports the account
 //! paired. Every step is idempotent, so an import that stopped halfway is
 //! run again.
@@ -18,9 +18,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client, Resource, ResourceExt};
 
-use super::Account;
+use super::{Account, Outcome, Settings, local, masked, old_bot, seed, summary, who};
 use crate::layout::USERS_DIR;
-use crate::seed;
 
 /// Field manager of what the import writes.
 pub const FIELD_MANAGER: &str = "pawang-import";
@@ -163,4 +162,95 @@ fn seed_secret(name: &str, owner: i64, files: Vec<(String, Vec<u8>)>) -> Secret 
         ),
         ..Secret::default()
     }
+}
+
+/// `tenant-bot import --kubernetes`: converts in a private scratch
+/// directory, then registers each account with its seed
+/// ([`Namespace::place`]).
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let client = kube::Client::try_default()
+        .await
+        .context("cannot reach the cluster (is KUBECONFIG set?)")?;
+    let namespace = settings
+        .namespace
+        .clone()
+        .unwrap_or_else(|| client.default_namespace().to_owned());
+    let target = Namespace::new(client, &namespace);
+    let scratch = local::scratch()?;
+    let results = local::import_all(&settings.old_bot_dir, scratch.path()).await?;
+    let verb = if settings.dry_run {
+        "would be imported"
+    } else {
+        "imported"
+    };
+    let (mut pairing, mut failed) = (0, 0);
+    for (account, outcome) in &results {
+        let who = who(account);
+        let imported = match outcome {
+            Outcome::Imported(imported) => imported,
+            Outcome::AlreadyThere => continue,
+            Outcome::NeedsPairing(reason) => {
+                pairing += 1;
+                println!("{who}: must pair again: {}", masked(account, reason));
+                continue;
+            }
+        };
+        match target
+            .place(scratch.path(), account, settings.dry_run)
+            .await
+        {
+            Ok(Placed::Created { with_bot_data }) => {
+                let left = if with_bot_data {
+                    ""
+                } else {
+                    "; its activity log is left behind, too large to carry"
+                };
+                println!(
+                    "{who}: session {verb} into namespace {namespace}, {} pre-keys{left}",
+                    imported.pre_keys
+                );
+            }
+            Ok(Placed::AlreadyThere) => {
+                println!("{who}: already in namespace {namespace}, left as it is");
+            }
+            Ok(Placed::TooLarge(bytes)) => {
+                pairing += 1;
+                println!(
+                    "{who}: must pair again: its session packs to {bytes} bytes, more than a Secret holds"
+                );
+            }
+            Err(error) => {
+                failed += 1;
+                println!(
+                    "{who}: not imported: {}",
+                    masked(account, &error.to_string())
+                );
+            }
+        }
+    }
+    if let Some((access, token)) = old_bot::config(&settings.old_bot_dir)? {
+        println!("settings: {}", summary(&access, token.as_deref()));
+        println!(
+            "  give them to the chart: --set-json 'frontDoor.admins={:?}' --set-json 'frontDoor.allowedUsers={:?}'{}",
+            access.admins,
+            access.allowed_users,
+            if token.is_some() {
+                ", and the token as telegram.botToken (or in telegram.existingSecret)"
+            } else {
+                ""
+            }
+        );
+    }
+    println!(
+        "{} accounts, {} to pair again, {} failed; the old folder was not changed",
+        results.len(),
+        pairing,
+        failed
+    );
+    anyhow::ensure!(
+        failed == 0,
+        "{failed} accounts were not imported; run the import again"
+    );
+    Ok(())
 }

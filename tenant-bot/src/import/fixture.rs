@@ -6,8 +6,8 @@ use std::path::Path;
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
+use super::session::fixture::old_store;
 use crate::layout::USERS_DIR;
-use crate::whatsapp::import::fixture::old_store;
 
 /// An old bot's folder: a master listing two accounts (one with a linked
 /// device, one logged out), and a third account only its folder shows.

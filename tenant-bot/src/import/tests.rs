@@ -1,5 +1,9 @@
 use super::fixture::old_bot;
 use super::*;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::layout::{ACCESS_FILE, TOKEN_FILE};
 
 /// Every file under `dir` with its bytes.
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
@@ -141,10 +145,10 @@ async fn a_folder_that_is_not_the_old_bots_is_refused() {
 fn a_configuration_that_is_not_json_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("akses.json"), "admin_ids = 1").unwrap();
-    let error = old_config(dir.path()).unwrap_err().to_string();
+    let error = old_bot::config(dir.path()).unwrap_err().to_string();
     assert!(error.contains("akses.json"), "{error}");
     assert_eq!(
-        old_config(tempfile::tempdir().unwrap().path()).unwrap(),
+        old_bot::config(tempfile::tempdir().unwrap().path()).unwrap(),
         None
     );
 }

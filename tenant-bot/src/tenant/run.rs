@@ -17,7 +17,7 @@ use super::pairing::Timing;
 use super::runtime::Runtime;
 use super::settings::{Backend, Settings};
 use super::status::{Reporter, Session};
-use crate::seed::Unpacked;
+use crate::import::seed::Unpacked;
 use crate::store::Store;
 use crate::telegram::{Catalog, TelegramMessenger};
 use crate::whatsapp::WhatsApp;
@@ -208,7 +208,7 @@ fn unpack_seed(seed_dir: &std::path::Path, settings: &Settings) {
         crds::naming::whatsmeow_db_file(settings.owner, &settings.phone),
         crds::naming::bot_data_db_file(settings.owner, &settings.phone),
     ];
-    match crate::seed::unpack(seed_dir, &settings.data_dir, &files) {
+    match crate::import::seed::unpack(seed_dir, &settings.data_dir, &files) {
         Ok(Unpacked::NoSeed) => {}
         Ok(Unpacked::SessionThere) => info!("a session is on the volume; the seed is not used"),
         Ok(Unpacked::Files(files)) => info!(files = files.len(), "imported files unpacked"),

@@ -5,7 +5,6 @@
 pub mod adapter;
 #[cfg(any(test, feature = "fake"))]
 pub mod fake;
-pub mod import;
 
 use std::time::Duration;
 
