@@ -9,6 +9,7 @@ pub mod layout;
 pub mod phone;
 pub mod protocol;
 pub mod retry;
+pub mod server;
 pub mod standalone;
 pub mod store;
 pub mod telegram;

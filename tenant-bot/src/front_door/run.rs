@@ -30,6 +30,7 @@ use super::routing::Tenants;
 use super::schedule::{Limits, Scheduler};
 use super::settings::{Intake as IntakeKind, Settings};
 use super::ui::Ui;
+use crate::server::{self, Servers};
 use crate::telegram::Catalog;
 
 /// Updates one user may have waiting before they are told to wait.
@@ -141,9 +142,7 @@ pub async fn serve_with(
         scheduler,
         metrics.clone(),
     );
-    let gateway_listener = tokio::net::TcpListener::bind(settings.gateway_listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", settings.gateway_listen))?;
+    let gateway_listener = server::bind(settings.gateway_listen).await?;
     let gateway_url = format!("http://{}", local(gateway_listener.local_addr()?));
     let bot = Bot::new(Gateway::own_credential(&install_key))
         .set_api_url(gateway_url.parse().context("gateway URL")?);
@@ -209,24 +208,22 @@ pub async fn serve_with(
                 .with_state(hook),
         );
     }
-    let main_listener = tokio::net::TcpListener::bind(settings.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", settings.listen))?;
-    let main_server = serve(main_listener, main, &stop, "http");
+    let mut servers = Servers::new(&stop);
+    servers.serve(server::bind(settings.listen).await?, main, "http");
     info!(listen = %settings.listen, gateway = %settings.gateway_listen, "serving");
 
     tokio::select! {
         synced = accounts.ready() => anyhow::ensure!(synced, "the account cache never filled"),
-        () = stop.cancelled() => return Ok(()),
+        () = stop.cancelled() => {
+            servers.stopped().await;
+            return Ok(());
+        }
     }
     // The gateway answers only once it knows every account: before, a
     // tenant's call (right after this front door restarted) would be
     // refused as unknown and its message lost. Its port is bound already,
     // so such calls wait in the queue of connections meanwhile.
-    let servers = [
-        main_server,
-        serve(gateway_listener, gateway.router(), &stop, "gateway"),
-    ];
+    servers.serve(gateway_listener, gateway.router(), "gateway");
     ready.store(true, Ordering::Release);
     let direct = Direct::new(&settings.telegram_api_url, &token);
     direct.set_commands(&catalog).await;
@@ -258,25 +255,9 @@ pub async fn serve_with(
             stop.cancelled().await;
         }
     }
-    stop.cancel();
-    for server in servers {
-        if let Ok(Err(error)) = server.await {
-            warn!(error = %crds::naming::why(&error), "HTTP server failed");
-        }
-    }
+    servers.stopped().await;
     info!("stopped");
     Ok(())
-}
-
-fn serve(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    stop: &CancellationToken,
-    name: &'static str,
-) -> tokio::task::JoinHandle<std::io::Result<()>> {
-    let server =
-        axum::serve(listener, router).with_graceful_shutdown(stop.clone().cancelled_owned());
-    tokio::spawn(server.into_future().instrument(info_span!("serve", name)))
 }
 
 /// Calls the Bot API directly with the real token, for the few setup

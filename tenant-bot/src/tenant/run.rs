@@ -9,7 +9,7 @@ use crds::WhatsAppAccount;
 use kube::Api;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
-use tracing::{Instrument, info, info_span, warn};
+use tracing::{info, warn};
 
 use super::http::{self, Endpoint};
 use super::metrics::{Metered, Metrics};
@@ -18,6 +18,7 @@ use super::runtime::Runtime;
 use super::settings::{Backend, Settings};
 use super::status::{Reporter, Session};
 use crate::import::seed::Unpacked;
+use crate::server::{self, Servers};
 use crate::store::Store;
 use crate::telegram::{Catalog, TelegramMessenger};
 use crate::whatsapp::WhatsApp;
@@ -145,10 +146,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         None => main,
     };
     let admin = http::admin_router(endpoint);
-    let mut servers = Vec::new();
+    let mut servers = Servers::new(&stop);
     let main = match settings.admin_listen {
         Some(address) => {
-            servers.push(serve(address, admin, info_span!("admin"), &stop).await?);
+            servers.serve(server::bind(address).await?, admin, "admin");
             main
         }
         None => main.merge(admin),
@@ -158,9 +159,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             "/metrics",
             axum::routing::get(move || async move { metrics.render() }),
         );
-        servers.push(serve(address, router, info_span!("metrics"), &stop).await?);
+        servers.serve(server::bind(address).await?, router, "metrics");
     }
-    servers.push(serve(settings.listen, main, info_span!("http"), &stop).await?);
+    servers.serve(server::bind(settings.listen).await?, main, "http");
     info!(address = %settings.listen, account = %crds::naming::Redacted(&settings.account), "serving");
 
     ready.store(true, Ordering::Release);
@@ -169,29 +170,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         () = running => {}
         () = grace_after(&stop) => warn!(grace = ?STOP_GRACE, "work did not wind down in time; stopping anyway"),
     }
-    stop.cancel();
-    for server in servers {
-        if let Ok(Err(error)) = server.await {
-            warn!(error = %crds::naming::why(&error), "HTTP server failed");
-        }
-    }
+    servers.stopped().await;
     info!("stopped");
     Ok(())
-}
-
-/// Serves `router` on `address` until `stop` is cancelled.
-async fn serve(
-    address: std::net::SocketAddr,
-    router: axum::Router,
-    span: tracing::Span,
-    stop: &CancellationToken,
-) -> anyhow::Result<tokio::task::JoinHandle<std::io::Result<()>>> {
-    let listener = tokio::net::TcpListener::bind(address)
-        .await
-        .with_context(|| format!("cannot listen on {address}"))?;
-    let server =
-        axum::serve(listener, router).with_graceful_shutdown(stop.clone().cancelled_owned());
-    Ok(tokio::spawn(server.into_future().instrument(span)))
 }
 
 /// Resolves [`STOP_GRACE`] after `stop` is cancelled.

@@ -84,6 +84,20 @@ async fn to_the_end(
         .unwrap()
 }
 
+/// Runs `job` at the default pace until it ends, whichever way.
+async fn ended(
+    store: &Store,
+    job: JobId,
+    work: &Scripted,
+    cancel: &CancellationToken,
+    stop: &CancellationToken,
+) -> End {
+    let reports = Reports::default();
+    run(store, job, work, &reports, Pacing::default(), cancel, stop)
+        .await
+        .unwrap()
+}
+
 fn ran(work: &Scripted) -> Vec<String> {
     work.runs
         .lock()
@@ -169,17 +183,7 @@ async fn cancel_stops_at_the_next_item() {
         cancel_after: Some((2, cancel.clone())),
         ..Scripted::default()
     };
-    let end = run(
-        &store,
-        job,
-        &work,
-        &Reports::default(),
-        Pacing::default(),
-        &cancel,
-        &stop,
-    )
-    .await
-    .unwrap();
+    let end = ended(&store, job, &work, &cancel, &stop).await;
     assert_eq!(
         end,
         End::Cancelled(Progress {
@@ -228,17 +232,7 @@ async fn a_stopping_tenant_leaves_the_job_to_resume() {
     let (cancel, stop) = tokens();
     stop.cancel();
     let work = Scripted::default();
-    let end = run(
-        &store,
-        job,
-        &work,
-        &Reports::default(),
-        Pacing::default(),
-        &cancel,
-        &stop,
-    )
-    .await
-    .unwrap();
+    let end = ended(&store, job, &work, &cancel, &stop).await;
     assert_eq!(end, End::Interrupted);
     assert!(ran(&work).is_empty());
     assert_eq!(store.running_job().await.unwrap(), Some(job));
@@ -317,17 +311,7 @@ async fn a_stop_is_not_taken_for_the_owners_cancel() {
         cancel_after: Some((1, stop.clone())),
         ..Scripted::default()
     };
-    let end = run(
-        &store,
-        job,
-        &work,
-        &Reports::default(),
-        Pacing::default(),
-        &cancel,
-        &stop,
-    )
-    .await
-    .unwrap();
+    let end = ended(&store, job, &work, &cancel, &stop).await;
     assert_eq!(
         end,
         End::Interrupted,
