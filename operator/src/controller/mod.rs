@@ -8,12 +8,16 @@
 //!   the retry policy
 //! - `cleanup`: what happens before an account is deleted
 //! - `error`: why a reconcile failed
+//! - `tests`: reconcile scenarios against a mocked API server
 
 mod cleanup;
 mod context;
 mod error;
 mod reconcile;
 mod watches;
+
+#[cfg(test)]
+mod tests;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
