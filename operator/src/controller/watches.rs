@@ -215,3 +215,52 @@ fn account_of(pod: &Pod) -> Option<ObjectRef<WhatsAppAccount>> {
     let name = pod.labels().get(labels::INSTANCE)?;
     Some(ObjectRef::new(name).within(&pod.namespace()?))
 }
+
+#[cfg(test)]
+mod tests {
+    use futures::stream;
+    use k8s_openapi::api::core::v1::ConfigMap;
+
+    use super::*;
+
+    /// The events of a watch that lists `objects` and is then restarted
+    /// (a second initial list), ending with an error.
+    fn listing(objects: usize) -> Vec<Result<watcher::Event<ConfigMap>, watcher::Error>> {
+        let mut events = vec![Ok(watcher::Event::Init)];
+        events.extend((0..objects).map(|_| Ok(watcher::Event::InitApply(ConfigMap::default()))));
+        events.push(Ok(watcher::Event::InitDone));
+        events.push(Ok(watcher::Event::Init));
+        events.push(Ok(watcher::Event::InitDone));
+        events.push(Err(watcher::Error::NoResourceVersion));
+        events
+    }
+
+    #[tokio::test]
+    async fn synced_once_every_watch_has_listed_and_never_counted_twice() {
+        let (tracker, synced) = SyncTracker::new(2);
+        // The first watch lists and lists again: it still counts once.
+        let first: Vec<_> = tracker.track(stream::iter(listing(3))).collect().await;
+        assert_eq!(first.len(), 8, "events pass through untouched");
+        assert!(!*synced.borrow(), "one watch of two has listed");
+        let _: Vec<_> = tracker.track(stream::iter(listing(0))).collect().await;
+        assert!(*synced.borrow());
+    }
+
+    #[test]
+    fn no_watch_is_synced_at_once() {
+        let (_, synced) = SyncTracker::new(0);
+        assert!(*synced.borrow());
+    }
+
+    #[test]
+    fn a_pod_leads_to_the_account_it_runs() {
+        let mut pod = Pod::default();
+        pod.metadata.namespace = Some("pawang".into());
+        assert_eq!(account_of(&pod), None, "an unlabelled pod");
+        pod.metadata.labels = Some([(labels::INSTANCE.to_owned(), "wa-1".to_owned())].into());
+        assert_eq!(
+            account_of(&pod),
+            Some(ObjectRef::new("wa-1").within("pawang"))
+        );
+    }
+}

@@ -77,6 +77,11 @@ impl Expected {
         Self::new(Method::POST, path)
     }
 
+    /// A delete of the object at `path`.
+    pub fn delete(path: impl Into<String>) -> Self {
+        Self::new(Method::DELETE, path)
+    }
+
     /// Checks the request's body, parsed as JSON.
     pub fn body(mut self, check: impl FnOnce(&Value) + Send + 'static) -> Self {
         self.check = Some(Box::new(check));

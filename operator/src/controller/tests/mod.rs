@@ -3,228 +3,30 @@
 //! make and the answers, and checks what the reconcile did.
 
 mod api_server;
+mod harness;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use api_server::{Expected, Scenario};
 use crds::naming::Chain;
-use crds::secret::InstallKey;
-use crds::{WhatsAppAccount, condition};
-use futures::channel::mpsc::UnboundedReceiver;
+use crds::{WhatsAppAccountStatus, condition};
+use harness::{
+    Cluster, NAMESPACE, account_path, at, deleting, held, install_key, reconcile_once, reported,
+    settings, tenant_admin, with_current_status,
+};
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetStatus};
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Secret, Service, ServiceAccount};
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
-use k8s_openapi::jiff::Timestamp;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::Resource;
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::finalizer;
-use kube::runtime::reflector::{self, Lookup, Store};
-use kube::runtime::watcher;
-use kube::{Client, Resource};
 use serde_json::{Value, json};
-use tokio::sync::watch;
-use tokio::time::timeout;
 
-use super::context::{Children, Context};
-use super::reconcile::{error_policy, reconcile};
-use super::{Error, FINALIZER, RESYNC, Result};
-use crate::children::{self, Tenant, fixture};
-use crate::metrics::Metrics;
-use crate::settings::Settings;
-use crate::status::{self, Observed};
-
-/// Longest a reconcile or the server may take before the test fails.
-const DEADLINE: Duration = Duration::from_secs(10);
-
-/// Where the fixture account lives.
-const NAMESPACE: &str = "pawang";
-
-/// The operator's settings with no flags but the required ones.
-fn settings() -> Settings {
-    #[derive(clap::Parser)]
-    struct Cli {
-        #[command(flatten)]
-        settings: Settings,
-    }
-    let args = [
-        "operator",
-        "--namespace=pawang",
-        "--install-key-file=/dev/null",
-    ];
-    <Cli as clap::Parser>::parse_from(args).settings
-}
-
-fn install_key() -> InstallKey {
-    InstallKey::new(&[7; 32]).unwrap()
-}
-
-/// The fixture account, held by the operator's finalizer.
-fn held() -> WhatsAppAccount {
-    let mut account = fixture::account();
-    account.metadata.finalizers = Some(vec![FINALIZER.into()]);
-    account.metadata.generation = Some(1);
-    account
-}
-
-/// The held account, being deleted.
-fn deleting() -> WhatsAppAccount {
-    let mut account = held();
-    account.metadata.deletion_timestamp = Some(Time(Timestamp::UNIX_EPOCH));
-    account
-}
-
-/// The path of the fixture namespace's object of kind `K` named `name`.
-fn at<K: Resource<DynamicType = ()>>(name: &str) -> String {
-    format!("{}/{name}", K::url_path(&(), Some(NAMESPACE)))
-}
-
-/// The path of the fixture account.
-fn account_path() -> String {
-    at::<WhatsAppAccount>(&fixture::account().metadata.name.unwrap_or_default())
-}
-
-/// The objects the controller's caches hold when a reconcile starts.
-#[derive(Default)]
-struct Cluster {
-    accounts: Vec<WhatsAppAccount>,
-    stateful_sets: Vec<StatefulSet>,
-    claims: Vec<PersistentVolumeClaim>,
-    services: Vec<Service>,
-    secrets: Vec<Secret>,
-    service_accounts: Vec<ServiceAccount>,
-    roles: Vec<Role>,
-    role_bindings: Vec<RoleBinding>,
-    network_policies: Vec<NetworkPolicy>,
-}
-
-impl Cluster {
-    /// Every child of `account` exactly as the operator builds it.
-    fn converged(account: &WhatsAppAccount, settings: &Settings) -> Self {
-        let tenant = Tenant::new(account, &settings.tenant).unwrap();
-        Self {
-            accounts: vec![account.clone()],
-            stateful_sets: vec![children::stateful_set::build(&tenant)],
-            claims: vec![children::persistent_volume_claim::build(&tenant)],
-            services: vec![children::service::build(&tenant)],
-            secrets: vec![children::secret::build(&tenant, &install_key())],
-            service_accounts: vec![children::service_account::build(&tenant)],
-            roles: vec![children::role::build(&tenant)],
-            role_bindings: vec![children::role_binding::build(&tenant)],
-            network_policies: vec![children::network_policy::build(&tenant)],
-        }
-    }
-}
-
-/// A cache filled with `objects`, as a watch's first list leaves it.
-fn cache<K>(objects: Vec<K>) -> Store<K>
-where
-    K: Lookup + Clone + 'static,
-    K::DynamicType: Eq + std::hash::Hash + Clone + Default,
-{
-    let (store, mut writer) = reflector::store();
-    for object in objects {
-        writer.apply_watcher_event(&watcher::Event::Apply(object));
-    }
-    store
-}
-
-/// What one reconcile did.
-struct Outcome {
-    result: Result<Action>,
-    /// The retry the error policy chose, when the reconcile failed.
-    retry: Option<Action>,
-    /// The requests the server answered, in order.
-    served: Vec<String>,
-    /// The metrics text after the reconcile.
-    metrics: String,
-    /// Whether every account was asked to be reconciled again.
-    reconcile_all: bool,
-}
-
-/// Reconciles `account` once with `cluster` in the caches, against the
-/// server of `scenario`, and waits for the server to have seen the last
-/// request.
-async fn reconcile_once(
-    scenario: Scenario,
-    settings: Settings,
-    cluster: Cluster,
-    account: WhatsAppAccount,
-) -> Outcome {
-    let (client, handle) = api_server::client();
-    let server = scenario.serve(handle);
-    let (ctx, mut woken) = context(client, settings, cluster);
-    let account = Arc::new(account);
-    let result = timeout(DEADLINE, reconcile(account.clone(), ctx.clone()))
-        .await
-        .unwrap_or_else(|_| panic!("the reconcile did not end within {DEADLINE:?}"));
-    let retry = result
-        .as_ref()
-        .err()
-        .map(|error| error_policy(account, error, ctx.clone()));
-    let metrics = ctx.metrics.render();
-    let reconcile_all = woken.try_recv().is_ok();
-    // The last client goes with the context; the server then knows that
-    // no request is still to come.
-    drop(ctx);
-    let served = match timeout(DEADLINE, server).await {
-        Err(_) => panic!("the server still had a client after {DEADLINE:?}"),
-        Ok(Err(error)) => match error.try_into_panic() {
-            Ok(panic) => std::panic::resume_unwind(panic),
-            Err(error) => panic!("the server stopped: {error}"),
-        },
-        Ok(Ok(served)) => served,
-    };
-    Outcome {
-        result,
-        retry,
-        served,
-        metrics,
-        reconcile_all,
-    }
-}
-
-/// A context over `client` whose caches hold `cluster` and are listed.
-fn context(
-    client: Client,
-    settings: Settings,
-    cluster: Cluster,
-) -> (Arc<Context>, UnboundedReceiver<()>) {
-    let (reconcile_all, woken) = futures::channel::mpsc::unbounded();
-    let (_, synced) = watch::channel(true);
-    let reporter = Reporter {
-        controller: crds::labels::OPERATOR.into(),
-        instance: Some("test".into()),
-    };
-    let ctx = Context {
-        recorder: Recorder::new(client.clone(), reporter),
-        client,
-        settings,
-        install_key: install_key(),
-        accounts: cache(cluster.accounts),
-        children: Children {
-            stateful_sets: cache(cluster.stateful_sets),
-            claims: cache(cluster.claims),
-            services: cache(cluster.services),
-            secrets: cache(cluster.secrets),
-            service_accounts: cache(cluster.service_accounts),
-            roles: cache(cluster.roles),
-            role_bindings: cache(cluster.role_bindings),
-            network_policies: cache(cluster.network_policies),
-            pods: cache(Vec::new()),
-        },
-        synced,
-        metrics: Metrics::new().unwrap(),
-        http: reqwest::Client::new(),
-        reconcile_all,
-        failures: Mutex::new(HashMap::new()),
-    };
-    (Arc::new(ctx), woken)
-}
+use super::{Error, FINALIZER, RESYNC};
+use crate::children::fixture;
 
 /// The applies of every child of the fixture account, in the order the
 /// controller sends them: all at once but the binding, which waits for
@@ -338,16 +140,7 @@ async fn an_up_to_date_account_costs_no_request() {
     let settings = settings();
     let mut account = held();
     let converged = Cluster::converged(&account, &settings);
-    // The status the operator would write is the one the account has.
-    let sts = converged.stateful_sets[0].clone();
-    let observed = Observed {
-        account: &account,
-        stateful_set: Some(&sts),
-        pod: None,
-        quota_exceeded: false,
-    };
-    let current = status::desired(observed, &Time(Timestamp::UNIX_EPOCH));
-    account.status = Some(serde_json::from_value(current.apply_patch()["status"].clone()).unwrap());
+    with_current_status(&mut account, &converged.stateful_sets[0]);
     let cluster = Cluster {
         accounts: vec![account.clone()],
         ..converged
@@ -357,6 +150,40 @@ async fn an_up_to_date_account_costs_no_request() {
     assert_eq!(outcome.result.unwrap(), Action::requeue(RESYNC));
     assert!(outcome.served.is_empty(), "{:?}", outcome.served);
     assert!(!outcome.metrics.contains("pawang_operator_writes_total{"));
+}
+
+#[tokio::test]
+async fn a_paired_imported_account_loses_its_seed() {
+    let settings = settings();
+    let mut account = held();
+    account.status = Some(WhatsAppAccountStatus {
+        conditions: vec![reported(condition::PAIRED, "True", "Paired")],
+        ..WhatsAppAccountStatus::default()
+    });
+    let mut cluster = Cluster::converged(&account, &settings);
+    with_current_status(&mut account, &cluster.stateful_sets[0]);
+    let name = account.metadata.name.clone().unwrap_or_default();
+    let seed = Secret {
+        metadata: ObjectMeta {
+            name: Some(crds::naming::seed_secret(&name)),
+            namespace: Some(NAMESPACE.into()),
+            ..ObjectMeta::default()
+        },
+        ..Secret::default()
+    };
+    cluster.secrets.push(seed.clone());
+    cluster.accounts = vec![account.clone()];
+    let scenario = Scenario::new("paired, seed left").then(
+        Expected::delete(at::<Secret>(&crds::naming::seed_secret(&name))).answer(json!(seed)),
+    );
+
+    let outcome = reconcile_once(scenario, settings, cluster, account).await;
+    assert_eq!(outcome.result.unwrap(), Action::requeue(RESYNC));
+    assert_eq!(outcome.served.len(), 1);
+    metric(
+        &outcome.metrics,
+        "pawang_operator_writes_total{kind=\"Secret\"} 1",
+    );
 }
 
 #[tokio::test]
@@ -448,17 +275,14 @@ async fn a_deleted_account_logs_its_tenant_out_keeps_its_volume_then_lets_go() {
     // Another account waits for a place under the account limit.
     let mut waiting = fixture::account();
     waiting.metadata.name = Some("wa-447700900124".into());
-    waiting.status = Some(Default::default());
-    if let Some(status) = waiting.status.as_mut() {
-        status.conditions.push(Condition {
-            type_: condition::READY.into(),
-            status: "False".into(),
-            reason: condition::reason::QUOTA_EXCEEDED.into(),
-            message: "the install serves no more accounts".into(),
-            observed_generation: None,
-            last_transition_time: Time(Timestamp::UNIX_EPOCH),
-        });
-    }
+    waiting.status = Some(WhatsAppAccountStatus {
+        conditions: vec![reported(
+            condition::READY,
+            "False",
+            condition::reason::QUOTA_EXCEEDED,
+        )],
+        ..WhatsAppAccountStatus::default()
+    });
     cluster.accounts.push(waiting);
 
     let mut gone = account.clone();
@@ -489,25 +313,4 @@ async fn a_deleted_account_logs_its_tenant_out_keeps_its_volume_then_lets_go() {
     let secret = logouts.try_recv().expect("the tenant was asked to log out");
     assert_eq!(secret, Some(install_key().tenant_secret(&tenant_name)));
     assert!(outcome.reconcile_all, "the waiting account was not woken");
-}
-
-/// A tenant's admin endpoint: answers a logout and tells which secret
-/// came with it.
-async fn tenant_admin() -> (String, tokio::sync::mpsc::UnboundedReceiver<Option<String>>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (told, logouts) = tokio::sync::mpsc::unbounded_channel();
-    let app = axum::Router::new().route(
-        "/admin/logout",
-        axum::routing::post(move |headers: axum::http::HeaderMap| async move {
-            let secret = headers
-                .get(crds::secret::HEADER)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            let _ = told.send(secret);
-            axum::http::StatusCode::OK
-        }),
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, logouts)
 }
