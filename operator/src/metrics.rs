@@ -143,7 +143,8 @@ impl Metrics {
         let mut buffer = Vec::new();
         // Encoding into a Vec cannot fail for well-formed metrics.
         if let Err(error) = TextEncoder::new().encode(&self.registry.gather(), &mut buffer) {
-            tracing::warn!(error = %crds::naming::Redacted(&error), "cannot encode metrics");
+            let error = crds::naming::Chain(&error);
+            tracing::warn!(error = %crds::naming::Redacted(error), "cannot encode metrics");
         }
         String::from_utf8_lossy(&buffer).into_owned()
     }
