@@ -1,6 +1,7 @@
 //! The `WhatsAppAccount` custom resource shared by the operator, the front
 //! door and the tenants: its types and schema rules, the names derived from
-//! an account, and the labels every Pawang object carries.
+//! an account, the labels every Pawang object carries, and the WhatsApp
+//! version pin the operator hands to tenants.
 //!
 //! This crate is pure: no client, no runtime, nothing that talks to
 //! Telegram or WhatsApp. The one exception, behind the `runtime` feature,
@@ -12,12 +13,14 @@ pub mod naming;
 pub mod secret;
 #[cfg(feature = "runtime")]
 pub mod shutdown;
+pub mod whatsapp_version;
 
 pub use account::{
     Language, Owner, Phase, Storage, WhatsAppAccount, WhatsAppAccountSpec, WhatsAppAccountStatus,
     condition,
 };
 pub use naming::PhoneNumber;
+pub use whatsapp_version::WhatsAppVersion;
 
 use kube::CustomResourceExt;
 

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crds::WhatsAppVersion;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 /// Everything the operator is told at start.
@@ -123,20 +124,9 @@ pub struct TenantDefaults {
     /// unset, each fetches the current one from WhatsApp's web site.
     #[arg(
         long = "tenant-whatsapp-version",
-        env = "PAWANG_TENANT_WHATSAPP_VERSION",
-        value_parser = parse_version
+        env = "PAWANG_TENANT_WHATSAPP_VERSION"
     )]
-    pub whatsapp_version: Option<String>,
-}
-
-/// Three dot-separated numbers, as WhatsApp Web versions are.
-fn parse_version(s: &str) -> Result<String, String> {
-    let parts: Vec<&str> = s.split('.').collect();
-    if parts.len() == 3 && parts.iter().all(|p| p.parse::<u32>().is_ok()) {
-        Ok(s.to_owned())
-    } else {
-        Err(format!("{s:?} is not a version like 2.3000.1023000000"))
-    }
+    pub whatsapp_version: Option<WhatsAppVersion>,
 }
 
 /// Leader election on a `coordination.k8s.io` Lease.
@@ -194,6 +184,25 @@ mod tests {
         assert!(parse_duration("5").is_err());
         assert!(parse_duration("s").is_err());
         assert!(parse_duration("1h").is_err());
+    }
+
+    #[test]
+    fn a_pinned_whatsapp_version_is_read_as_one() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            tenant: TenantDefaults,
+        }
+        let parse = |flag: &str| {
+            <Cli as clap::Parser>::try_parse_from(["operator", flag]).map(|c| c.tenant)
+        };
+        let pinned = parse("--tenant-whatsapp-version=2.3000.1023000000").unwrap();
+        assert_eq!(
+            pinned.whatsapp_version.map(|v| v.to_string()).as_deref(),
+            Some("2.3000.1023000000")
+        );
+        let error = parse("--tenant-whatsapp-version=2.3000").unwrap_err();
+        assert!(error.to_string().contains("not a version"), "{error}");
     }
 
     #[test]

@@ -347,7 +347,7 @@ mod tests {
                 .iter()
                 .any(|a| a.starts_with("--whatsapp-version"))
         );
-        defaults.whatsapp_version = Some("2.3000.1023000000".into());
+        defaults.whatsapp_version = Some("2.3000.1023000000".parse().unwrap());
         assert!(args(&defaults).contains(&"--whatsapp-version=2.3000.1023000000".to_owned()));
     }
 
