@@ -176,6 +176,11 @@ impl Ledger {
 /// Long polling until `stop`: `getUpdates` with the real token, each
 /// update into the intake, acknowledged by a later call's offset once it
 /// is handled.
+///
+/// A raw HTTP call, not teloxide's: updates travel on to tenants as the
+/// JSON Telegram sent (fields teloxide's types do not know included), and
+/// the offset moves only once an update is handled, which teloxide's
+/// polling does not offer.
 pub async fn poll(intake: Arc<Intake>, api: String, token: String, stop: CancellationToken) {
     let http = reqwest::Client::new();
     let url = format!("{}/bot{token}/getUpdates", api.trim_end_matches('/'));

@@ -1,6 +1,10 @@
 //! The real Bot API behind the gateway: a call goes out with the bot
 //! token in place of the caller's credential, and its answer comes back
 //! as Telegram gave it.
+//!
+//! A raw HTTP client, not teloxide's `Bot`: the gateway forwards any
+//! method with its body untouched (multipart uploads included) and hands
+//! back Telegram's answer byte for byte, which a typed client cannot.
 
 use std::time::Duration;
 
