@@ -483,6 +483,9 @@ impl Handler for FrontDoor {
 pub type Queues = routing::Queues<FrontDoor>;
 
 #[cfg(test)]
+mod scenarios;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
