@@ -11,10 +11,9 @@ use tokio::sync::{broadcast, watch};
 use tokio::time::{Instant, sleep, sleep_until};
 use tracing::{info, warn};
 
+use crate::protocol::callback::{Pair, Tenant};
 use crate::telegram::{Button, Catalog, Messenger};
 use crate::whatsapp::{self, Event, WhatsApp};
-
-pub use crate::protocol::callback::pair::{CANCEL, RETRY};
 
 /// Timing of a pairing.
 #[derive(Debug, Clone, Copy)]
@@ -105,7 +104,10 @@ impl Pairing<'_> {
     }
 
     fn retry_button(&self) -> Vec<Vec<Button>> {
-        vec![vec![Button::new(self.text("button-retry", &[]), RETRY)]]
+        vec![vec![Button::new(
+            self.text("button-retry", &[]),
+            Tenant::Pair(Pair::Retry).to_string(),
+        )]]
     }
 
     /// Runs one pairing until it ends; `cancel` turning true cancels it.
@@ -132,7 +134,10 @@ impl Pairing<'_> {
             );
             format!("{main}\n\n{}", self.text("pairing-passkey-hint", &[]))
         };
-        let cancel_button = vec![vec![Button::new(self.text("button-cancel", &[]), CANCEL)]];
+        let cancel_button = vec![vec![Button::new(
+            self.text("button-cancel", &[]),
+            Tenant::Pair(Pair::Cancel).to_string(),
+        )]];
         let message = match self
             .messenger
             .send(code_text(self.timing.timeout), cancel_button.clone())

@@ -10,6 +10,7 @@ use teloxide::types::CallbackQuery;
 
 use super::{FrontDoor, phase_id};
 use crate::front_door::accounts;
+use crate::protocol::callback::{Admin, FrontDoor as Own};
 use crate::telegram::Button;
 
 /// Accounts with buttons in one admin message; the counts cover all.
@@ -56,33 +57,28 @@ impl FrontDoor {
         for account in all.iter().take(WITH_BUTTONS) {
             let name = account.name_any();
             let phone = account.phone().map(|p| p.masked()).unwrap_or_default();
-            let toggle = if account.spec.suspend {
-                Button::new(
-                    self.text(language, "button-resume", &[("phone", &phone)]),
-                    format!("fd:adm:res:{name}"),
-                )
-            } else {
-                Button::new(
-                    self.text(language, "button-suspend", &[("phone", &phone)]),
-                    format!("fd:adm:sus:{name}"),
-                )
+            let button = |id: &str, admin| {
+                let label = self.text(language, id, &[("phone", &phone)]);
+                Button::new(label, Own::Admin(admin).to_string())
             };
-            let delete = Button::new(
-                self.text(language, "button-delete", &[("phone", &phone)]),
-                format!("fd:adm:del:{name}"),
-            );
+            let toggle = if account.spec.suspend {
+                button("button-resume", Admin::Resume(name.clone()))
+            } else {
+                button("button-suspend", Admin::Suspend(name.clone()))
+            };
+            let delete = button("button-delete", Admin::Delete(name));
             buttons.push(vec![toggle, delete]);
         }
         self.ui.show(user, message, lines.join("\n"), buttons).await;
     }
 
-    /// An admin button (`fd:adm:` cut).
+    /// An admin button.
     pub(super) async fn on_admin_button(
         &self,
         user: i64,
         language: Language,
         query: &CallbackQuery,
-        data: &str,
+        button: Admin,
         message: Option<i32>,
     ) {
         if !self.settings.is_admin(user) {
@@ -91,42 +87,50 @@ impl FrontDoor {
             self.ui.answer(&query.id, Some(text)).await;
             return;
         }
-        let (action, name) = data.split_once(':').unwrap_or((data, ""));
-        if action == "list" {
-            self.admin_menu(user, language, message).await;
-            self.ui.answer(&query.id, None).await;
-            return;
-        }
+        let name = match &button {
+            Admin::List => {
+                self.admin_menu(user, language, message).await;
+                self.ui.answer(&query.id, None).await;
+                return;
+            }
+            Admin::Suspend(name)
+            | Admin::Resume(name)
+            | Admin::Delete(name)
+            | Admin::DeleteConfirmed(name) => name.as_str(),
+        };
         let Some(account) = self.accounts.get(name) else {
             let text = self.text(language, "stale-button", &[]);
             self.ui.answer(&query.id, Some(text)).await;
             return;
         };
         let phone = account.phone().map(|p| p.masked()).unwrap_or_default();
-        let result = match action {
-            "sus" => self
-                .accounts
-                .suspend(name, true)
-                .await
-                .map(|()| "admin-suspended"),
-            "res" => self
-                .accounts
-                .suspend(name, false)
-                .await
-                .map(|()| "admin-resumed"),
-            "del" => {
-                let yes = format!("fd:adm:delyes:{name}");
-                self.confirm_delete(user, language, message, &phone, yes, "fd:adm:list:")
+        let (action, result) = match &button {
+            Admin::Suspend(_) => (
+                "sus",
+                self.accounts
+                    .suspend(name, true)
+                    .await
+                    .map(|()| "admin-suspended"),
+            ),
+            Admin::Resume(_) => (
+                "res",
+                self.accounts
+                    .suspend(name, false)
+                    .await
+                    .map(|()| "admin-resumed"),
+            ),
+            Admin::Delete(_) => {
+                let yes = Own::Admin(Admin::DeleteConfirmed(name.to_owned()));
+                let no = Own::Admin(Admin::List);
+                self.confirm_delete(user, language, message, &phone, yes, no)
                     .await;
                 self.ui.answer(&query.id, None).await;
                 return;
             }
-            "delyes" => self.accounts.delete(name).await.map(|()| "account-deleted"),
-            _ => {
-                let text = self.text(language, "stale-button", &[]);
-                self.ui.answer(&query.id, Some(text)).await;
-                return;
-            }
+            Admin::DeleteConfirmed(_) | Admin::List => (
+                "delyes",
+                self.accounts.delete(name).await.map(|()| "account-deleted"),
+            ),
         };
         let notice = match result {
             Ok(id) => {
@@ -139,7 +143,7 @@ impl FrontDoor {
             }
         };
         self.ui.answer(&query.id, Some(notice.clone())).await;
-        if action == "delyes" {
+        if matches!(button, Admin::DeleteConfirmed(_)) {
             self.ui.show(user, message, notice, vec![]).await;
         }
     }

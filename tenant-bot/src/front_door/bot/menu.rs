@@ -8,6 +8,7 @@ use teloxide::types::CallbackQuery;
 
 use super::{FrontDoor, phase_id};
 use crate::front_door::accounts;
+use crate::protocol::callback::{self, FrontDoor as Own};
 use crate::telegram::Button;
 
 impl FrontDoor {
@@ -49,10 +50,10 @@ impl FrontDoor {
             let mut row = Vec::new();
             if !is_active {
                 let label = self.text(language, "button-use", &[("phone", &phone)]);
-                row.push(Button::new(label, format!("fd:use:{name}")));
+                row.push(Button::new(label, Own::Use(name.clone()).to_string()));
             }
             let label = self.text(language, "button-delete", &[("phone", &phone)]);
-            row.push(Button::new(label, format!("fd:del:{name}")));
+            row.push(Button::new(label, Own::Delete(name).to_string()));
             buttons.push(row);
         }
         if mine.len() < self.settings.access.max_accounts_per_user as usize {
@@ -63,44 +64,43 @@ impl FrontDoor {
             };
             buttons.push(vec![Button::new(
                 self.text(language, label, &[]),
-                "fd:pair",
+                Own::Pair.to_string(),
             )]);
         }
         self.ui.show(user, message, lines.join("\n"), buttons).await;
     }
 
-    /// Handles a press of one of the front door's own buttons (`fd:` cut).
+    /// Handles a press of one of the front door's own buttons.
     pub(super) async fn on_button(
         &self,
         user: i64,
         language: Language,
         query: &CallbackQuery,
-        data: &str,
+        button: Result<Own, callback::Error>,
         message: Option<i32>,
     ) {
-        let (action, name) = data.split_once(':').unwrap_or((data, ""));
-        if let Some(admin) = data.strip_prefix("adm:") {
-            self.on_admin_button(user, language, query, admin, message)
-                .await;
+        let Ok(button) = button else {
+            let text = self.text(language, "stale-button", &[]);
+            self.ui.answer(&query.id, Some(text)).await;
             return;
-        }
+        };
         let mut notice = None;
-        match action {
-            "pair" => self.ask_number(user, language, message).await,
-            "help" => self.say(user, language, "help-front-door", &[]).await,
-            "lang" if name.is_empty() => self.choose_language(user, language, message).await,
-            "lang" => {
-                let picked = if name == "en" {
-                    Language::En
-                } else {
-                    Language::Id
-                };
+        match button {
+            Own::Admin(admin) => {
+                self.on_admin_button(user, language, query, admin, message)
+                    .await;
+                return;
+            }
+            Own::Pair => self.ask_number(user, language, message).await,
+            Own::Help => self.say(user, language, "help-front-door", &[]).await,
+            Own::Languages => self.choose_language(user, language, message).await,
+            Own::Language(picked) => {
                 self.memory().languages.insert(user, picked);
                 let text = self.text(picked, "lang-set", &[]);
                 self.ui.show(user, message, text, vec![]).await;
             }
-            "accounts" => self.accounts_menu(user, language, message).await,
-            "use" | "del" | "delyes" => {
+            Own::Accounts => self.accounts_menu(user, language, message).await,
+            Own::Use(ref name) | Own::Delete(ref name) | Own::DeleteConfirmed(ref name) => {
                 let Some(account) = self.accounts.get(name).filter(|a| a.owner_id() == user) else {
                     tracing::warn!("refused a button naming another user's or a deleted account");
                     self.metrics.update("refused");
@@ -109,8 +109,8 @@ impl FrontDoor {
                     return;
                 };
                 let phone = account.phone().map(|p| p.masked()).unwrap_or_default();
-                match action {
-                    "use" => match self.accounts.activate(name).await {
+                match button {
+                    Own::Use(_) => match self.accounts.activate(name).await {
                         Ok(()) => {
                             notice = Some(self.text(
                                 language,
@@ -125,9 +125,9 @@ impl FrontDoor {
                             notice = Some(self.text(language, "error-try-later", &[]));
                         }
                     },
-                    "del" => {
-                        let yes = format!("fd:delyes:{name}");
-                        self.confirm_delete(user, language, message, &phone, yes, "fd:accounts")
+                    Own::Delete(_) => {
+                        let yes = Own::DeleteConfirmed(name.clone());
+                        self.confirm_delete(user, language, message, &phone, yes, Own::Accounts)
                             .await;
                     }
                     _ => match self.accounts.delete(name).await {
@@ -143,7 +143,6 @@ impl FrontDoor {
                     },
                 }
             }
-            _ => notice = Some(self.text(language, "stale-button", &[])),
         }
         self.ui.answer(&query.id, notice).await;
     }

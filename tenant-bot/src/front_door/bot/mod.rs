@@ -23,7 +23,7 @@ use super::metrics::Metrics;
 use super::routing::{self, Handler, Tenants};
 use super::settings::Settings;
 use super::ui::Ui;
-use crate::protocol::callback;
+use crate::protocol::callback::{self, FrontDoor as Own, Menu, Pair, Tenant};
 use crate::telegram::{Button, Catalog};
 
 /// Everything the front door's handlers work with.
@@ -239,33 +239,32 @@ impl FrontDoor {
     }
 
     /// Asks to confirm deleting the account with `phone`; `yes` and `no`
-    /// are the buttons' data.
+    /// are the buttons.
     async fn confirm_delete(
         &self,
         user: i64,
         language: Language,
         message: Option<i32>,
         phone: &str,
-        yes: String,
-        no: &str,
+        yes: Own,
+        no: Own,
     ) {
         let text = self.text(language, "delete-confirm", &[("phone", phone)]);
         let buttons = vec![vec![
-            Button::new(self.text(language, "button-yes", &[]), yes),
-            Button::new(self.text(language, "button-no", &[]), no),
+            Button::new(self.text(language, "button-yes", &[]), yes.to_string()),
+            Button::new(self.text(language, "button-no", &[]), no.to_string()),
         ]];
         self.ui.show(user, message, text, buttons).await;
     }
 
     async fn welcome(&self, user: i64, language: Language) {
+        let button =
+            |id: &str, data: Own| Button::new(self.text(language, id, &[]), data.to_string());
         let buttons = vec![
-            vec![Button::new(
-                self.text(language, "button-link", &[]),
-                "fd:pair",
-            )],
+            vec![button("button-link", Own::Pair)],
             vec![
-                Button::new(self.text(language, "button-language", &[]), "fd:lang"),
-                Button::new(self.text(language, "button-help", &[]), "fd:help"),
+                button("button-language", Own::Languages),
+                button("button-help", Own::Help),
             ],
         ];
         let text = self.text(language, "start-welcome", &[]);
@@ -274,8 +273,11 @@ impl FrontDoor {
 
     async fn choose_language(&self, user: i64, language: Language, message: Option<i32>) {
         let buttons = vec![vec![
-            Button::new("🇮🇩 Bahasa Indonesia", "fd:lang:id"),
-            Button::new("🇬🇧 English", "fd:lang:en"),
+            Button::new(
+                "🇮🇩 Bahasa Indonesia",
+                Own::Language(Language::Id).to_string(),
+            ),
+            Button::new("🇬🇧 English", Own::Language(Language::En).to_string()),
         ]];
         let text = self.text(language, "lang-choose", &[]);
         self.ui.show(user, message, text, buttons).await;
@@ -298,9 +300,10 @@ impl FrontDoor {
             self.ui.answer(&query.id, Some(notice)).await;
             return;
         }
-        if let Some(own) = data.strip_prefix(callback::FRONT_DOOR) {
+        if Own::owns(&data) {
             self.metrics.update("handled");
-            self.on_button(user, language, &query, own, message).await;
+            self.on_button(user, language, &query, data.parse(), message)
+                .await;
             return;
         }
         let Some((name, inner)) = callback::untag(&data) else {
@@ -320,7 +323,8 @@ impl FrontDoor {
             self.ui.answer(&query.id, Some(notice)).await;
             return;
         };
-        if inner == "menu:accounts" {
+        let button = inner.parse::<Tenant>().ok();
+        if button == Some(Tenant::Menu(Menu::Accounts)) {
             self.metrics.update("handled");
             self.ui.answer(&query.id, None).await;
             self.accounts_menu(user, language, message).await;
@@ -331,7 +335,7 @@ impl FrontDoor {
         let delivered = self
             .deliver(user, language, &account, &raw, Some(&query))
             .await;
-        if delivered && inner == callback::pair::CANCEL {
+        if delivered && button == Some(Tenant::Pair(Pair::Cancel)) {
             self.cancelled_pairing(user, language, &account).await;
         }
     }
