@@ -22,7 +22,8 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde_json::{Value, json};
 use tokio::sync::{Notify, oneshot, watch};
 
-use super::bot::{FrontDoor, Queues};
+use super::bot::FrontDoor;
+use super::handlers::Queues;
 use super::metrics::Metrics;
 use super::routing::Receipt;
 use crate::protocol::update::sender;

@@ -1,12 +1,10 @@
-//! `/admin`: every account by phase and by user, with suspend, resume and
-//! delete. Every press checks again that its sender is an admin.
+//! The admin overview: every account by phase and by user, with buttons
+//! to suspend, resume and delete.
 
 use std::collections::BTreeMap;
 
 use crds::Language;
-use crds::naming::Redacted;
 use kube::ResourceExt;
-use teloxide::types::CallbackQuery;
 
 use super::{FrontDoor, phase_id};
 use crate::front_door::accounts;
@@ -18,7 +16,7 @@ const WITH_BUTTONS: usize = 30;
 
 impl FrontDoor {
     /// The admin overview.
-    pub(super) async fn admin_menu(&self, user: i64, language: Language, message: Option<i32>) {
+    pub(crate) async fn admin_menu(&self, user: i64, language: Language, message: Option<i32>) {
         let all = self.accounts.all();
         let total = all.len().to_string();
         let mut lines = vec![self.text(language, "admin-title", &[("total", &total)])];
@@ -70,81 +68,5 @@ impl FrontDoor {
             buttons.push(vec![toggle, delete]);
         }
         self.ui.show(user, message, lines.join("\n"), buttons).await;
-    }
-
-    /// An admin button.
-    pub(super) async fn on_admin_button(
-        &self,
-        user: i64,
-        language: Language,
-        query: &CallbackQuery,
-        button: Admin,
-        message: Option<i32>,
-    ) {
-        if !self.settings.is_admin(user) {
-            self.metrics.update("refused");
-            let text = self.text(language, "admin-denied", &[]);
-            self.ui.answer(&query.id, Some(text)).await;
-            return;
-        }
-        let name = match &button {
-            Admin::List => {
-                self.admin_menu(user, language, message).await;
-                self.ui.answer(&query.id, None).await;
-                return;
-            }
-            Admin::Suspend(name)
-            | Admin::Resume(name)
-            | Admin::Delete(name)
-            | Admin::DeleteConfirmed(name) => name.as_str(),
-        };
-        let Some(account) = self.accounts.get(name) else {
-            let text = self.text(language, "stale-button", &[]);
-            self.ui.answer(&query.id, Some(text)).await;
-            return;
-        };
-        let phone = account.phone().map(|p| p.masked()).unwrap_or_default();
-        let (action, result) = match &button {
-            Admin::Suspend(_) => (
-                "sus",
-                self.accounts
-                    .suspend(name, true)
-                    .await
-                    .map(|()| "admin-suspended"),
-            ),
-            Admin::Resume(_) => (
-                "res",
-                self.accounts
-                    .suspend(name, false)
-                    .await
-                    .map(|()| "admin-resumed"),
-            ),
-            Admin::Delete(_) => {
-                let yes = Own::Admin(Admin::DeleteConfirmed(name.to_owned()));
-                let no = Own::Admin(Admin::List);
-                self.confirm_delete(user, language, message, &phone, yes, no)
-                    .await;
-                self.ui.answer(&query.id, None).await;
-                return;
-            }
-            Admin::DeleteConfirmed(_) | Admin::List => (
-                "delyes",
-                self.accounts.delete(name).await.map(|()| "account-deleted"),
-            ),
-        };
-        let notice = match result {
-            Ok(id) => {
-                tracing::info!(account = %Redacted(name), action, "admin action");
-                self.text(language, id, &[("phone", &phone)])
-            }
-            Err(error) => {
-                tracing::warn!(error = %Redacted(&error), "admin action failed");
-                self.text(language, "error-try-later", &[])
-            }
-        };
-        self.ui.answer(&query.id, Some(notice.clone())).await;
-        if matches!(button, Admin::DeleteConfirmed(_)) {
-            self.ui.show(user, message, notice, vec![]).await;
-        }
     }
 }

@@ -56,6 +56,29 @@ impl FrontDoor {
     pub fn owns(data: &str) -> bool {
         data.starts_with(Self::PREFIX)
     }
+
+    /// The account an accounts menu's button names.
+    pub fn account(&self) -> Option<&str> {
+        match self {
+            Self::Use(account) | Self::Delete(account) | Self::DeleteConfirmed(account) => {
+                Some(account)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Admin {
+    /// The account the button names.
+    pub fn account(&self) -> Option<&str> {
+        match self {
+            Self::List => None,
+            Self::Suspend(account)
+            | Self::Resume(account)
+            | Self::Delete(account)
+            | Self::DeleteConfirmed(account) => Some(account),
+        }
+    }
 }
 
 impl fmt::Display for FrontDoor {
