@@ -62,12 +62,8 @@ start-welcome =
     👋 Welcome to Pawang: manage your WhatsApp groups from Telegram.
 
     Link a WhatsApp account to begin: tap the button or send /pair followed by the number, e.g. /pair +62 812-3456-7890.
-help-front-door =
-    Commands:
-    /pair <number> – link a WhatsApp account
-    /accounts – your linked accounts
-    /lang – change language
-    /help – this help
+# The front door's /help: this heading, then a line per command it answers.
+help-front-door = Commands:
 access-denied-pair = 🔒 You have no WhatsApp account linked yet, so that is not available. Use /pair to link one.
 access-not-allowed = Sorry, this bot is private and your Telegram account is not on its list. Ask the bot's admin for access.
 slow-down = ⏳ Too many messages at once; slow down a little, please.
@@ -126,6 +122,11 @@ command-accounts = Your accounts
 command-lang = Language
 command-help = Help
 command-logout = Log the active account out
+command-pair-argument = <number>
+command-pair-help = link a WhatsApp account
+command-accounts-help = your linked accounts
+command-lang-help = change language
+command-help-help = this help
 
 # Group features: input in English.
 

@@ -62,12 +62,8 @@ start-welcome =
     👋 Selamat datang di Pawang: kelola grup WhatsApp Anda dari Telegram.
 
     Hubungkan akun WhatsApp untuk mulai: ketuk tombol atau kirim /pair diikuti nomornya, misalnya /pair 0812-3456-7890.
-help-front-door =
-    Perintah:
-    /pair <nomor> – hubungkan akun WhatsApp
-    /accounts – akun yang terhubung
-    /lang – ganti bahasa
-    /help – bantuan ini
+# The front door's /help: this heading, then a line per command it answers.
+help-front-door = Perintah:
 access-denied-pair = 🔒 Anda belum menghubungkan akun WhatsApp, jadi itu belum tersedia. Gunakan /pair untuk menghubungkan.
 access-not-allowed = Maaf, bot ini privat dan akun Telegram Anda tidak ada di daftarnya. Minta akses kepada admin bot.
 slow-down = ⏳ Terlalu banyak pesan sekaligus; mohon sedikit lebih pelan.
@@ -126,6 +122,11 @@ command-accounts = Akun Anda
 command-lang = Bahasa
 command-help = Bantuan
 command-logout = Logout akun aktif
+command-pair-argument = <nomor>
+command-pair-help = hubungkan akun WhatsApp
+command-accounts-help = akun yang terhubung
+command-lang-help = ganti bahasa
+command-help-help = bantuan ini
 
 # Fitur grup: masukan dalam bahasa Indonesia.
 

@@ -6,8 +6,9 @@
 use std::sync::Arc;
 
 use crds::{Language, PhoneNumber};
+use tenant_bot::protocol::callback::{Pair, Tenant};
 use tenant_bot::telegram::{Catalog, TelegramMessenger};
-use tenant_bot::tenant::pairing::{CANCEL, Outcome, Pairing, Timing};
+use tenant_bot::tenant::pairing::{Outcome, Pairing, Timing};
 use tenant_bot::whatsapp::fake::Fake;
 use tests::fake_telegram::FakeTelegram;
 use tokio_util::sync::CancellationToken;
@@ -58,7 +59,7 @@ async fn the_code_reaches_the_owner_and_is_edited_when_entered() {
     assert!(!text.contains("447700900123"), "full number shown: {text}");
     assert_eq!(
         sent.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"],
-        CANCEL
+        Tenant::Pair(Pair::Cancel).to_string()
     );
 
     fake.enter_code().unwrap();

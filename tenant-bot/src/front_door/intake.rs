@@ -24,7 +24,8 @@ use serde_json::{Value, json};
 use tokio::sync::{Notify, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use super::bot::{FrontDoor, Queues};
+use super::bot::FrontDoor;
+use super::handlers::Queues;
 use super::metrics::Metrics;
 use super::routing::Receipt;
 use crate::protocol::update::sender;

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod bot;
 pub mod gateway;
+pub mod handlers;
 pub mod intake;
 pub mod metrics;
 pub mod routing;

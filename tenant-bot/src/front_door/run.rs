@@ -20,10 +20,11 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, info, info_span, warn};
 
 use super::accounts::Accounts;
-use super::bot::{FrontDoor, Queues};
+use super::bot::FrontDoor;
 use super::gateway::Gateway;
 use super::gateway::grants::Grants;
 use super::gateway::telegram::Telegram;
+use super::handlers::{Dispatcher, Queues, commands};
 use super::intake::{self, Intake, Webhook};
 use super::metrics::Metrics;
 use super::routing::Tenants;
@@ -161,7 +162,7 @@ pub async fn serve_with(
         metrics.clone(),
     ));
     let queues = Queues::new(
-        door.clone(),
+        Arc::new(Dispatcher::new(door.clone())),
         USER_QUEUE,
         USER_IDLE,
         metrics.active_users.clone(),
@@ -292,15 +293,10 @@ impl Direct {
     /// The command menu in both languages; Indonesian is the default.
     async fn set_commands(&self, catalog: &Catalog) {
         for language in [Language::Id, Language::En] {
-            let commands: Vec<Value> = [
-                "start", "menu", "pair", "accounts", "lang", "help", "logout",
-            ]
-            .iter()
-            .map(|name| {
-                let description = catalog.text(language, &format!("command-{name}"), &[]);
-                json!({"command": name, "description": description})
-            })
-            .collect();
+            let commands: Vec<Value> = commands::menu(catalog, language)
+                .into_iter()
+                .map(|(name, description)| json!({"command": name, "description": description}))
+                .collect();
             let mut body = json!({"commands": commands});
             if language != Language::Id {
                 body["language_code"] = json!(language.code());

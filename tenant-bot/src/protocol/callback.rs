@@ -1,4 +1,11 @@
-//! Callback data that names its account.
+//! Callback data: what each button sends back, typed, and the account
+//! name in front of a tenant's.
+//!
+//! Every button is built from, and every press read into, one of the
+//! enums here ([`FrontDoor`] for the front door's own, [`Tenant`] for a
+//! tenant's), so a button's data is spelled in one place: its `Display`,
+//! read back by its `FromStr`. The spellings are those of buttons already
+//! sent, which keep working.
 //!
 //! A tenant's buttons leave through the gateway, which prefixes each
 //! button's data with the tenant's account name; when the button is
@@ -7,7 +14,14 @@
 //! that account, whichever account is active. So a button on an older
 //! message of another account reaches the account that sent it.
 
+mod front_door;
+mod tenant;
+
+use crds::Language;
 use crds::naming::ACCOUNT_NAME_PREFIX;
+
+pub use self::front_door::{Admin, FrontDoor};
+pub use self::tenant::{Feature, Groups, Job, Menu, Pair, Requests, Tenant};
 
 /// Separates the account name from the tenant's own data.
 const SEPARATOR: char = '|';
@@ -15,24 +29,15 @@ const SEPARATOR: char = '|';
 /// Telegram's limit on callback data, in bytes.
 pub const MAX_DATA: usize = 64;
 
-/// Prefix of the front door's own buttons; never tagged.
-pub const FRONT_DOOR: &str = "fd:";
-
-/// The buttons of a tenant's pairing message, which the front door
-/// also acts on (a cancelled pairing removes its account).
-pub mod pair {
-    /// Cancels the pairing.
-    pub const CANCEL: &str = "pair:cancel";
-    /// Asks for a new code.
-    pub const RETRY: &str = "pair:retry";
-}
-
-/// Why data cannot be tagged.
+/// What is wrong with callback data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// With the account's name in front, the data exceeds Telegram's limit.
     #[error("callback data may have at most {0} bytes for this account")]
     TooLong(usize),
+    /// The data is no button of ours (any more).
+    #[error("unknown callback data")]
+    Unknown,
 }
 
 /// `data` with `account` in front.
@@ -52,45 +57,14 @@ pub fn untag(data: &str) -> Option<(&str, &str)> {
     (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some((account, rest))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn round_trip() {
-        let tagged = tag("wa-447700900123", "pair:cancel").unwrap();
-        assert_eq!(tagged, "wa-447700900123|pair:cancel");
-        assert_eq!(untag(&tagged), Some(("wa-447700900123", "pair:cancel")));
-    }
-
-    #[test]
-    fn data_may_hold_the_separator() {
-        let tagged = tag("wa-447700900123", "a|b").unwrap();
-        assert_eq!(untag(&tagged), Some(("wa-447700900123", "a|b")));
-    }
-
-    #[test]
-    fn too_long_is_refused() {
-        let account = "wa-447700900123";
-        let fits = "x".repeat(MAX_DATA - account.len() - 1);
-        assert!(tag(account, &fits).is_ok());
-        assert_eq!(
-            tag(account, &format!("{fits}x")),
-            Err(Error::TooLong(fits.len()))
-        );
-    }
-
-    #[test]
-    fn untagged_data_names_no_account() {
-        for data in [
-            "pair:cancel",
-            "fd:use:wa-1",
-            "wa-|x",
-            "wa-12a|x",
-            "xx-123|y",
-            "",
-        ] {
-            assert_eq!(untag(data), None, "{data}");
-        }
+/// The language of `code` in callback data.
+fn language(code: &str) -> Result<Language, Error> {
+    match code {
+        "id" => Ok(Language::Id),
+        "en" => Ok(Language::En),
+        _ => Err(Error::Unknown),
     }
 }
+
+#[cfg(test)]
+mod tests;

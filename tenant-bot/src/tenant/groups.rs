@@ -5,24 +5,9 @@
 use crds::Language;
 
 use super::input::selection;
+use crate::protocol::callback::{Feature, Groups, Job, Tenant};
 use crate::store::Group;
 use crate::telegram::{Button, Catalog};
-
-/// Callback data of the groups menu's buttons.
-pub mod data {
-    /// The menu itself.
-    pub const MENU: &str = "menu:groups";
-    /// A page of the list: `groups:page:<n>`.
-    pub const PAGE: &str = "groups:page:";
-    /// Fetch the list from WhatsApp again.
-    pub const REFRESH: &str = "groups:refresh";
-    /// Ask for a name fragment.
-    pub const SEARCH: &str = "groups:search";
-    /// Export as text.
-    pub const TXT: &str = "groups:txt";
-    /// Export as CSV.
-    pub const CSV: &str = "groups:csv";
-}
 
 /// The groups in the order they are shown and numbered.
 pub fn ordered(groups: &[Group]) -> Vec<&Group> {
@@ -88,10 +73,12 @@ pub fn page(
     }
     let mut navigation = Vec::new();
     if page > 0 {
-        navigation.push(Button::new("◀️", format!("{}{}", data::PAGE, page - 1)));
+        let previous = Tenant::Groups(Groups::Page(page - 1));
+        navigation.push(Button::new("◀️", previous.to_string()));
     }
     if page + 1 < pages {
-        navigation.push(Button::new("▶️", format!("{}{}", data::PAGE, page + 1)));
+        let next = Tenant::Groups(Groups::Page(page + 1));
+        navigation.push(Button::new("▶️", next.to_string()));
     }
     let mut buttons = vec![navigation];
     buttons.extend(menu_buttons(catalog, language));
@@ -101,35 +88,37 @@ pub fn page(
 
 /// The groups menu's buttons.
 pub fn menu_buttons(catalog: &Catalog, language: Language) -> Vec<Vec<Button>> {
-    let button = |id: &str, data: &str| Button::new(catalog.text(language, id, &[]), data);
+    let button =
+        |id: &str, data: Tenant| Button::new(catalog.text(language, id, &[]), data.to_string());
+    let job = |id: &str, feature| button(id, Tenant::Job(Job::Begin(feature)));
     vec![
         vec![
-            button("button-refresh", data::REFRESH),
-            button("button-search", data::SEARCH),
+            button("button-refresh", Tenant::Groups(Groups::Refresh)),
+            button("button-search", Tenant::Groups(Groups::Search)),
         ],
         vec![
-            button("button-export-txt", data::TXT),
-            button("button-export-csv", data::CSV),
+            button("button-export-txt", Tenant::Groups(Groups::Txt)),
+            button("button-export-csv", Tenant::Groups(Groups::Csv)),
         ],
         vec![
-            button("button-invite-links", "job:links"),
-            button("button-join", "job:join"),
-            button("button-create", "job:create"),
+            job("button-invite-links", Feature::InviteLinks),
+            job("button-join", Feature::Join),
+            job("button-create", Feature::Create),
         ],
         vec![
-            button("button-add", "job:add"),
-            button("button-promote", "job:promote"),
-            button("button-demote", "job:demote"),
+            job("button-add", Feature::AddMembers),
+            job("button-promote", Feature::Promote),
+            job("button-demote", Feature::Demote),
         ],
         vec![
-            button("button-description", "job:description"),
-            button("button-photo", "job:photo"),
-            button("button-settings", "job:settings"),
+            job("button-description", Feature::Description),
+            job("button-photo", Feature::Photo),
+            job("button-settings", Feature::Settings),
         ],
         vec![
-            button("button-requests", "job:requests"),
-            button("button-broadcast", "job:broadcast"),
-            button("button-leave", "job:leave"),
+            job("button-requests", Feature::JoinRequests),
+            job("button-broadcast", Feature::Broadcast),
+            job("button-leave", Feature::Leave),
         ],
     ]
 }

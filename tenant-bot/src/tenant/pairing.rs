@@ -14,10 +14,9 @@ use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use crate::protocol::callback::{Pair, Tenant};
 use crate::telegram::{Button, Catalog, Messenger};
 use crate::whatsapp::{self, Event, WhatsApp};
-
-pub use crate::protocol::callback::pair::{CANCEL, RETRY};
 
 /// Timing of a pairing.
 #[derive(Debug, Clone, Copy)]
@@ -128,7 +127,10 @@ impl Pairing<'_> {
     }
 
     fn retry_button(&self) -> Vec<Vec<Button>> {
-        vec![vec![Button::new(self.text("button-retry", &[]), RETRY)]]
+        vec![vec![Button::new(
+            self.text("button-retry", &[]),
+            Tenant::Pair(Pair::Retry).to_string(),
+        )]]
     }
 
     /// Runs one pairing until it ends; cancelling `cancel` cancels it.
@@ -155,7 +157,10 @@ impl Pairing<'_> {
             );
             format!("{main}\n\n{}", self.text("pairing-passkey-hint", &[]))
         };
-        let cancel_button = vec![vec![Button::new(self.text("button-cancel", &[]), CANCEL)]];
+        let cancel_button = vec![vec![Button::new(
+            self.text("button-cancel", &[]),
+            Tenant::Pair(Pair::Cancel).to_string(),
+        )]];
         let message = match self
             .messenger
             .send(code_text(self.timing.timeout), cancel_button.clone())

@@ -15,8 +15,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::metrics::Metrics;
-use super::pairing::{self, Outcome, Pairing, Timing};
+use super::pairing::{Outcome, Pairing, Timing};
 use super::status::Session;
+use crate::protocol::callback::{Menu, Pair, Tenant};
 use crate::store::{Activity, Store};
 use crate::telegram::{Button, Catalog, Messenger};
 use crate::whatsapp::{Event, WhatsApp};
@@ -471,18 +472,22 @@ impl Runtime {
     async fn choose_language(&self, state: &State) {
         let text = self.text(state, "lang-choose", &[]);
         let buttons = vec![vec![
-            Button::new("🇮🇩 Bahasa Indonesia", "lang:id"),
-            Button::new("🇬🇧 English", "lang:en"),
+            Button::new(
+                "🇮🇩 Bahasa Indonesia",
+                Tenant::Language(Language::Id).to_string(),
+            ),
+            Button::new("🇬🇧 English", Tenant::Language(Language::En).to_string()),
         ]];
         self.say(text, buttons).await;
     }
 
     async fn confirm_logout(&self, state: &State) {
         let text = self.text(state, "logout-confirm", &[("phone", &self.phone.masked())]);
-        let buttons = vec![vec![
-            Button::new(self.text(state, "button-yes", &[]), "logout:yes"),
-            Button::new(self.text(state, "button-no", &[]), "logout:no"),
-        ]];
+        let button = |id: &str, confirmed| {
+            let data = Tenant::Logout { confirmed };
+            Button::new(self.text(state, id, &[]), data.to_string())
+        };
+        let buttons = vec![vec![button("button-yes", true), button("button-no", false)]];
         self.say(text, buttons).await;
     }
 
@@ -538,20 +543,18 @@ impl Runtime {
         let mut buttons = Vec::new();
         for row in [
             [
-                ("button-groups", "menu:groups"),
-                ("button-accounts", "menu:accounts"),
+                ("button-groups", Menu::Groups),
+                ("button-accounts", Menu::Accounts),
             ],
             [
-                ("button-activity", "menu:activity"),
-                ("button-language", "menu:lang"),
+                ("button-activity", Menu::Activity),
+                ("button-language", Menu::Language),
             ],
-            [
-                ("button-help", "menu:help"),
-                ("button-logout", "menu:logout"),
-            ],
+            [("button-help", Menu::Help), ("button-logout", Menu::Logout)],
         ] {
             let mut out = Vec::new();
-            for (label, data) in row {
+            for (label, menu) in row {
+                let data = Tenant::Menu(menu).to_string();
                 out.push(Button::new(self.text(state, label, &[]), data));
             }
             buttons.push(out);
@@ -561,17 +564,17 @@ impl Runtime {
 
     async fn on_callback(self: &Arc<Self>, query: CallbackQuery, state: &mut State) {
         let message_id = query.message.as_ref().map(|m| m.id().0);
-        let data = query.data.clone().unwrap_or_default();
+        let button = query.data.as_deref().unwrap_or_default().parse::<Tenant>();
         let mut answer = None;
-        match data.as_str() {
-            pairing::CANCEL => {
+        match button {
+            Ok(Tenant::Pair(Pair::Cancel)) => {
                 if let Some(active) = &state.pairing {
                     active.cancel.cancel();
                 } else {
                     answer = Some(self.text(state, "stale-button", &[]));
                 }
             }
-            pairing::RETRY => {
+            Ok(Tenant::Pair(Pair::Retry)) => {
                 // Retry is offered once a pairing ended; one that is still
                 // finishing (its last message sent, its task not yet done)
                 // is stopped and awaited rather than raced, so the press is
@@ -582,12 +585,7 @@ impl Runtime {
                 }
                 self.start_pairing(state).await
             }
-            "lang:id" | "lang:en" => {
-                let language = if data == "lang:id" {
-                    Language::Id
-                } else {
-                    Language::En
-                };
+            Ok(Tenant::Language(language)) => {
                 if let Err(error) = self.store.set_language(language).await {
                     warn!(error = %crds::naming::Redacted(&error), "cannot save the language");
                 }
@@ -595,7 +593,7 @@ impl Runtime {
                 self.replace(message_id, self.text(state, "lang-set", &[]))
                     .await;
             }
-            "logout:yes" => match self.whatsapp.logout().await {
+            Ok(Tenant::Logout { confirmed: true }) => match self.whatsapp.logout().await {
                 Ok(()) => {
                     self.replace(message_id, self.text(state, "logout-done", &[]))
                         .await
@@ -606,20 +604,25 @@ impl Runtime {
                     self.replace(message_id, text).await;
                 }
             },
-            "menu:help" => self.help(state).await,
-            "menu:lang" => self.choose_language(state).await,
-            "menu:logout" => self.confirm_logout(state).await,
-            "menu:activity" => self.activity(state).await,
-            "logout:no" => {
+            Ok(Tenant::Logout { confirmed: false }) => {
                 self.replace(message_id, self.text(state, "logout-kept", &[]))
                     .await
             }
-            other => {
-                if !self.on_groups_button(other, state, message_id).await
-                    && !self.on_bulk_button(other, state, message_id).await
-                {
+            Ok(Tenant::Menu(Menu::Groups)) => self.groups_page(state, message_id, 0).await,
+            Ok(Tenant::Menu(Menu::Help)) => self.help(state).await,
+            Ok(Tenant::Menu(Menu::Language)) => self.choose_language(state).await,
+            Ok(Tenant::Menu(Menu::Logout)) => self.confirm_logout(state).await,
+            Ok(Tenant::Menu(Menu::Activity)) => self.activity(state).await,
+            Ok(Tenant::Groups(button)) => self.on_groups_button(button, state, message_id).await,
+            Ok(Tenant::Job(button)) => {
+                if !self.on_bulk_button(button, state, message_id).await {
                     answer = Some(self.text(state, "stale-button", &[]));
                 }
+            }
+            // The accounts are the front door's; a press that reaches the
+            // tenant anyway, or data it does not know, is stale.
+            Ok(Tenant::Menu(Menu::Accounts)) | Err(_) => {
+                answer = Some(self.text(state, "stale-button", &[]));
             }
         }
         let mut request = self.bot.answer_callback_query(query.id);

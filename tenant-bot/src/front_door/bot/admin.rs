@@ -1,15 +1,14 @@
-//! `/admin`: every account by phase and by user, with suspend, resume and
-//! delete. Every press checks again that its sender is an admin.
+//! The admin overview: every account by phase and by user, with buttons
+//! to suspend, resume and delete.
 
 use std::collections::BTreeMap;
 
 use crds::Language;
-use crds::naming::Redacted;
 use kube::ResourceExt;
-use teloxide::types::CallbackQuery;
 
 use super::{FrontDoor, phase_id};
 use crate::front_door::accounts;
+use crate::protocol::callback::{Admin, FrontDoor as Own};
 use crate::telegram::Button;
 
 /// Accounts with buttons in one admin message; the counts cover all.
@@ -17,7 +16,7 @@ const WITH_BUTTONS: usize = 30;
 
 impl FrontDoor {
     /// The admin overview.
-    pub(super) async fn admin_menu(&self, user: i64, language: Language, message: Option<i32>) {
+    pub(crate) async fn admin_menu(&self, user: i64, language: Language, message: Option<i32>) {
         let all = self.accounts.all();
         let total = all.len().to_string();
         let mut lines = vec![self.text(language, "admin-title", &[("total", &total)])];
@@ -56,91 +55,18 @@ impl FrontDoor {
         for account in all.iter().take(WITH_BUTTONS) {
             let name = account.name_any();
             let phone = account.phone().map(|p| p.masked()).unwrap_or_default();
-            let toggle = if account.spec.suspend {
-                Button::new(
-                    self.text(language, "button-resume", &[("phone", &phone)]),
-                    format!("fd:adm:res:{name}"),
-                )
-            } else {
-                Button::new(
-                    self.text(language, "button-suspend", &[("phone", &phone)]),
-                    format!("fd:adm:sus:{name}"),
-                )
+            let button = |id: &str, admin| {
+                let label = self.text(language, id, &[("phone", &phone)]);
+                Button::new(label, Own::Admin(admin).to_string())
             };
-            let delete = Button::new(
-                self.text(language, "button-delete", &[("phone", &phone)]),
-                format!("fd:adm:del:{name}"),
-            );
+            let toggle = if account.spec.suspend {
+                button("button-resume", Admin::Resume(name.clone()))
+            } else {
+                button("button-suspend", Admin::Suspend(name.clone()))
+            };
+            let delete = button("button-delete", Admin::Delete(name));
             buttons.push(vec![toggle, delete]);
         }
         self.ui.show(user, message, lines.join("\n"), buttons).await;
-    }
-
-    /// An admin button (`fd:adm:` cut).
-    pub(super) async fn on_admin_button(
-        &self,
-        user: i64,
-        language: Language,
-        query: &CallbackQuery,
-        data: &str,
-        message: Option<i32>,
-    ) {
-        if !self.settings.is_admin(user) {
-            self.metrics.update("refused");
-            let text = self.text(language, "admin-denied", &[]);
-            self.ui.answer(&query.id, Some(text)).await;
-            return;
-        }
-        let (action, name) = data.split_once(':').unwrap_or((data, ""));
-        if action == "list" {
-            self.admin_menu(user, language, message).await;
-            self.ui.answer(&query.id, None).await;
-            return;
-        }
-        let Some(account) = self.accounts.get(name) else {
-            let text = self.text(language, "stale-button", &[]);
-            self.ui.answer(&query.id, Some(text)).await;
-            return;
-        };
-        let phone = account.phone().map(|p| p.masked()).unwrap_or_default();
-        let result = match action {
-            "sus" => self
-                .accounts
-                .suspend(name, true)
-                .await
-                .map(|()| "admin-suspended"),
-            "res" => self
-                .accounts
-                .suspend(name, false)
-                .await
-                .map(|()| "admin-resumed"),
-            "del" => {
-                let yes = format!("fd:adm:delyes:{name}");
-                self.confirm_delete(user, language, message, &phone, yes, "fd:adm:list:")
-                    .await;
-                self.ui.answer(&query.id, None).await;
-                return;
-            }
-            "delyes" => self.accounts.delete(name).await.map(|()| "account-deleted"),
-            _ => {
-                let text = self.text(language, "stale-button", &[]);
-                self.ui.answer(&query.id, Some(text)).await;
-                return;
-            }
-        };
-        let notice = match result {
-            Ok(id) => {
-                tracing::info!(account = %Redacted(name), action, "admin action");
-                self.text(language, id, &[("phone", &phone)])
-            }
-            Err(error) => {
-                tracing::warn!(error = %Redacted(&error), "admin action failed");
-                self.text(language, "error-try-later", &[])
-            }
-        };
-        self.ui.answer(&query.id, Some(notice.clone())).await;
-        if action == "delyes" {
-            self.ui.show(user, message, notice, vec![]).await;
-        }
     }
 }

@@ -1,23 +1,83 @@
-//! The front door's own buttons: the accounts menu (switch, delete), the
-//! language, help and the way into pairing.
+//! The front door's own screens: the welcome, the help, the language
+//! chooser, the accounts menu (switch, delete) and the confirmation of a
+//! deletion.
 
 use crds::Language;
-use crds::naming::Redacted;
 use kube::ResourceExt;
-use teloxide::types::CallbackQuery;
 
 use super::{FrontDoor, phase_id};
 use crate::front_door::accounts;
+use crate::front_door::handlers::commands;
+use crate::protocol::callback::FrontDoor as Own;
 use crate::telegram::Button;
 
 impl FrontDoor {
-    /// Lists `user`'s accounts with their phase and the active one marked;
-    /// `active` overrides the cache right after a switch.
-    pub(super) async fn accounts_menu(&self, user: i64, language: Language, message: Option<i32>) {
+    /// The welcome, with the way into pairing.
+    pub(crate) async fn welcome(&self, user: i64, language: Language) {
+        let button =
+            |id: &str, data: Own| Button::new(self.text(language, id, &[]), data.to_string());
+        let buttons = vec![
+            vec![button("button-link", Own::Pair)],
+            vec![
+                button("button-language", Own::Languages),
+                button("button-help", Own::Help),
+            ],
+        ];
+        let text = self.text(language, "start-welcome", &[]);
+        self.ui.send(user, text, buttons).await;
+    }
+
+    /// The front door's help: the commands it answers.
+    pub(crate) async fn help(&self, user: i64, language: Language) {
+        let text = commands::help(&self.catalog, language);
+        self.ui.send(user, text, vec![]).await;
+    }
+
+    /// The language chooser, in `message` or a new one.
+    pub(crate) async fn choose_language(
+        &self,
+        user: i64,
+        language: Language,
+        message: Option<i32>,
+    ) {
+        let buttons = vec![vec![
+            Button::new(
+                "🇮🇩 Bahasa Indonesia",
+                Own::Language(Language::Id).to_string(),
+            ),
+            Button::new("🇬🇧 English", Own::Language(Language::En).to_string()),
+        ]];
+        let text = self.text(language, "lang-choose", &[]);
+        self.ui.show(user, message, text, buttons).await;
+    }
+
+    /// Asks to confirm deleting the account with `phone`; `yes` and `no`
+    /// are the buttons.
+    pub(crate) async fn confirm_delete(
+        &self,
+        user: i64,
+        language: Language,
+        message: Option<i32>,
+        phone: &str,
+        yes: Own,
+        no: Own,
+    ) {
+        let text = self.text(language, "delete-confirm", &[("phone", phone)]);
+        let buttons = vec![vec![
+            Button::new(self.text(language, "button-yes", &[]), yes.to_string()),
+            Button::new(self.text(language, "button-no", &[]), no.to_string()),
+        ]];
+        self.ui.show(user, message, text, buttons).await;
+    }
+
+    /// Lists `user`'s accounts with their phase and the active one marked.
+    pub(crate) async fn accounts_menu(&self, user: i64, language: Language, message: Option<i32>) {
         self.show_accounts(user, language, message, None).await;
     }
 
-    async fn show_accounts(
+    /// [`Self::accounts_menu`], with `active` overriding the cache right
+    /// after a switch.
+    pub(crate) async fn show_accounts(
         &self,
         user: i64,
         language: Language,
@@ -49,10 +109,10 @@ impl FrontDoor {
             let mut row = Vec::new();
             if !is_active {
                 let label = self.text(language, "button-use", &[("phone", &phone)]);
-                row.push(Button::new(label, format!("fd:use:{name}")));
+                row.push(Button::new(label, Own::Use(name.clone()).to_string()));
             }
             let label = self.text(language, "button-delete", &[("phone", &phone)]);
-            row.push(Button::new(label, format!("fd:del:{name}")));
+            row.push(Button::new(label, Own::Delete(name).to_string()));
             buttons.push(row);
         }
         if mine.len() < self.settings.access.max_accounts_per_user as usize {
@@ -63,88 +123,9 @@ impl FrontDoor {
             };
             buttons.push(vec![Button::new(
                 self.text(language, label, &[]),
-                "fd:pair",
+                Own::Pair.to_string(),
             )]);
         }
         self.ui.show(user, message, lines.join("\n"), buttons).await;
-    }
-
-    /// Handles a press of one of the front door's own buttons (`fd:` cut).
-    pub(super) async fn on_button(
-        &self,
-        user: i64,
-        language: Language,
-        query: &CallbackQuery,
-        data: &str,
-        message: Option<i32>,
-    ) {
-        let (action, name) = data.split_once(':').unwrap_or((data, ""));
-        if let Some(admin) = data.strip_prefix("adm:") {
-            self.on_admin_button(user, language, query, admin, message)
-                .await;
-            return;
-        }
-        let mut notice = None;
-        match action {
-            "pair" => self.ask_number(user, language, message).await,
-            "help" => self.say(user, language, "help-front-door", &[]).await,
-            "lang" if name.is_empty() => self.choose_language(user, language, message).await,
-            "lang" => {
-                let picked = if name == "en" {
-                    Language::En
-                } else {
-                    Language::Id
-                };
-                self.memory().languages.insert(user, picked);
-                let text = self.text(picked, "lang-set", &[]);
-                self.ui.show(user, message, text, vec![]).await;
-            }
-            "accounts" => self.accounts_menu(user, language, message).await,
-            "use" | "del" | "delyes" => {
-                let Some(account) = self.accounts.get(name).filter(|a| a.owner_id() == user) else {
-                    tracing::warn!("refused a button naming another user's or a deleted account");
-                    self.metrics.update("refused");
-                    let text = self.text(language, "button-not-yours", &[]);
-                    self.ui.answer(&query.id, Some(text)).await;
-                    return;
-                };
-                let phone = account.phone().map(|p| p.masked()).unwrap_or_default();
-                match action {
-                    "use" => match self.accounts.activate(name).await {
-                        Ok(()) => {
-                            notice = Some(self.text(
-                                language,
-                                "accounts-switched",
-                                &[("phone", &phone)],
-                            ));
-                            self.show_accounts(user, language, message, Some(name))
-                                .await;
-                        }
-                        Err(error) => {
-                            tracing::warn!(error = %Redacted(&error), "cannot switch accounts");
-                            notice = Some(self.text(language, "error-try-later", &[]));
-                        }
-                    },
-                    "del" => {
-                        let yes = format!("fd:delyes:{name}");
-                        self.confirm_delete(user, language, message, &phone, yes, "fd:accounts")
-                            .await;
-                    }
-                    _ => match self.accounts.delete(name).await {
-                        Ok(()) => {
-                            tracing::info!(account = %Redacted(name), "account deleted by its owner");
-                            let text = self.text(language, "account-deleted", &[("phone", &phone)]);
-                            self.ui.show(user, message, text, vec![]).await;
-                        }
-                        Err(error) => {
-                            tracing::warn!(error = %Redacted(&error), "cannot delete an account");
-                            notice = Some(self.text(language, "error-try-later", &[]));
-                        }
-                    },
-                }
-            }
-            _ => notice = Some(self.text(language, "stale-button", &[])),
-        }
-        self.ui.answer(&query.id, notice).await;
     }
 }

@@ -1,6 +1,8 @@
-//! What the front door does with one user's update: its own commands and
-//! buttons (start, pairing, accounts, admin), or delivery to the user's
-//! tenant. Called by the user's queue, one update at a time.
+//! The front door's state and what its handlers do with it: the texts in
+//! the user's language, the user's dialog, the front door's own screens
+//! (in files of their own), and the delivery of an update to a tenant.
+//! Which update gets what is decided by the handlers
+//! ([`super::handlers`]).
 
 mod admin;
 mod menu;
@@ -10,21 +12,19 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use crds::naming::Redacted;
 use crds::{Language, Phase, WhatsAppAccount};
 use kube::ResourceExt;
 use serde_json::Value;
-use teloxide::types::{CallbackQuery, Message, Update, UpdateKind};
+use teloxide::types::CallbackQuery;
 
 use super::accounts::{self, Accounts};
 use super::gateway::grants::{self, Grants};
 use super::metrics::Metrics;
-use super::routing::{self, Handler, Tenants};
+use super::routing::Tenants;
 use super::settings::Settings;
 use super::ui::Ui;
-use crate::protocol::callback;
-use crate::telegram::{Button, Catalog};
+use crate::telegram::Catalog;
 
 /// Everything the front door's handlers work with.
 pub struct FrontDoor {
@@ -76,18 +76,6 @@ struct Progress {
 /// How often a flooding user is told to slow down.
 const WARN_EVERY: Duration = Duration::from_secs(30);
 
-/// A command and what follows it: `/pair@bot 0812` is `("pair", "0812")`.
-fn command(text: &str) -> Option<(String, &str)> {
-    let rest = text.strip_prefix('/')?;
-    let (head, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-    let name = head
-        .split('@')
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    Some((name, args.trim()))
-}
-
 impl FrontDoor {
     /// A front door over these parts.
     #[allow(clippy::too_many_arguments)]
@@ -118,7 +106,7 @@ impl FrontDoor {
 
     /// The language of `user`: their pick, their `active` account's, or
     /// Telegram's hint.
-    fn language(
+    pub(crate) fn language(
         &self,
         user: i64,
         hint: Option<&str>,
@@ -136,11 +124,13 @@ impl FrontDoor {
         }
     }
 
-    fn text(&self, language: Language, id: &str, args: &[(&str, &str)]) -> String {
+    /// Text `id` of the catalog in `language`.
+    pub(crate) fn text(&self, language: Language, id: &str, args: &[(&str, &str)]) -> String {
         self.catalog.text(language, id, args)
     }
 
-    async fn say(&self, user: i64, language: Language, id: &str, args: &[(&str, &str)]) {
+    /// Sends `user` text `id` of the catalog.
+    pub(crate) async fn say(&self, user: i64, language: Language, id: &str, args: &[(&str, &str)]) {
         self.ui
             .send(user, self.text(language, id, args), vec![])
             .await;
@@ -172,172 +162,23 @@ impl FrontDoor {
         self.say(user, language, "busy", &[]).await;
     }
 
-    /// `active` is the user's active account, looked up once per update;
-    /// the user has accounts exactly when it is `Some`.
-    async fn on_message(
-        &self,
-        user: i64,
-        message: Message,
-        raw: Value,
-        active: Option<Arc<WhatsAppAccount>>,
-    ) {
-        let hint = message.from.as_ref().and_then(|f| f.language_code.clone());
-        let language = self.language(user, hint.as_deref(), active.as_deref());
-        if !self.settings.allowed(user) {
-            self.metrics.update("refused");
-            self.say(user, language, "access-not-allowed", &[]).await;
-            return;
-        }
-        let text = message.text().unwrap_or_default();
-        let parsed = command(text);
-        let awaiting = {
-            let mut memory = self.memory();
-            // Any command ends a pending "type the number" question.
-            if parsed.is_some() {
-                memory.awaiting_number.remove(&user)
-            } else {
-                memory.awaiting_number.contains(&user)
-            }
-        };
-        let has_accounts = active.is_some();
-        match parsed.as_ref().map(|(name, args)| (name.as_str(), *args)) {
-            Some(("pair", "")) => match &active {
-                // Logged out from the phone: link that account again.
-                Some(active) if accounts::phase(active) == Phase::LoggedOut => {
-                    self.metrics.update("routed");
-                    self.deliver(user, language, active, &raw, None).await;
-                }
-                _ => self.ask_number(user, language, None).await,
-            },
-            Some(("pair", number)) => self.pair(user, language, number, &raw).await,
-            Some(("accounts", _)) => self.accounts_menu(user, language, None).await,
-            Some(("admin", _)) if self.settings.is_admin(user) => {
-                self.admin_menu(user, language, None).await
-            }
-            Some(("cancel", _)) if awaiting => {
-                self.say(user, language, "pair-input-cancelled", &[]).await
-            }
-            None if awaiting && !text.is_empty() => {
-                self.memory().awaiting_number.remove(&user);
-                self.pair(user, language, text, &raw).await;
-            }
-            Some(("start" | "menu", _)) if !has_accounts => self.welcome(user, language).await,
-            Some(("help", _)) if !has_accounts => {
-                self.say(user, language, "help-front-door", &[]).await
-            }
-            Some(("lang", _)) if !has_accounts => self.choose_language(user, language, None).await,
-            _ if !has_accounts => {
-                self.metrics.update("refused");
-                self.say(user, language, "access-denied-pair", &[]).await;
-            }
-            _ => {
-                self.metrics.update("routed");
-                self.to_active(user, language, active.as_deref(), raw, None)
-                    .await;
-            }
-        }
+    /// Remembers the language `user` picked.
+    pub(crate) fn pick_language(&self, user: i64, language: Language) {
+        self.memory().languages.insert(user, language);
     }
 
-    /// Asks to confirm deleting the account with `phone`; `yes` and `no`
-    /// are the buttons' data.
-    async fn confirm_delete(
-        &self,
-        user: i64,
-        language: Language,
-        message: Option<i32>,
-        phone: &str,
-        yes: String,
-        no: &str,
-    ) {
-        let text = self.text(language, "delete-confirm", &[("phone", phone)]);
-        let buttons = vec![vec![
-            Button::new(self.text(language, "button-yes", &[]), yes),
-            Button::new(self.text(language, "button-no", &[]), no),
-        ]];
-        self.ui.show(user, message, text, buttons).await;
+    /// Whether `user` was asked to type a number to link.
+    pub(crate) fn awaiting_number(&self, user: i64) -> bool {
+        self.memory().awaiting_number.contains(&user)
     }
 
-    async fn welcome(&self, user: i64, language: Language) {
-        let buttons = vec![
-            vec![Button::new(
-                self.text(language, "button-link", &[]),
-                "fd:pair",
-            )],
-            vec![
-                Button::new(self.text(language, "button-language", &[]), "fd:lang"),
-                Button::new(self.text(language, "button-help", &[]), "fd:help"),
-            ],
-        ];
-        let text = self.text(language, "start-welcome", &[]);
-        self.ui.send(user, text, buttons).await;
-    }
-
-    async fn choose_language(&self, user: i64, language: Language, message: Option<i32>) {
-        let buttons = vec![vec![
-            Button::new("🇮🇩 Bahasa Indonesia", "fd:lang:id"),
-            Button::new("🇬🇧 English", "fd:lang:en"),
-        ]];
-        let text = self.text(language, "lang-choose", &[]);
-        self.ui.show(user, message, text, buttons).await;
-    }
-
-    async fn on_callback(
-        &self,
-        user: i64,
-        query: CallbackQuery,
-        mut raw: Value,
-        active: Option<Arc<WhatsAppAccount>>,
-    ) {
-        let hint = query.from.language_code.as_deref();
-        let language = self.language(user, hint, active.as_deref());
-        let data = query.data.clone().unwrap_or_default();
-        let message = query.message.as_ref().map(|m| m.id().0);
-        if !self.settings.allowed(user) {
-            self.metrics.update("refused");
-            let notice = self.text(language, "access-not-allowed", &[]);
-            self.ui.answer(&query.id, Some(notice)).await;
-            return;
-        }
-        if let Some(own) = data.strip_prefix(callback::FRONT_DOOR) {
-            self.metrics.update("handled");
-            self.on_button(user, language, &query, own, message).await;
-            return;
-        }
-        let Some((name, inner)) = callback::untag(&data) else {
-            // Not a button the gateway tagged: the active account's.
-            self.metrics.update("routed");
-            self.to_active(user, language, active.as_deref(), raw, Some(&query))
-                .await;
-            return;
-        };
-        let Some(account) = self.accounts.get(name).filter(|a| a.owner_id() == user) else {
-            tracing::warn!(
-                update_id = query.id.0.as_str(),
-                "refused a button of another user's or a deleted account"
-            );
-            self.metrics.update("refused");
-            let notice = self.text(language, "button-not-yours", &[]);
-            self.ui.answer(&query.id, Some(notice)).await;
-            return;
-        };
-        if inner == "menu:accounts" {
-            self.metrics.update("handled");
-            self.ui.answer(&query.id, None).await;
-            self.accounts_menu(user, language, message).await;
-            return;
-        }
-        raw["callback_query"]["data"] = Value::String(inner.to_owned());
-        self.metrics.update("routed");
-        let delivered = self
-            .deliver(user, language, &account, &raw, Some(&query))
-            .await;
-        if delivered && inner == callback::pair::CANCEL {
-            self.cancelled_pairing(user, language, &account).await;
-        }
+    /// Ends the question for a number; whether `user` had been asked.
+    pub(crate) fn stop_awaiting_number(&self, user: i64) -> bool {
+        self.memory().awaiting_number.remove(&user)
     }
 
     /// Delivers `raw` to the user's active account.
-    async fn to_active(
+    pub(crate) async fn to_active(
         &self,
         user: i64,
         language: Language,
@@ -362,7 +203,7 @@ impl FrontDoor {
 
     /// Hands `raw` to `account`'s tenant, granting it what the update
     /// carries; when the tenant cannot take it, tells the user why.
-    async fn deliver(
+    pub(crate) async fn deliver(
         &self,
         user: i64,
         language: Language,
@@ -447,57 +288,5 @@ pub fn phase_id(phase: Phase) -> &'static str {
         Phase::Banned => "phase-banned",
         Phase::Suspended => "phase-suspended",
         Phase::Failed => "phase-failed",
-    }
-}
-
-#[async_trait]
-impl Handler for FrontDoor {
-    async fn handle(&self, user: i64, raw: Value) {
-        // teloxide's update reads its kind from borrowed keys, which a
-        // `Value` cannot lend; it parses from text.
-        let update: Update = match serde_json::from_str(&raw.to_string()) {
-            Ok(update) => update,
-            Err(error) => {
-                tracing::warn!(error = %crds::naming::Redacted(&error), "update not understood");
-                return;
-            }
-        };
-        let active = self.accounts.active(user);
-        match update.kind {
-            UpdateKind::Message(message) => self.on_message(user, message, raw, active).await,
-            UpdateKind::CallbackQuery(query) => self.on_callback(user, query, raw, active).await,
-            UpdateKind::Error(_) => {
-                tracing::warn!(update_id = update.id.0, "update not understood");
-            }
-            _ if active.is_some() => {
-                let language = self.language(user, None, active.as_deref());
-                self.to_active(user, language, active.as_deref(), raw, None)
-                    .await;
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Wires a handler to the user queues.
-pub type Queues = routing::Queues<FrontDoor>;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn commands_and_their_arguments() {
-        assert_eq!(
-            command("/pair 0812 3456"),
-            Some(("pair".to_owned(), "0812 3456"))
-        );
-        assert_eq!(
-            command("/pair@pawang_bot  +62 812"),
-            Some(("pair".to_owned(), "+62 812"))
-        );
-        assert_eq!(command("/MENU"), Some(("menu".to_owned(), "")));
-        assert_eq!(command("hello"), None);
-        assert_eq!(command(""), None);
     }
 }

@@ -13,7 +13,7 @@ use crate::phone;
 
 impl FrontDoor {
     /// Asks for the number to link.
-    pub(super) async fn ask_number(&self, user: i64, language: Language, message: Option<i32>) {
+    pub(crate) async fn ask_number(&self, user: i64, language: Language, message: Option<i32>) {
         if !self.settings.allowed(user) {
             self.say(user, language, "access-not-allowed", &[]).await;
             return;
@@ -26,7 +26,7 @@ impl FrontDoor {
     /// Links the number `input` to `user`, if everything allows it.
     /// `raw` is the update that asked, handed on as `/pair` to the user's
     /// own logged-out account when the number is that account's.
-    pub(super) async fn pair(&self, user: i64, language: Language, input: &str, raw: &Value) {
+    pub(crate) async fn pair(&self, user: i64, language: Language, input: &str, raw: &Value) {
         let digits = match phone::normalize(input) {
             Ok(digits) => digits,
             Err(error) => {
@@ -101,7 +101,7 @@ impl FrontDoor {
 
     /// After the owner cancelled a pairing the tenant has stopped, the
     /// account goes too, unless it got linked in the meantime.
-    pub(super) async fn cancelled_pairing(
+    pub(crate) async fn cancelled_pairing(
         &self,
         user: i64,
         language: Language,

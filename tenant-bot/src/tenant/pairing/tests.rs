@@ -117,7 +117,7 @@ async fn entering_the_code_links_the_account() {
         "{text}"
     );
     assert!(text.contains("3:00"), "{text}");
-    assert_eq!(buttons, &[CANCEL.to_owned()]);
+    assert_eq!(buttons, &[Tenant::Pair(Pair::Cancel).to_string()]);
 
     setup.fake.enter_code().unwrap();
     let outcome = setup.task.await.unwrap();
@@ -151,7 +151,7 @@ async fn the_countdown_is_edited_in_place_until_the_timeout() {
     assert!(edits[0].0.contains("2:45"), "{}", edits[0].0);
     assert!(edits[10].0.contains("0:15"), "{}", edits[10].0);
     assert!(edits[11].0.contains("timed out"));
-    assert_eq!(edits[11].1, [RETRY.to_owned()]);
+    assert_eq!(edits[11].1, [Tenant::Pair(Pair::Retry).to_string()]);
     // WhatsApp's side was stopped too: the old code no longer works.
     assert_eq!(setup.fake.enter_code(), Err(whatsapp::Error::NotPaired));
 }
@@ -206,7 +206,7 @@ async fn rate_limits_are_explained_with_a_retry_button() {
     let shown = setup.recorder.shown();
     assert_eq!(shown.len(), 1);
     assert!(
-        matches!(&shown[0], Shown::Sent(t, b) if t.contains("10 minutes") && b == &[RETRY.to_owned()])
+        matches!(&shown[0], Shown::Sent(t, b) if t.contains("10 minutes") && b == &[Tenant::Pair(Pair::Retry).to_string()])
     );
 }
 

@@ -10,55 +10,12 @@ use serde_json::{Map, Value, json};
 
 pub(super) use self::answers::Answer;
 use self::answers::{MAX_DESCRIPTION, Step, text_of};
-use super::choices::{self, Choice};
+use super::choices::Choice;
 use super::{Dialog, Runtime, State};
+use crate::protocol::callback::{Job, Requests, Tenant};
 use crate::store::Group;
 use crate::telegram::Button;
 use crate::tenant::input::{names, selection};
-
-/// Callback data of the bulk buttons.
-pub mod data {
-    /// Start picking groups for invite links.
-    pub const LINKS: &str = "job:links";
-    /// Start picking groups to leave.
-    pub const LEAVE: &str = "job:leave";
-    /// Start picking groups for a new description.
-    pub const DESCRIPTION: &str = "job:description";
-    /// Start picking groups to add members to.
-    pub const ADD: &str = "job:add";
-    /// Start picking groups to promote members in.
-    pub const PROMOTE: &str = "job:promote";
-    /// Start picking groups to demote admins in.
-    pub const DEMOTE: &str = "job:demote";
-    /// Start picking groups for a new photo.
-    pub const PHOTO: &str = "job:photo";
-    /// Start picking groups to change settings of.
-    pub const SETTINGS: &str = "job:settings";
-    /// Start picking groups to answer join requests of.
-    pub const REQUESTS: &str = "job:requests";
-    /// Start picking groups to send a message to.
-    pub const BROADCAST: &str = "job:broadcast";
-    /// Start creating groups.
-    pub const CREATE: &str = "job:create";
-    /// Start joining groups by their links.
-    pub const JOIN: &str = "job:join";
-    /// Run the confirmed job.
-    pub const START: &str = "job:start";
-    /// Drop the confirmation.
-    pub const ABORT: &str = "job:abort";
-    /// Cancel the running job.
-    pub const CANCEL: &str = "job:cancel";
-    /// The pause between items: `job:delay:<seconds>`.
-    pub const DELAY: &str = "job:delay:";
-    /// Ask for a pause typed in seconds.
-    pub const DELAY_TYPED: &str = "job:delay:other";
-    /// Switch new invite links on or off.
-    pub const RESET: &str = "job:reset";
-    /// What to do with join requests: `job:req:<list|approve|reject>`.
-    pub const REQUESTS_ACTION: &str = "job:req:";
-    /// No more broadcast variants.
-    pub const VARIANTS_DONE: &str = "job:done";
-}
 
 /// Largest photo read, in bytes.
 pub(super) const MAX_PHOTO_FILE: usize = 10 * 1024 * 1024;
@@ -67,65 +24,36 @@ const MAX_DELAY: u32 = 300;
 /// The pauses offered as buttons, in seconds.
 const DELAYS: [u32; 7] = [0, 2, 5, 10, 30, 60, 300];
 
-/// A bulk feature.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Feature {
-    /// Each selected group's invite link, optionally a new one.
-    InviteLinks,
-    /// Leave each selected group, after an optional farewell message.
-    Leave,
-    /// Give each selected group the same description.
-    Description,
-    /// Add the same numbers to each selected group.
-    AddMembers,
-    /// Make the same numbers admins in each selected group.
-    Promote,
-    /// Take admin away from the same numbers in each selected group.
-    Demote,
-    /// Give each selected group the same photo.
-    Photo,
-    /// Change settings of each selected group.
-    Settings,
-    /// List, approve or reject the requests to join.
-    JoinRequests,
-    /// Send a message (variants taking turns) to each selected group.
-    Broadcast,
-    /// Create groups by name.
-    Create,
-    /// Join groups by invite link.
-    Join,
-}
+/// A bulk feature; its button's data is the protocol's, what it does is
+/// here.
+pub(super) use crate::protocol::callback::Feature;
 
-/// Every feature with its button and its kind in the store.
-const FEATURES: [(Feature, &str, &str); 12] = [
-    (Feature::InviteLinks, data::LINKS, "invite_links"),
-    (Feature::Leave, data::LEAVE, "leave"),
-    (Feature::Description, data::DESCRIPTION, "description"),
-    (Feature::AddMembers, data::ADD, "add_members"),
-    (Feature::Promote, data::PROMOTE, "promote"),
-    (Feature::Demote, data::DEMOTE, "demote"),
-    (Feature::Photo, data::PHOTO, "photo"),
-    (Feature::Settings, data::SETTINGS, "settings"),
-    (Feature::JoinRequests, data::REQUESTS, "join_requests"),
-    (Feature::Broadcast, data::BROADCAST, "broadcast"),
-    (Feature::Create, data::CREATE, "create"),
-    (Feature::Join, data::JOIN, "join"),
+/// Every feature with its kind in the store.
+const FEATURES: [(Feature, &str); 12] = [
+    (Feature::InviteLinks, "invite_links"),
+    (Feature::Leave, "leave"),
+    (Feature::Description, "description"),
+    (Feature::AddMembers, "add_members"),
+    (Feature::Promote, "promote"),
+    (Feature::Demote, "demote"),
+    (Feature::Photo, "photo"),
+    (Feature::Settings, "settings"),
+    (Feature::JoinRequests, "join_requests"),
+    (Feature::Broadcast, "broadcast"),
+    (Feature::Create, "create"),
+    (Feature::Join, "join"),
 ];
 
 impl Feature {
     fn kind(self) -> &'static str {
         FEATURES
             .iter()
-            .find(|(f, _, _)| *f == self)
-            .map_or("", |(_, _, kind)| kind)
+            .find(|(f, _)| *f == self)
+            .map_or("", |(_, kind)| kind)
     }
 
     fn from_kind(kind: &str) -> Option<Self> {
-        FEATURES.iter().find(|(_, _, k)| *k == kind).map(|f| f.0)
-    }
-
-    fn from_button(data: &str) -> Option<Self> {
-        FEATURES.iter().find(|(_, d, _)| *d == data).map(|f| f.0)
+        FEATURES.iter().find(|(_, k)| *k == kind).map(|f| f.0)
     }
 
     fn title(self) -> &'static str {
@@ -332,16 +260,14 @@ impl Runtime {
                 self.say(text, buttons).await;
             }
             Step::Requests => {
-                let button = |id: &str, action: &str| {
-                    Button::new(
-                        self.text(state, id, &[]),
-                        format!("{}{action}", data::REQUESTS_ACTION),
-                    )
+                let button = |id: &str, action| {
+                    let data = Tenant::Job(Job::Requests(action));
+                    Button::new(self.text(state, id, &[]), data.to_string())
                 };
                 let buttons = vec![vec![
-                    button("button-requests-list", "list"),
-                    button("button-requests-approve", "approve"),
-                    button("button-requests-reject", "reject"),
+                    button("button-requests-list", Requests::List),
+                    button("button-requests-approve", Requests::Approve),
+                    button("button-requests-reject", Requests::Reject),
                 ]];
                 let text = self.text(state, step.ask(), &[]);
                 self.say(text, buttons).await;
@@ -382,8 +308,10 @@ impl Runtime {
                     let count = state.pending.as_ref().map_or(0, |p| p.variants.len());
                     let text =
                         self.say_id(state, "bulk-variant-saved", &[("count", count.to_string())]);
-                    let done =
-                        Button::new(self.text(state, "button-done", &[]), data::VARIANTS_DONE);
+                    let done = Button::new(
+                        self.text(state, "button-done", &[]),
+                        Tenant::Job(Job::VariantsDone).to_string(),
+                    );
                     self.say(text, vec![vec![done]]).await;
                 }
             }
@@ -437,10 +365,8 @@ impl Runtime {
 
         let delay_button = |seconds: u32| {
             let mark = if seconds == pending.delay { "• " } else { "" };
-            Button::new(
-                format!("{mark}⏱ {seconds}s"),
-                format!("{}{seconds}", data::DELAY),
-            )
+            let data = Tenant::Job(Job::Delay(seconds));
+            Button::new(format!("{mark}⏱ {seconds}s"), data.to_string())
         };
         let mut buttons = vec![
             DELAYS[..4]
@@ -452,19 +378,15 @@ impl Runtime {
                 .map(|s| delay_button(*s))
                 .collect::<Vec<_>>(),
         ];
-        buttons[1].push(Button::new(
-            self.text(state, "button-delay-other", &[]),
-            data::DELAY_TYPED,
-        ));
+        let button =
+            |id: &str, job| Button::new(self.text(state, id, &[]), Tenant::Job(job).to_string());
+        buttons[1].push(button("button-delay-other", Job::DelayTyped));
         if pending.feature == Feature::InviteLinks {
-            buttons.push(vec![Button::new(
-                self.text(state, "button-reset", &[]),
-                data::RESET,
-            )]);
+            buttons.push(vec![button("button-reset", Job::Reset)]);
         }
         buttons.push(vec![
-            Button::new(self.text(state, "button-start", &[]), data::START),
-            Button::new(self.text(state, "button-cancel", &[]), data::ABORT),
+            button("button-start", Job::Start),
+            button("button-cancel", Job::Abort),
         ]);
         let text = lines.join("\n");
         match message {
@@ -498,26 +420,23 @@ impl Runtime {
         }
     }
 
-    /// Handles a bulk button; false when `data` is not one.
+    /// Handles a bulk job's button; false when it means nothing now.
     pub(super) async fn on_bulk_button(
         self: &Arc<Self>,
-        data: &str,
+        button: Job,
         state: &mut State,
         message: Option<i32>,
     ) -> bool {
-        if let Some(feature) = Feature::from_button(data) {
-            self.begin(state, feature).await;
-            return true;
-        }
         let stale = |state: &State| state.pending.as_ref().is_none_or(|p| p.current().is_some());
-        match data {
-            data::ABORT => {
+        match button {
+            Job::Begin(feature) => self.begin(state, feature).await,
+            Job::Abort => {
                 state.pending = None;
                 state.dialog = None;
                 let text = self.text(state, "bulk-aborted", &[]);
                 self.replace(message, text).await;
             }
-            data::CANCEL => match &state.job {
+            Job::Cancel => match &state.job {
                 Some(job) if !job.task.is_finished() => {
                     job.cancel.cancel();
                 }
@@ -526,27 +445,28 @@ impl Runtime {
                     self.say(text, vec![]).await;
                 }
             },
-            data::START => self.start(state).await,
-            data::DELAY_TYPED if !stale(state) => {
+            Job::Start => self.start(state).await,
+            Job::DelayTyped if !stale(state) => {
                 state.dialog = Some(Dialog::Delay);
                 let text = self.say_id(state, "bulk-delay-ask", &[("max", MAX_DELAY.to_string())]);
                 self.say(text, vec![]).await;
             }
-            data::RESET if !stale(state) => {
+            Job::Reset if !stale(state) => {
                 if let Some(pending) = state.pending.as_mut() {
                     let reset = pending.params.get("reset") == Some(&json!(true));
                     pending.params.insert("reset".into(), json!(!reset));
                 }
                 self.confirm(state, message).await;
             }
-            data::VARIANTS_DONE => {
+            Job::DelayTyped | Job::Reset => return false,
+            Job::VariantsDone => {
                 if state.pending.as_ref().and_then(Pending::current) != Some(Step::Variants) {
                     return false;
                 }
                 state.dialog = None;
                 self.step_answer(state, Answer::Text("/done".into())).await;
             }
-            choices::DONE => {
+            Job::SettingsDone => {
                 let Some(pending) = state.pending.as_mut() else {
                     return false;
                 };
@@ -564,52 +484,43 @@ impl Runtime {
                 pending.step += 1;
                 self.next_step(state).await;
             }
-            other => {
-                if let Some(seconds) = other
-                    .strip_prefix(data::DELAY)
-                    .and_then(|s| s.parse::<u32>().ok())
+            Job::Delay(seconds) => match state.pending.as_mut() {
+                Some(pending) if seconds <= MAX_DELAY && pending.current().is_none() => {
+                    pending.delay = seconds;
+                    self.confirm(state, message).await;
+                }
+                _ => return false,
+            },
+            Job::Tap { row, value } => {
+                let Some(pending) = state.pending.as_mut() else {
+                    return false;
+                };
+                if !matches!(pending.current(), Some(Step::Settings | Step::NewSettings))
+                    || !pending.choice.tap(row, value)
                 {
-                    match state.pending.as_mut() {
-                        Some(pending) if seconds <= MAX_DELAY && pending.current().is_none() => {
-                            pending.delay = seconds;
-                            self.confirm(state, message).await;
-                        }
-                        _ => return false,
-                    }
-                } else if let Some(tap) = other.strip_prefix(choices::TAP) {
-                    let Some(pending) = state.pending.as_mut() else {
-                        return false;
-                    };
-                    if !matches!(pending.current(), Some(Step::Settings | Step::NewSettings))
-                        || !pending.choice.tap(tap)
-                    {
-                        return false;
-                    }
-                    let optional = pending.current() == Some(Step::NewSettings);
-                    let (text, buttons) =
-                        pending
-                            .choice
-                            .render(&self.catalog, state.language, optional);
-                    if let Some(id) = message
-                        && let Err(error) = self.messenger.edit(id, text, buttons).await
-                    {
-                        tracing::warn!(error = %crds::naming::Redacted(&error), "cannot update the settings");
-                    }
-                } else if let Some(action) = other.strip_prefix(data::REQUESTS_ACTION) {
-                    let Some(pending) = state.pending.as_mut() else {
-                        return false;
-                    };
-                    if pending.current() != Some(Step::Requests)
-                        || !["list", "approve", "reject"].contains(&action)
-                    {
-                        return false;
-                    }
-                    pending.params.insert("action".into(), json!(action));
-                    pending.step += 1;
-                    self.next_step(state).await;
-                } else {
                     return false;
                 }
+                let optional = pending.current() == Some(Step::NewSettings);
+                let (text, buttons) =
+                    pending
+                        .choice
+                        .render(&self.catalog, state.language, optional);
+                if let Some(id) = message
+                    && let Err(error) = self.messenger.edit(id, text, buttons).await
+                {
+                    tracing::warn!(error = %crds::naming::Redacted(&error), "cannot update the settings");
+                }
+            }
+            Job::Requests(action) => {
+                let Some(pending) = state.pending.as_mut() else {
+                    return false;
+                };
+                if pending.current() != Some(Step::Requests) {
+                    return false;
+                }
+                pending.params.insert("action".into(), json!(action.name()));
+                pending.step += 1;
+                self.next_step(state).await;
             }
         }
         true

@@ -5,13 +5,9 @@
 
 use crds::Language;
 
+use crate::protocol::callback::{Job, Tenant};
 use crate::telegram::{Button, Catalog};
 use crate::whatsapp::Setting;
-
-/// Callback data: `job:set:<setting>:<value>` taps a value.
-pub(super) const TAP: &str = "job:set:";
-/// Callback data: the owner is done choosing.
-pub(super) const DONE: &str = "job:set:ok";
 
 /// A setting: its name in the catalog, its emoji, and its values.
 struct Row {
@@ -70,14 +66,10 @@ const ROWS: [Row; 5] = [
 pub(super) struct Choice([Option<usize>; 5]);
 
 impl Choice {
-    /// Applies a tap's data (after [`TAP`]); false when it is not one.
-    pub fn tap(&mut self, data: &str) -> bool {
-        let Some((row, value)) = data.split_once(':') else {
-            return false;
-        };
-        let (Ok(row), Ok(value)) = (row.parse::<usize>(), value.parse::<usize>()) else {
-            return false;
-        };
+    /// Applies a tap on the `value`th value of the `row`th setting (a
+    /// [`Job::Tap`]); false when there is no such value.
+    pub fn tap(&mut self, row: u8, value: u8) -> bool {
+        let (row, value) = (usize::from(row), usize::from(value));
         let Some(slot) = self.0.get_mut(row) else {
             return false;
         };
@@ -116,27 +108,25 @@ impl Choice {
         };
         let mut lines = vec![catalog.text(language, head, &[])];
         lines.extend(self.lines(catalog, language, true));
-        let mut buttons: Vec<Vec<Button>> = ROWS
-            .iter()
-            .enumerate()
+        let mut buttons: Vec<Vec<Button>> = (0_u8..)
+            .zip(&ROWS)
             .map(|(r, row)| {
-                row.values
-                    .iter()
-                    .enumerate()
+                (0_u8..)
+                    .zip(row.values)
                     .map(|(v, (label, _))| {
-                        let mark = if self.0[r] == Some(v) { "✅ " } else { "" };
+                        let chosen = self.0[usize::from(r)] == Some(usize::from(v));
+                        let mark = if chosen { "✅ " } else { "" };
                         let label = catalog.text(language, label, &[]);
-                        Button::new(
-                            format!("{mark}{} {label}", row.emoji),
-                            format!("{TAP}{r}:{v}"),
-                        )
+                        let tap = Tenant::Job(Job::Tap { row: r, value: v });
+                        Button::new(format!("{mark}{} {label}", row.emoji), tap.to_string())
                     })
                     .collect()
             })
             .collect();
+        let done = Tenant::Job(Job::SettingsDone);
         buttons.push(vec![Button::new(
             catalog.text(language, "button-continue", &[]),
-            DONE,
+            done.to_string(),
         )]);
         (lines.join("\n"), buttons)
     }
@@ -175,9 +165,9 @@ mod tests {
     fn taps_choose_and_a_second_tap_skips_again() {
         let mut choice = Choice::default();
         assert!(choice.settings().is_empty());
-        assert!(choice.tap("0:1"));
-        assert!(choice.tap("4:2"));
-        assert!(choice.tap("3:0"));
+        assert!(choice.tap(0, 1));
+        assert!(choice.tap(4, 2));
+        assert!(choice.tap(3, 0));
         assert_eq!(
             choice.settings(),
             [
@@ -186,7 +176,7 @@ mod tests {
                 Setting::DisappearingSeconds(604_800),
             ]
         );
-        assert!(choice.tap("3:0"));
+        assert!(choice.tap(3, 0));
         assert_eq!(choice.settings().len(), 2);
         assert_eq!(Choice::of(&choice.settings()), choice);
     }
@@ -194,8 +184,8 @@ mod tests {
     #[test]
     fn forged_taps_change_nothing() {
         let mut choice = Choice::default();
-        for data in ["", "0", "5:0", "0:2", "4:4", "a:b", "-1:0", "0:-1"] {
-            assert!(!choice.tap(data), "{data}");
+        for (row, value) in [(5, 0), (0, 2), (4, 4), (255, 255)] {
+            assert!(!choice.tap(row, value), "{row}:{value}");
         }
         assert_eq!(choice, Choice::default());
     }
@@ -204,7 +194,7 @@ mod tests {
     fn the_chooser_marks_the_chosen_values() {
         let catalog = Catalog::new().unwrap();
         let mut choice = Choice::default();
-        choice.tap("1:1");
+        choice.tap(1, 1);
         let (text, buttons) = choice.render(&catalog, Language::En, false);
         assert!(
             text.contains("✏️ Who can edit the group info: admins only"),
@@ -214,6 +204,7 @@ mod tests {
         assert_eq!(buttons.len(), 6);
         assert_eq!(buttons[1][1].label, "✅ ✏️ admins only");
         assert_eq!(buttons[4].len(), 4);
-        assert_eq!(buttons[5][0].data, DONE);
+        assert_eq!(buttons[5][0].data, "job:set:ok");
+        assert_eq!(buttons[1][1].data, "job:set:1:1");
     }
 }

@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use super::{Dialog, Runtime, State};
+use crate::protocol::callback::Groups;
 use crate::store::Group;
-use crate::tenant::groups::{self, data};
+use crate::tenant::groups;
 
 impl Runtime {
     /// The cached groups; fetched from WhatsApp first when the cache is
@@ -87,16 +88,16 @@ impl Runtime {
         }
     }
 
-    /// Handles a groups button; false when `data` is not one.
+    /// Handles a button of the groups list.
     pub(super) async fn on_groups_button(
         self: &Arc<Self>,
-        data: &str,
+        button: Groups,
         state: &mut State,
         message: Option<i32>,
-    ) -> bool {
-        match data {
-            data::MENU => self.groups_page(state, message, 0).await,
-            data::REFRESH => {
+    ) {
+        match button {
+            Groups::Page(page) => self.groups_page(state, message, page).await,
+            Groups::Refresh => {
                 if let Some(list) = self.refresh_groups(state).await {
                     let count = list.len().to_string();
                     let text = self.text(state, "groups-refreshed", &[("count", &count)]);
@@ -106,14 +107,14 @@ impl Runtime {
                     self.show_page(state, None, &list, 0).await;
                 }
             }
-            data::SEARCH => {
+            Groups::Search => {
                 state.dialog = Some(Dialog::Search);
                 let text = self.text(state, "groups-search-ask", &[]);
                 self.say(text, vec![]).await;
             }
-            data::TXT | data::CSV => {
+            Groups::Txt | Groups::Csv => {
                 let list = self.cached_groups(state).await;
-                let (name, body) = if data == data::TXT {
+                let (name, body) = if button == Groups::Txt {
                     ("groups.txt", Ok(groups::to_txt(&list)))
                 } else {
                     ("groups.csv", groups::to_csv(&list))
@@ -122,7 +123,7 @@ impl Runtime {
                     Ok(body) => body,
                     Err(error) => {
                         tracing::warn!(error = %crds::naming::Redacted(&error), "cannot write the export");
-                        return true;
+                        return;
                     }
                 };
                 let count = list.len().to_string();
@@ -135,15 +136,7 @@ impl Runtime {
                     tracing::warn!(error = %crds::naming::Redacted(&error), "cannot send the export");
                 }
             }
-            other => match other
-                .strip_prefix(data::PAGE)
-                .and_then(|n| n.parse::<usize>().ok())
-            {
-                Some(page) => self.groups_page(state, message, page).await,
-                None => return false,
-            },
         }
-        true
     }
 
     /// A search answered with the text the owner sent.

@@ -13,7 +13,8 @@ use futures::FutureExt as _;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use super::{Feature, Running, data};
+use super::{Feature, Running};
+use crate::protocol::callback::{Job, Tenant};
 use crate::retry::Peer;
 use crate::store::{JobId, Progress};
 use crate::telegram::Button;
@@ -102,7 +103,10 @@ impl Report for Edits {
             ],
         );
         let cancel = catalog.text(self.language, "button-cancel", &[]);
-        let buttons = vec![vec![Button::new(cancel, data::CANCEL)]];
+        let buttons = vec![vec![Button::new(
+            cancel,
+            Tenant::Job(Job::Cancel).to_string(),
+        )]];
         if let Err(error) = self
             .runtime
             .messenger
@@ -342,7 +346,10 @@ impl Runtime {
         let title = self.text(state, feature.title(), &[]);
         let text = self.text(state, "bulk-started", &[("title", &title)]);
         let cancel_label = self.text(state, "button-cancel", &[]);
-        let buttons = vec![vec![Button::new(cancel_label, data::CANCEL)]];
+        let buttons = vec![vec![Button::new(
+            cancel_label,
+            Tenant::Job(Job::Cancel).to_string(),
+        )]];
         let message = match self.messenger.send(text, buttons).await {
             Ok(id) => id,
             Err(error) => {
