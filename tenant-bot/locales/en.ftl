@@ -36,13 +36,8 @@ button-activity = 🕘 Activity
 button-language = 🌐 Language
 button-help = ❓ Help
 button-logout = 🚪 Log out
-help =
-    Commands:
-    /menu – account dashboard
-    /groups – your WhatsApp groups: list, search, export
-    /lang – change language
-    /logout – log this WhatsApp account out
-    /help – this help
+# A bot's /help: this heading, then a line per command (command-NAME-help).
+help-title = Commands:
 lang-choose = Choose a language:
 lang-set = Language set to English.
 logout-confirm = Log WhatsApp { $phone } out of Pawang? The linked device will be removed.
@@ -62,8 +57,6 @@ start-welcome =
     👋 Welcome to Pawang: manage your WhatsApp groups from Telegram.
 
     Link a WhatsApp account to begin: tap the button or send /pair followed by the number, e.g. /pair +62 812-3456-7890.
-# The front door's /help: this heading, then a line per command it answers.
-help-front-door = Commands:
 access-denied-pair = 🔒 You have no WhatsApp account linked yet, so that is not available. Use /pair to link one.
 access-not-allowed = Sorry, this bot is private and your Telegram account is not on its list. Ask the bot's admin for access.
 slow-down = ⏳ Too many messages at once; slow down a little, please.
@@ -127,6 +120,9 @@ command-pair-help = link a WhatsApp account
 command-accounts-help = your linked accounts
 command-lang-help = change language
 command-help-help = this help
+command-menu-help = account dashboard
+command-groups-help = your WhatsApp groups: list, search, export
+command-logout-help = log this WhatsApp account out
 
 # Group features: input in English.
 

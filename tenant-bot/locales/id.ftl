@@ -36,13 +36,8 @@ button-activity = 🕘 Aktivitas
 button-language = 🌐 Bahasa
 button-help = ❓ Bantuan
 button-logout = 🚪 Keluar
-help =
-    Perintah:
-    /menu – dasbor akun
-    /groups – grup WhatsApp Anda: daftar, cari, ekspor
-    /lang – ganti bahasa
-    /logout – keluarkan akun WhatsApp ini
-    /help – bantuan ini
+# A bot's /help: this heading, then a line per command (command-NAME-help).
+help-title = Perintah:
 lang-choose = Pilih bahasa:
 lang-set = Bahasa diganti ke Bahasa Indonesia.
 logout-confirm = Keluarkan WhatsApp { $phone } dari Pawang? Perangkat tertaut akan dihapus.
@@ -62,8 +57,6 @@ start-welcome =
     👋 Selamat datang di Pawang: kelola grup WhatsApp Anda dari Telegram.
 
     Hubungkan akun WhatsApp untuk mulai: ketuk tombol atau kirim /pair diikuti nomornya, misalnya /pair 0812-3456-7890.
-# The front door's /help: this heading, then a line per command it answers.
-help-front-door = Perintah:
 access-denied-pair = 🔒 Anda belum menghubungkan akun WhatsApp, jadi itu belum tersedia. Gunakan /pair untuk menghubungkan.
 access-not-allowed = Maaf, bot ini privat dan akun Telegram Anda tidak ada di daftarnya. Minta akses kepada admin bot.
 slow-down = ⏳ Terlalu banyak pesan sekaligus; mohon sedikit lebih pelan.
@@ -127,6 +120,9 @@ command-pair-help = hubungkan akun WhatsApp
 command-accounts-help = akun yang terhubung
 command-lang-help = ganti bahasa
 command-help-help = bantuan ini
+command-menu-help = dasbor akun
+command-groups-help = grup WhatsApp Anda: daftar, cari, ekspor
+command-logout-help = keluarkan akun WhatsApp ini
 
 # Fitur grup: masukan dalam bahasa Indonesia.
 

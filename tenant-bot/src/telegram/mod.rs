@@ -1,6 +1,7 @@
 //! Telegram UI shared by the front door and the tenants.
 
 pub mod catalog;
+pub mod commands;
 pub mod messenger;
 pub mod recent;
 

@@ -3,6 +3,7 @@
 #[cfg(any(test, feature = "fake"))]
 pub mod fake_control;
 pub mod groups;
+pub mod handlers;
 pub mod http;
 pub mod input;
 pub mod jobs;

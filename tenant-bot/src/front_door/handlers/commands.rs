@@ -1,11 +1,11 @@
 //! The bot's commands: one enum that the front door parses messages with,
-//! that `/help` lists and that the command menu (`setMyCommands`) is made
-//! of. Descriptions come from the catalog, in the user's language.
+//! that its `/help` lists and that the command menu (`setMyCommands`) is
+//! made of. Descriptions come from the catalog, in the user's language.
 
 use crds::Language;
 use teloxide::utils::command::BotCommands;
 
-use crate::telegram::Catalog;
+use crate::telegram::{Catalog, commands};
 
 /// Every command of the bot. The front door answers some of them itself
 /// (to users without an account, or always); the others go to the
@@ -35,9 +35,9 @@ pub enum Command {
     Cancel,
 }
 
-impl Command {
-    /// Whether the front door's `/help` lists the command: those it
-    /// answers to users without an account, the welcome aside.
+impl commands::Help for Command {
+    /// Those the front door answers to users without an account, the
+    /// welcome aside.
     fn helped(&self) -> bool {
         match self {
             Self::Pair(_) | Self::Accounts | Self::Lang | Self::Help => true,
@@ -45,8 +45,6 @@ impl Command {
         }
     }
 
-    /// The catalog id of what the help shows after the command, if it
-    /// takes an argument.
     fn argument(&self) -> Option<&'static str> {
         match self {
             Self::Pair(_) => Some("command-pair-argument"),
@@ -55,41 +53,14 @@ impl Command {
     }
 }
 
-/// The commands of the menu, by name, in the enum's order.
-fn listed() -> Vec<(String, Command)> {
-    Command::bot_commands()
-        .into_iter()
-        .filter_map(|listed| {
-            let command = Command::parse(&listed.command, "").ok()?;
-            let name = listed.command.trim_start_matches('/').to_owned();
-            Some((name, command))
-        })
-        .collect()
-}
-
 /// The command menu in `language`: each command's name and description.
 pub fn menu(catalog: &Catalog, language: Language) -> Vec<(String, String)> {
-    listed()
-        .into_iter()
-        .map(|(name, _)| {
-            let description = catalog.text(language, &format!("command-{name}"), &[]);
-            (name, description)
-        })
-        .collect()
+    commands::menu::<Command>(catalog, language)
 }
 
 /// The front door's `/help` in `language`.
 pub fn help(catalog: &Catalog, language: Language) -> String {
-    let mut lines = vec![catalog.text(language, "help-front-door", &[])];
-    for (name, command) in listed().into_iter().filter(|(_, c)| c.helped()) {
-        let argument = command
-            .argument()
-            .map(|id| format!(" {}", catalog.text(language, id, &[])))
-            .unwrap_or_default();
-        let what = catalog.text(language, &format!("command-{name}-help"), &[]);
-        lines.push(format!("/{name}{argument} – {what}"));
-    }
-    lines.join("\n")
+    commands::help::<Command>(catalog, language)
 }
 
 /// What a message says, read once.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-pub(super) use self::answers::Answer;
+pub(in crate::tenant) use self::answers::Answer;
 use self::answers::{MAX_DESCRIPTION, Step, text_of};
 use super::choices::Choice;
 use super::{Dialog, Runtime, State};
@@ -18,7 +18,7 @@ use crate::telegram::Button;
 use crate::tenant::input::{names, selection};
 
 /// Largest photo read, in bytes.
-pub(super) const MAX_PHOTO_FILE: usize = 10 * 1024 * 1024;
+pub(in crate::tenant) const MAX_PHOTO_FILE: usize = 10 * 1024 * 1024;
 /// The longest pause the owner may choose, in seconds.
 const MAX_DELAY: u32 = 300;
 /// The pauses offered as buttons, in seconds.
@@ -206,7 +206,12 @@ impl Runtime {
 
     /// The owner's selection: on to the feature's questions, or say what
     /// is wrong (and keep asking).
-    pub(super) async fn selected(&self, state: &mut State, feature: Feature, answer: Answer) {
+    pub(in crate::tenant) async fn selected(
+        &self,
+        state: &mut State,
+        feature: Feature,
+        answer: Answer,
+    ) {
         let text = match text_of(&answer) {
             Ok(text) => text,
             Err(error) => {
@@ -285,7 +290,7 @@ impl Runtime {
     }
 
     /// The answer to the pending feature's current question.
-    pub(super) async fn step_answer(&self, state: &mut State, answer: Answer) {
+    pub(in crate::tenant) async fn step_answer(&self, state: &mut State, answer: Answer) {
         let Some(mut pending) = state.pending.take() else {
             return;
         };
@@ -400,7 +405,7 @@ impl Runtime {
     }
 
     /// A pause typed in seconds.
-    pub(super) async fn delay_typed(&self, state: &mut State, text: &str) {
+    pub(in crate::tenant) async fn delay_typed(&self, state: &mut State, text: &str) {
         match text.trim().trim_end_matches('s').trim().parse::<u32>() {
             Ok(seconds) if seconds <= MAX_DELAY => {
                 if let Some(pending) = state.pending.as_mut() {
@@ -421,7 +426,7 @@ impl Runtime {
     }
 
     /// Handles a bulk job's button; false when it means nothing now.
-    pub(super) async fn on_bulk_button(
+    pub(in crate::tenant) async fn on_bulk_button(
         self: &Arc<Self>,
         button: Job,
         state: &mut State,

@@ -70,7 +70,12 @@ impl Runtime {
     }
 
     /// Shows page `page` of the list in `message` (or a new message).
-    pub(super) async fn groups_page(&self, state: &State, message: Option<i32>, page: usize) {
+    pub(in crate::tenant) async fn groups_page(
+        &self,
+        state: &State,
+        message: Option<i32>,
+        page: usize,
+    ) {
         let list = self.cached_groups(state).await;
         self.show_page(state, message, &list, page).await;
     }
@@ -89,7 +94,7 @@ impl Runtime {
     }
 
     /// Handles a button of the groups list.
-    pub(super) async fn on_groups_button(
+    pub(in crate::tenant) async fn on_groups_button(
         self: &Arc<Self>,
         button: Groups,
         state: &mut State,
@@ -140,7 +145,7 @@ impl Runtime {
     }
 
     /// A search answered with the text the owner sent.
-    pub(super) async fn search_groups(&self, state: &State, fragment: &str) {
+    pub(in crate::tenant) async fn search_groups(&self, state: &State, fragment: &str) {
         let list = self.cached_groups(state).await;
         let text = groups::search(&self.catalog, state.language, &list, fragment);
         self.say(text, vec![]).await;

@@ -70,7 +70,7 @@ impl Step {
 
 /// What the owner sent in answer to a question.
 #[derive(Debug)]
-pub(in crate::tenant::runtime) enum Answer {
+pub(in crate::tenant) enum Answer {
     /// Typed text.
     Text(String),
     /// An uploaded file (or photo) and its name.
