@@ -14,8 +14,10 @@ use axum::routing::{get, post};
 use crds::Language;
 use crds::secret::InstallKey;
 use futures::StreamExt;
-use serde_json::{Value, json};
 use teloxide::Bot;
+use teloxide::payloads::{SetMyCommandsSetters as _, SetWebhookSetters as _};
+use teloxide::prelude::Requester as _;
+use teloxide::types::{AllowedUpdate, BotCommand};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, info, info_span, warn};
 
@@ -226,11 +228,11 @@ pub async fn serve_with(
     // so such calls wait in the queue of connections meanwhile.
     servers.serve(gateway_listener, gateway.router(), "gateway");
     ready.store(true, Ordering::Release);
-    let direct = Direct::new(&settings.telegram_api_url, &token);
-    direct.set_commands(&catalog).await;
+    let setup = Setup::new(&settings.telegram_api_url, &token)?;
+    setup.set_commands(&catalog).await;
     match settings.intake {
         IntakeKind::Polling => {
-            direct.call("deleteWebhook", json!({})).await;
+            setup.report("deleteWebhook", setup.0.delete_webhook().await);
             info!("taking updates by long polling");
             intake::poll(
                 intake,
@@ -242,16 +244,20 @@ pub async fn serve_with(
         }
         IntakeKind::Webhook => {
             let url = settings.webhook_url.clone().unwrap_or_default();
-            direct
-                .call(
-                    "setWebhook",
-                    json!({
-                        "url": url,
-                        "secret_token": webhook_secret.unwrap_or_default(),
-                        "allowed_updates": ["message", "edited_message", "callback_query"],
-                    }),
-                )
+            let url = url
+                .parse()
+                .with_context(|| format!("the webhook URL {url} is not a URL"))?;
+            let set = setup
+                .0
+                .set_webhook(url)
+                .secret_token(webhook_secret.unwrap_or_default())
+                .allowed_updates([
+                    AllowedUpdate::Message,
+                    AllowedUpdate::EditedMessage,
+                    AllowedUpdate::CallbackQuery,
+                ])
                 .await;
+            setup.report("setWebhook", set);
             info!("taking updates by webhook");
             stop.cancelled().await;
         }
@@ -261,47 +267,36 @@ pub async fn serve_with(
     Ok(())
 }
 
-/// Calls the Bot API directly with the real token, for the few setup
-/// calls that are not anyone's messages.
-struct Direct {
-    http: reqwest::Client,
-    base: String,
-}
+/// The Bot API with the real token, for the few setup calls that are
+/// not anyone's messages.
+struct Setup(Bot);
 
-impl Direct {
-    fn new(api: &str, token: &str) -> Self {
-        Self {
-            http: reqwest::Client::new(),
-            base: format!("{}/bot{token}", api.trim_end_matches('/')),
-        }
+impl Setup {
+    fn new(api: &str, token: &str) -> anyhow::Result<Self> {
+        let api = api
+            .parse()
+            .with_context(|| format!("the Telegram API URL {api} is not a URL"))?;
+        Ok(Self(Bot::new(token).set_api_url(api)))
     }
 
-    async fn call(&self, method: &str, body: Value) {
-        let result = self
-            .http
-            .post(format!("{}/{method}", self.base))
-            .json(&body)
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status);
+    /// Logs a failed call (teloxide's errors never hold the token).
+    fn report<T>(&self, method: &str, result: Result<T, teloxide::RequestError>) {
         if let Err(error) = result {
-            warn!(error = %crds::naming::why(&error.without_url()), method, "Telegram setup call failed");
+            warn!(error = %crds::naming::why(&error), method, "Telegram setup call failed");
         }
     }
 
     /// The command menu in both languages; Indonesian is the default.
     async fn set_commands(&self, catalog: &Catalog) {
         for language in [Language::Id, Language::En] {
-            let commands: Vec<Value> = commands::menu(catalog, language)
+            let commands = commands::menu(catalog, language)
                 .into_iter()
-                .map(|(name, description)| json!({"command": name, "description": description}))
-                .collect();
-            let mut body = json!({"commands": commands});
+                .map(|(name, description)| BotCommand::new(name, description));
+            let mut request = self.0.set_my_commands(commands);
             if language != Language::Id {
-                body["language_code"] = json!(language.code());
+                request = request.language_code(language.code());
             }
-            self.call("setMyCommands", body).await;
+            self.report("setMyCommands", request.await);
         }
     }
 }
