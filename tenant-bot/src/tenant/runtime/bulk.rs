@@ -13,9 +13,8 @@ use self::answers::{MAX_DESCRIPTION, Step, text_of};
 use super::choices::Choice;
 use super::{Dialog, Runtime, State};
 use crate::protocol::callback::{Job, Requests, Tenant};
-use crate::store::Group;
 use crate::telegram::Button;
-use crate::tenant::input::{names, selection};
+use crate::tenant::input::names;
 
 /// Largest photo read, in bytes.
 pub(in crate::tenant) const MAX_PHOTO_FILE: usize = 10 * 1024 * 1024;
@@ -27,78 +26,6 @@ const DELAYS: [u32; 7] = [0, 2, 5, 10, 30, 60, 300];
 /// A bulk feature; its button's data is the protocol's, what it does is
 /// here.
 pub(super) use crate::protocol::callback::Feature;
-
-/// Every feature with its kind in the store.
-const FEATURES: [(Feature, &str); 12] = [
-    (Feature::InviteLinks, "invite_links"),
-    (Feature::Leave, "leave"),
-    (Feature::Description, "description"),
-    (Feature::AddMembers, "add_members"),
-    (Feature::Promote, "promote"),
-    (Feature::Demote, "demote"),
-    (Feature::Photo, "photo"),
-    (Feature::Settings, "settings"),
-    (Feature::JoinRequests, "join_requests"),
-    (Feature::Broadcast, "broadcast"),
-    (Feature::Create, "create"),
-    (Feature::Join, "join"),
-];
-
-impl Feature {
-    fn kind(self) -> &'static str {
-        FEATURES
-            .iter()
-            .find(|(f, _)| *f == self)
-            .map_or("", |(_, kind)| kind)
-    }
-
-    fn from_kind(kind: &str) -> Option<Self> {
-        FEATURES.iter().find(|(_, k)| *k == kind).map(|f| f.0)
-    }
-
-    fn title(self) -> &'static str {
-        match self {
-            Self::InviteLinks => "bulk-title-invite-links",
-            Self::Leave => "bulk-title-leave",
-            Self::Description => "bulk-title-description",
-            Self::AddMembers => "bulk-title-add",
-            Self::Promote => "bulk-title-promote",
-            Self::Demote => "bulk-title-demote",
-            Self::Photo => "bulk-title-photo",
-            Self::Settings => "bulk-title-settings",
-            Self::JoinRequests => "bulk-title-requests",
-            Self::Broadcast => "bulk-title-broadcast",
-            Self::Create => "bulk-title-create",
-            Self::Join => "bulk-title-join",
-        }
-    }
-
-    /// Whether the items are groups the owner selects.
-    fn picks_groups(self) -> bool {
-        !matches!(self, Self::Create | Self::Join)
-    }
-
-    /// The questions after the selection, in order.
-    fn steps(self) -> &'static [Step] {
-        match self {
-            Self::InviteLinks => &[],
-            Self::Leave => &[Step::Farewell],
-            Self::Description => &[Step::Description],
-            Self::AddMembers | Self::Promote | Self::Demote => &[Step::Numbers],
-            Self::Photo => &[Step::Photo],
-            Self::Settings => &[Step::Settings],
-            Self::JoinRequests => &[Step::Requests],
-            Self::Broadcast => &[Step::Variants],
-            Self::Create => &[Step::Names, Step::Members, Step::NewSettings],
-            Self::Join => &[Step::Links],
-        }
-    }
-
-    /// Whether the job changes which groups the account is in.
-    fn changes_the_list(self) -> bool {
-        matches!(self, Self::Leave | Self::Create | Self::Join)
-    }
-}
 
 /// A job being prepared: the items, the answers so far, the pause.
 #[derive(Debug, Clone)]
@@ -147,28 +74,6 @@ impl Pending {
 pub(super) struct Running {
     cancel: tokio_util::sync::CancellationToken,
     pub(super) task: tokio::task::JoinHandle<()>,
-}
-
-/// The owner's text as a selection: numbers as shown, a pattern, or
-/// names one per line.
-fn select(text: &str, groups: &[Group]) -> Result<Vec<usize>, (selection::Error, Vec<String>)> {
-    let names: Vec<String> = groups.iter().map(|g| g.name.clone()).collect();
-    let order = selection::natural_order(&names);
-    let looks_numeric = text
-        .chars()
-        .all(|c| c.is_ascii_digit() || " ,-–\n".contains(c))
-        || text.trim().eq_ignore_ascii_case("all");
-    if looks_numeric {
-        return selection::shown(text, &order).map_err(|e| (e, vec![]));
-    }
-    if text.contains(['*', '?']) {
-        return selection::by_pattern(text.trim(), &names).map_err(|e| (e, vec![]));
-    }
-    let by_name = selection::by_names(text, &names);
-    if by_name.found.is_empty() || !by_name.unknown.is_empty() {
-        return Err((selection::Error::NoMatch, by_name.unknown));
-    }
-    Ok(by_name.found)
 }
 
 impl Runtime {
@@ -533,7 +438,13 @@ impl Runtime {
 }
 
 mod answers;
+mod feature;
 mod job;
+mod summary;
+
+#[cfg(test)]
+use self::feature::FEATURES;
+use self::feature::select;
 
 use self::job::settings_of;
 

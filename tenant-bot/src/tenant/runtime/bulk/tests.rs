@@ -1,7 +1,10 @@
 use super::answers::numbers_of;
-use super::job::{bar, chunks};
+use super::job::bar;
+use super::summary::chunks;
 use super::*;
+use crate::store::Group;
 use crate::store::Progress;
+use crate::tenant::input::selection;
 
 fn group(name: &str) -> Group {
     Group {
