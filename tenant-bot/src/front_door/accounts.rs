@@ -16,36 +16,7 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, ResourceExt};
 use serde_json::json;
 
-/// Why a write to the registry failed.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// The number is linked already (to anyone).
-    #[error("the number is linked already")]
-    Taken,
-    /// The API server refused or could not be reached.
-    #[error("Kubernetes request failed")]
-    Kube(#[source] kube::Error),
-    /// The local registry failed.
-    #[error("the account registry failed")]
-    Local(#[source] Box<dyn std::error::Error + Send + Sync>),
-}
-
-/// Where the accounts live.
-#[async_trait::async_trait]
-pub trait Registry: Send + Sync {
-    /// Waits until the first full listing is in.
-    async fn ready(&self) -> bool;
-    /// Every account, those being deleted included.
-    fn state(&self) -> Vec<Arc<WhatsAppAccount>>;
-    /// One account by name, also while being deleted.
-    fn find(&self, name: &str) -> Option<Arc<WhatsAppAccount>>;
-    /// Adds an account; [`Error::Taken`] when the name exists.
-    async fn create(&self, account: &WhatsAppAccount) -> Result<()>;
-    /// Merges a JSON patch (metadata, spec) into an account.
-    async fn merge(&self, name: &str, patch: serde_json::Value) -> Result<()>;
-    /// Removes an account (its tenant is logged out and cleaned up).
-    async fn delete(&self, name: &str) -> Result<()>;
-}
+pub use crate::protocol::registry::{Error, Registry, Result};
 
 /// The accounts of one namespace of the cluster, watched.
 struct Cluster {
@@ -93,9 +64,6 @@ impl Registry for Cluster {
         }
     }
 }
-
-/// Result of this module.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// The accounts of one install.
 #[derive(Clone)]

@@ -177,7 +177,7 @@ fn unix_seconds(text: &str) -> i64 {
 /// Lists the imported accounts in the standalone registry of `data`, so
 /// a standalone install serves them at its next start.
 async fn register(data: &Path, results: &[(Account, Outcome)]) -> Result<(), Error> {
-    use crate::front_door::accounts::{self, Registry as _};
+    use crate::protocol::registry::{self as accounts, Registry as _};
     let imported: Vec<&Account> = results
         .iter()
         .filter(|(_, o)| matches!(o, Outcome::Imported(_)))

@@ -94,7 +94,7 @@ async fn the_old_bots_accounts_come_along_and_the_old_folder_stays_as_it_was() {
 
     // The standalone registry lists the imported accounts.
     let registry = crate::standalone::registry::Local::open(&data.join("pawang.db")).unwrap();
-    use crate::front_door::accounts::Registry as _;
+    use crate::protocol::registry::Registry as _;
     let mut names: Vec<String> = registry
         .state()
         .iter()

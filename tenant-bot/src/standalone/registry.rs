@@ -18,7 +18,7 @@ use rusqlite::{Connection, params};
 use serde_json::Value;
 use tokio::sync::broadcast;
 
-use crate::front_door::accounts::{Error, Registry, Result};
+use crate::protocol::registry::{Error, Registry, Result};
 
 /// A change to the registry.
 #[derive(Debug, Clone)]

@@ -97,7 +97,7 @@ impl Supervisor {
         let mut changes = self.registry.changes();
         let mut tended = HashSet::new();
         let mut tasks = tokio::task::JoinSet::new();
-        use crate::front_door::accounts::Registry as _;
+        use crate::protocol::registry::Registry as _;
         for account in self.registry.state() {
             if let Some(name) = account.metadata.name.clone() {
                 tended.insert(name.clone());
@@ -144,7 +144,7 @@ impl Supervisor {
         let mut last: Option<Session> = None;
         let mut changes = self.registry.changes();
         loop {
-            use crate::front_door::accounts::Registry as _;
+            use crate::protocol::registry::Registry as _;
             let Some(account) = self.registry.find(&name) else {
                 self.stop(&name, running.take()).await;
                 return;

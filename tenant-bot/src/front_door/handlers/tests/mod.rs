@@ -10,9 +10,9 @@ use crds::{Language, Phase, PhoneNumber};
 use serde_json::json;
 
 use self::harness::*;
-use crate::front_door::accounts::Registry as _;
 use crate::front_door::bot::FrontDoor;
 use crate::front_door::gateway::grants;
+use crate::protocol::registry::Registry as _;
 
 #[tokio::test]
 async fn strangers_are_refused() {
