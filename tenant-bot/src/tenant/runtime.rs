@@ -137,7 +137,7 @@ impl Runtime {
             self.set(&mut state, Session::Disconnected, &session_tx)
                 .await;
             if let Err(error) = self.whatsapp.connect().await {
-                warn!(error = %crds::naming::Redacted(&error), "cannot connect the stored session");
+                warn!(error = %crds::naming::why(&error), "cannot connect the stored session");
             }
             // A job the last process left running goes on where it was.
             self.resume_job(&mut state).await;
@@ -219,7 +219,7 @@ impl Runtime {
             }
         }
         if let Err(error) = self.store.flush().await {
-            warn!(error = %crds::naming::Redacted(&error), "cannot flush the bot data");
+            warn!(error = %crds::naming::why(&error), "cannot flush the bot data");
         }
     }
 
@@ -231,7 +231,7 @@ impl Runtime {
                 info!(outcome = kind, "pairing ended");
                 self.metrics.pairings.with_label_values(&[kind]).inc();
             }
-            Err(error) => warn!(error = %crds::naming::Redacted(&error), "pairing task failed"),
+            Err(error) => warn!(error = %crds::naming::why(&error), "pairing task failed"),
         }
     }
 
@@ -240,7 +240,7 @@ impl Runtime {
             Ok(Some(language)) => language,
             Ok(None) => self.default_language,
             Err(error) => {
-                warn!(error = %crds::naming::Redacted(&error), "cannot read the language");
+                warn!(error = %crds::naming::why(&error), "cannot read the language");
                 self.default_language
             }
         }
@@ -354,7 +354,7 @@ impl Runtime {
             detail: detail.to_owned(),
         };
         if let Err(error) = self.store.log_activity(entry).await {
-            warn!(error = %crds::naming::Redacted(&error), "cannot log activity");
+            warn!(error = %crds::naming::why(&error), "cannot log activity");
         }
     }
 
@@ -365,7 +365,7 @@ impl Runtime {
             None => self.messenger.send(text, vec![]).await.map(|_| ()),
         };
         if let Err(error) = result {
-            warn!(error = %crds::naming::Redacted(&error), "cannot update the message");
+            warn!(error = %crds::naming::why(&error), "cannot update the message");
         }
     }
 
@@ -376,7 +376,7 @@ impl Runtime {
             request = request.text(text);
         }
         if let Err(error) = request.await {
-            warn!(error = %crds::naming::Redacted(&error), "cannot answer the callback query");
+            warn!(error = %crds::naming::why(&error), "cannot answer the callback query");
         }
     }
 }

@@ -222,7 +222,7 @@ impl FrontDoor {
         let Err(error) = result else {
             return true;
         };
-        tracing::warn!(error = %Redacted(&error), account = %Redacted(&name), "update not delivered");
+        tracing::warn!(error = %crds::naming::why(&error), account = %Redacted(&name), "update not delivered");
         self.metrics.update("tenant_unavailable");
         let phone = account.phone().map(|p| p.masked()).unwrap_or_default();
         let phase = accounts::phase(account);

@@ -53,7 +53,7 @@ impl FrontDoor {
             }
             // The owner links a logged-out account again: its tenant pairs.
             if let Err(error) = self.accounts.activate(&name).await {
-                tracing::warn!(error = %Redacted(&error), "cannot activate an account");
+                tracing::warn!(error = %crds::naming::why(&error), "cannot activate an account");
             }
             let mut again = raw.clone();
             again["message"]["text"] = Value::String("/pair".to_owned());
@@ -79,7 +79,7 @@ impl FrontDoor {
                 return;
             }
             Err(error) => {
-                tracing::warn!(error = %Redacted(&error), "cannot create an account");
+                tracing::warn!(error = %crds::naming::why(&error), "cannot create an account");
                 self.say(user, language, "error-try-later", &[]).await;
                 return;
             }
@@ -120,7 +120,7 @@ impl FrontDoor {
                     .await;
             }
             Err(error) => {
-                tracing::warn!(error = %Redacted(&error), account = %Redacted(&name), "cannot remove a cancelled account")
+                tracing::warn!(error = %crds::naming::why(&error), account = %Redacted(&name), "cannot remove a cancelled account")
             }
         }
     }
@@ -135,7 +135,7 @@ impl FrontDoor {
             && account.metadata.deletion_timestamp.is_none()
             && let Err(error) = self.accounts.activate(&name).await
         {
-            tracing::warn!(error = %Redacted(&error), account = %Redacted(&name), "cannot activate a new account");
+            tracing::warn!(error = %crds::naming::why(&error), account = %Redacted(&name), "cannot activate a new account");
         }
         let progress = {
             let mut memory = self.memory();

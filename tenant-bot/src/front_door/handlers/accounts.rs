@@ -68,7 +68,7 @@ async fn switch(
             notice
         }
         Err(error) => {
-            tracing::warn!(error = %Redacted(&error), "cannot switch accounts");
+            tracing::warn!(error = %crds::naming::why(&error), "cannot switch accounts");
             door.text(language, "error-try-later", &[])
         }
     };
@@ -113,7 +113,7 @@ async fn delete(
             door.ui.show(user.0, message(&query), text, vec![]).await;
         }
         Err(error) => {
-            tracing::warn!(error = %Redacted(&error), "cannot delete an account");
+            tracing::warn!(error = %crds::naming::why(&error), "cannot delete an account");
             notice = Some(door.text(language, "error-try-later", &[]));
         }
     }

@@ -66,7 +66,7 @@ fn notice(
             door.text(language, done, &[("phone", &phone)])
         }
         Err(error) => {
-            tracing::warn!(error = %Redacted(&error), "admin action failed");
+            tracing::warn!(error = %crds::naming::why(&error), "admin action failed");
             door.text(language, "error-try-later", &[])
         }
     }

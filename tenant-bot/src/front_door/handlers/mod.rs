@@ -108,7 +108,7 @@ impl routing::Handler for Dispatcher {
         let update: Update = match serde_json::from_str(&raw.to_string()) {
             Ok(update) => update,
             Err(error) => {
-                tracing::warn!(error = %crds::naming::Redacted(&error), "update not understood");
+                tracing::warn!(error = %crds::naming::why(&error), "update not understood");
                 return;
             }
         };

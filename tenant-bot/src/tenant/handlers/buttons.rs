@@ -94,7 +94,7 @@ async fn language_picked(
 ) {
     let mut state = state.lock().await;
     if let Err(error) = runtime.store.set_language(picked).await {
-        tracing::warn!(error = %crds::naming::Redacted(&error), "cannot save the language");
+        tracing::warn!(error = %crds::naming::why(&error), "cannot save the language");
     }
     state.language = picked;
     let text = runtime.text(&state, "lang-set", &[]);

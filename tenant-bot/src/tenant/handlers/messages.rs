@@ -173,13 +173,13 @@ async fn download(runtime: &Runtime, message: &Message) -> Answer {
     let file = match runtime.bot.get_file(meta.id).await {
         Ok(file) => file,
         Err(error) => {
-            tracing::warn!(error = %crds::naming::Redacted(&error), "cannot look up an upload");
+            tracing::warn!(error = %crds::naming::why(&error), "cannot look up an upload");
             return Answer::Unreadable;
         }
     };
     let mut bytes = Vec::new();
     if let Err(error) = runtime.bot.download_file(&file.path, &mut bytes).await {
-        tracing::warn!(error = %crds::naming::Redacted(&error), "cannot download an upload");
+        tracing::warn!(error = %crds::naming::why(&error), "cannot download an upload");
         return Answer::Unreadable;
     }
     Answer::File { name, bytes }

@@ -56,7 +56,7 @@ pub(in crate::tenant) async fn handle(
     let update: Update = match serde_json::from_str(update) {
         Ok(update) => update,
         Err(error) => {
-            tracing::warn!(error = %crds::naming::Redacted(&error), "update not understood");
+            tracing::warn!(error = %crds::naming::why(&error), "update not understood");
             return;
         }
     };

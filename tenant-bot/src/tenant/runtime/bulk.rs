@@ -302,7 +302,7 @@ impl Runtime {
         match message {
             Some(id) => {
                 if let Err(error) = self.messenger.edit(id, text, buttons).await {
-                    tracing::warn!(error = %crds::naming::Redacted(&error), "cannot update the confirmation");
+                    tracing::warn!(error = %crds::naming::why(&error), "cannot update the confirmation");
                 }
             }
             None => self.say(text, buttons).await,
@@ -418,7 +418,7 @@ impl Runtime {
                 if let Some(id) = message
                     && let Err(error) = self.messenger.edit(id, text, buttons).await
                 {
-                    tracing::warn!(error = %crds::naming::Redacted(&error), "cannot update the settings");
+                    tracing::warn!(error = %crds::naming::why(&error), "cannot update the settings");
                 }
             }
             Job::Requests(action) => {

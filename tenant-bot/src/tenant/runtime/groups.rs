@@ -36,7 +36,7 @@ impl Runtime {
     /// a timer, after a job that changed the list).
     pub(super) async fn refresh_quietly(&self) {
         if let Err(error) = self.fetch_groups().await {
-            tracing::info!(error = %crds::naming::Redacted(&error), "cannot refresh the groups");
+            tracing::info!(error = %crds::naming::why(&error), "cannot refresh the groups");
         }
     }
 
@@ -64,7 +64,7 @@ impl Runtime {
             .collect();
         let at = crate::store::unix_seconds();
         if let Err(error) = self.store.replace_groups(groups.clone(), at).await {
-            tracing::warn!(error = %crds::naming::Redacted(&error), "cannot cache the groups");
+            tracing::warn!(error = %crds::naming::why(&error), "cannot cache the groups");
         }
         Ok(groups)
     }
@@ -86,7 +86,7 @@ impl Runtime {
         match message {
             Some(id) => {
                 if let Err(error) = self.messenger.edit(id, text, buttons).await {
-                    tracing::warn!(error = %crds::naming::Redacted(&error), "cannot show the groups");
+                    tracing::warn!(error = %crds::naming::why(&error), "cannot show the groups");
                 }
             }
             None => self.say(text, buttons).await,
@@ -127,7 +127,7 @@ impl Runtime {
                 let body = match body {
                     Ok(body) => body,
                     Err(error) => {
-                        tracing::warn!(error = %crds::naming::Redacted(&error), "cannot write the export");
+                        tracing::warn!(error = %crds::naming::why(&error), "cannot write the export");
                         return;
                     }
                 };
@@ -138,7 +138,7 @@ impl Runtime {
                     .send_file(name.to_owned(), body.into_bytes(), caption)
                     .await;
                 if let Err(error) = sent {
-                    tracing::warn!(error = %crds::naming::Redacted(&error), "cannot send the export");
+                    tracing::warn!(error = %crds::naming::why(&error), "cannot send the export");
                 }
             }
         }

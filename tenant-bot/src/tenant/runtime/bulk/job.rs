@@ -111,7 +111,7 @@ impl Report for Edits {
             .edit(self.message, text, buttons)
             .await
         {
-            tracing::warn!(error = %crds::naming::Redacted(&error), "cannot show the job's progress");
+            tracing::warn!(error = %crds::naming::why(&error), "cannot show the job's progress");
         }
     }
 
@@ -291,7 +291,7 @@ impl Runtime {
                 self.start_job(state, job, pending.feature, delay).await
             }
             Err(error) => {
-                tracing::warn!(error = %crds::naming::Redacted(&error), "cannot create a job");
+                tracing::warn!(error = %crds::naming::why(&error), "cannot create a job");
                 let title = self.text(state, pending.feature.title(), &[]);
                 let text = self.text(state, "bulk-not-saved", &[("title", &title)]);
                 self.say(text, vec![]).await;
@@ -314,7 +314,7 @@ impl Runtime {
             },
             Ok(None) => {}
             Err(error) => {
-                tracing::warn!(error = %crds::naming::Redacted(&error), "cannot read the running job")
+                tracing::warn!(error = %crds::naming::why(&error), "cannot read the running job")
             }
         }
     }
@@ -330,7 +330,7 @@ impl Runtime {
             Ok(Some(params)) => params,
             Ok(None) => Value::Null,
             Err(error) => {
-                tracing::warn!(error = %crds::naming::Redacted(&error), "cannot read the job");
+                tracing::warn!(error = %crds::naming::why(&error), "cannot read the job");
                 return;
             }
         };
@@ -351,7 +351,7 @@ impl Runtime {
         let message = match self.messenger.send(text, buttons).await {
             Ok(id) => id,
             Err(error) => {
-                tracing::warn!(error = %crds::naming::Redacted(&error), "cannot start the job's message");
+                tracing::warn!(error = %crds::naming::why(&error), "cannot start the job's message");
                 return;
             }
         };
@@ -390,7 +390,7 @@ impl Runtime {
                 }
                 Ok(End::Interrupted) => {}
                 Err(error) => {
-                    tracing::warn!(error = %crds::naming::Redacted(&error), "the job failed")
+                    tracing::warn!(error = %crds::naming::why(&error), "the job failed")
                 }
             }
         });

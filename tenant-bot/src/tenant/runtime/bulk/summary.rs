@@ -34,7 +34,7 @@ impl Runtime {
                 .filter_map(|(jid, outcome)| Some((jid.clone(), outcome.clone().ok()??)))
                 .collect();
             if let Err(error) = self.store.set_invite_links(links).await {
-                tracing::warn!(error = %crds::naming::Redacted(&error), "cannot keep the invite links");
+                tracing::warn!(error = %crds::naming::why(&error), "cannot keep the invite links");
             }
         }
         let name_of = |jid: &str| names.get(jid).cloned().unwrap_or_else(|| jid.to_owned());
@@ -79,7 +79,7 @@ impl Runtime {
                 .send_file(format!("{}.txt", feature.kind()), body.into_bytes(), head)
                 .await;
             if let Err(error) = sent {
-                tracing::warn!(error = %crds::naming::Redacted(&error), "cannot send the job's results");
+                tracing::warn!(error = %crds::naming::why(&error), "cannot send the job's results");
             }
         } else if !lines.is_empty() {
             for chunk in chunks(&lines, 4000) {
