@@ -85,12 +85,13 @@ pub enum Error {
         source: rusqlite::Error,
     },
     /// The old bot's configuration is not JSON.
-    #[error("cannot read {path}: {reason}")]
+    #[error("cannot read {path}")]
     Config {
         /// The file.
         path: PathBuf,
         /// Why.
-        reason: String,
+        #[source]
+        source: serde_json::Error,
     },
     /// The standalone registry could not take the accounts.
     #[error("cannot register the accounts")]

@@ -110,10 +110,11 @@ pub fn config(old: &Path) -> Result<Option<(Access, Option<String>)>, Error> {
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Config {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|source| Error::Config {
+                path: path.clone(),
+                source,
+            })?;
         let mut allowed = ids(value.get("allowed_user_ids"));
         allowed.extend(ids(value.get("user_allowed_id")));
         allowed.sort_unstable();

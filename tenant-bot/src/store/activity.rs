@@ -20,7 +20,7 @@ pub struct Activity {
 }
 
 impl Store {
-    /// Appends an entry and drops those beyond the newest [`KEPT`].
+    /// Appends an entry and drops those beyond the newest thousand.
     pub async fn log_activity(&self, entry: Activity) -> Result<()> {
         self.call(move |c| {
             let tx = c.transaction()?;

@@ -95,7 +95,7 @@ impl TelegramMessenger {
 /// is being replaced fails a request after it was written, which cannot
 /// be tried again without risking it twice; a new connection to a front
 /// door that is away fails before anything is sent, and is tried again
-/// (see [`with_retry_after`]). Connections inside the cluster cost little.
+/// (see `with_retry_after`). Connections inside the cluster cost little.
 pub fn gateway_bot(api_url: reqwest::Url, credential: &str) -> Bot {
     let client = teloxide::net::default_reqwest_settings()
         .pool_max_idle_per_host(0)

@@ -12,7 +12,7 @@
 //! [`User`], the parsed `Update` and its [`Raw`] JSON (what tenants are
 //! handed), the user's [`Active`] account, and what the steps before it
 //! found out (the user's `Language`, what a message [`Said`], which
-//! [`buttons::Press`] a callback query is).
+//! `Press` a callback query is).
 
 mod accounts;
 mod admin;

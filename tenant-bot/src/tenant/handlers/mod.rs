@@ -1,12 +1,12 @@
 //! What the tenant does with each update its owner sends through the
 //! front door, as a dptree handler tree: [`schema`] sorts each update to a
 //! small endpoint (a command, the answer to the question asked, an
-//! upload, a button's family), and [`handle`] runs it for the runtime's
+//! upload, a button's family), and `handle` runs it for the runtime's
 //! loop, one update at a time.
 //!
-//! Endpoints get the [`Runtime`], its [`Shared`] state, the parsed
+//! Endpoints get the [`Runtime`], its `Shared` state, the parsed
 //! `Update`, and what the steps before them found out (what a message
-//! [`messages::Said`], which button was pressed).
+//! `Said`, which button was pressed).
 
 mod buttons;
 pub mod commands;
