@@ -15,7 +15,7 @@ pub fn on_signal() -> CancellationToken {
 
 /// Cancels `token` on SIGTERM or Ctrl-C; returns early if it is cancelled
 /// for another reason.
-pub async fn cancel_on_signal(token: CancellationToken) {
+async fn cancel_on_signal(token: CancellationToken) {
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut signal) => {

@@ -8,6 +8,8 @@
 use std::time::Duration;
 
 use backon::ExponentialBuilder;
+use futures::FutureExt as _;
+use tokio_util::sync::CancellationToken;
 
 /// A peer the product tries again when it fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +76,17 @@ impl Peer {
                 .without_max_times(),
         }
     }
+}
+
+/// Runs a retry until it ends, or until `token` is cancelled (`None`
+/// then). The retry is boxed at once: a task that runs one must be
+/// `Send`, which the compiler cannot prove through backon's closures
+/// when they borrow.
+pub fn until_cancelled<'a, T: 'a>(
+    token: &'a CancellationToken,
+    retry: impl Future<Output = T> + Send + 'a,
+) -> impl Future<Output = Option<T>> + Send + 'a {
+    token.run_until_cancelled(retry.boxed())
 }
 
 #[cfg(test)]

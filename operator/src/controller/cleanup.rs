@@ -4,7 +4,6 @@
 //! removes the children after.
 
 use crds::WhatsAppAccount;
-use crds::naming::{Chain, Redacted};
 use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::Action;
@@ -23,7 +22,7 @@ pub(super) async fn cleanup(account: &WhatsAppAccount, ctx: &Context) -> Result<
         Ok(tenant) => tenant,
         // Never made a tenant, so there is nothing to clean.
         Err(error) => {
-            warn!(error = %Redacted(Chain(&error)), "account never had a tenant; letting it go");
+            warn!(error = %crds::naming::why(&error), "account never had a tenant; letting it go");
             return Ok(Action::await_change());
         }
     };
@@ -45,7 +44,7 @@ pub(super) async fn cleanup(account: &WhatsAppAccount, ctx: &Context) -> Result<
             Ok(()) => info!("tenant logged out"),
             // Deletion must not hang on a tenant that cannot answer.
             Err(error) => warn!(
-                error = %Redacted(Chain(&error)),
+                error = %crds::naming::why(&error),
                 "tenant did not log out; deleting anyway"
             ),
         }

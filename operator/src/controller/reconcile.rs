@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crds::naming::{Chain, Redacted};
+use crds::naming::Redacted;
 use crds::{Phase, WhatsAppAccount, labels};
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ObjectReference, Pod, Secret};
@@ -69,7 +69,7 @@ pub(super) fn error_policy(
     let delay = Duration::from_secs(1u64 << attempt.min(9).saturating_sub(1)).min(RESYNC);
     warn!(
         account = %Redacted(account.name_any()),
-        error = %Redacted(Chain(error)),
+        error = %crds::naming::why(error),
         retry_in = ?delay,
         "reconcile failed"
     );
@@ -277,7 +277,7 @@ impl Context {
         };
         let reference: ObjectReference = account.object_ref(&());
         if let Err(error) = self.recorder.publish(&event, &reference).await {
-            warn!(error = %Redacted(Chain(&error)), "cannot publish event");
+            warn!(error = %crds::naming::why(&error), "cannot publish event");
         }
     }
 }

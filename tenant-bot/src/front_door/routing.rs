@@ -178,13 +178,6 @@ impl std::fmt::Debug for Tenants {
     }
 }
 
-/// How long a tenant that answers 503 (its queue is full, or it is not
-/// ready yet) or cannot be reached (starting, or its name not yet known to
-/// the cluster's DNS, which keeps a "no such name" for seconds) is tried
-/// again as [`Peer::Tenant`]'s policy says, 15 s at most: a button
-/// pressed the second a new tenant spoke must still reach it.
-///
-/// [`Peer::Tenant`]: crate::retry::Peer::Tenant
 /// How long one try may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -218,8 +211,13 @@ impl Tenants {
 
     /// Delivers `update` to `account`'s tenant. A tenant that is not
     /// listening yet (starting, or starting again) or whose queue is full
-    /// is tried again for a while; a connection that was never made sent
-    /// nothing, so trying again cannot deliver twice.
+    /// is tried again as [`Peer::Tenant`]'s policy says, 15 s at most (a
+    /// new tenant's name may be missing from the cluster's DNS for
+    /// seconds, and a button pressed the second it spoke must still reach
+    /// it); a connection that was never made sent nothing, so trying
+    /// again cannot deliver twice.
+    ///
+    /// [`Peer::Tenant`]: crate::retry::Peer::Tenant
     pub async fn forward(&self, account: &str, update: &Value) -> Result<(), Error> {
         use backon::Retryable as _;
         let secret = self.install_key.tenant_secret(account);

@@ -232,7 +232,7 @@ pub async fn serve_with(
     setup.set_commands(&catalog).await;
     match settings.intake {
         IntakeKind::Polling => {
-            setup.report("deleteWebhook", setup.0.delete_webhook().await);
+            Setup::report("deleteWebhook", setup.0.delete_webhook().await);
             info!("taking updates by long polling");
             intake::poll(
                 intake,
@@ -257,7 +257,7 @@ pub async fn serve_with(
                     AllowedUpdate::CallbackQuery,
                 ])
                 .await;
-            setup.report("setWebhook", set);
+            Setup::report("setWebhook", set);
             info!("taking updates by webhook");
             stop.cancelled().await;
         }
@@ -280,7 +280,7 @@ impl Setup {
     }
 
     /// Logs a failed call (teloxide's errors never hold the token).
-    fn report<T>(&self, method: &str, result: Result<T, teloxide::RequestError>) {
+    fn report<T>(method: &str, result: Result<T, teloxide::RequestError>) {
         if let Err(error) = result {
             warn!(error = %crds::naming::why(&error), method, "Telegram setup call failed");
         }
@@ -296,7 +296,7 @@ impl Setup {
             if language != Language::Id {
                 request = request.language_code(language.code());
             }
-            self.report("setMyCommands", request.await);
+            Self::report("setMyCommands", request.await);
         }
     }
 }

@@ -2,7 +2,7 @@
 //! Telegram, behind a trait so flows can be tested without a server.
 
 use async_trait::async_trait;
-use backon::Retryable as _;
+use backon::BackoffBuilder as _;
 use prometheus::IntCounterVec;
 use teloxide::Bot;
 use teloxide::payloads::{EditMessageTextSetters, SendDocumentSetters, SendMessageSetters};
@@ -163,78 +163,43 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, teloxide::RequestError>>,
 {
-    let stopped = || stop.is_some_and(CancellationToken::is_cancelled);
-    let last = std::sync::Mutex::new(None::<teloxide::RequestError>);
-    let remember = |error: &teloxide::RequestError| {
-        if let Ok(mut last) = last.lock() {
-            *last = Some(error.clone());
-        }
-    };
-    let try_once = || {
-        // Woken early from a wait by the stop: no new try.
-        let given_up = stopped()
-            .then(|| last.lock().ok().and_then(|mut l| l.take()))
-            .flatten();
-        let sent = given_up.is_none().then(&mut request);
-        async move {
-            match (given_up, sent) {
-                (Some(error), _) => Err(error),
-                (None, Some(sent)) => sent.await,
-                (None, None) => unreachable!("a try is made unless given up"),
-            }
-        }
-    };
-    let waits = stop.cloned();
+    let never = CancellationToken::new();
+    let stop = stop.unwrap_or(&never);
+    let mut waits = crate::retry::Peer::Gateway.policy().build();
     let mut limited = 1;
-    let sent = try_once
-        .retry(crate::retry::Peer::Gateway.policy())
-        .sleep(move |wait| {
-            let stop = waits.clone();
-            async move {
-                match stop {
-                    Some(stop) => {
-                        let _ = stop.run_until_cancelled(tokio::time::sleep(wait)).await;
-                    }
-                    None => tokio::time::sleep(wait).await,
-                }
-            }
-        })
-        .when(|error| {
-            remember(error);
-            if stopped() {
-                return false;
-            }
-            match error {
-                teloxide::RequestError::RetryAfter(_) => {
-                    limited += 1;
-                    limited <= ATTEMPTS
-                }
-                error => not_connected(error),
-            }
-        })
-        .adjust(|error, wait| match error {
-            teloxide::RequestError::RetryAfter(asked) => wait.map(|_| asked.duration()),
-            _ => wait,
-        })
-        .notify(|error, wait| {
-            if let teloxide::RequestError::RetryAfter(asked) = error {
+    loop {
+        let error = match request().await {
+            Ok(value) => return Ok(value),
+            Err(error) => error,
+        };
+        let wait = match &error {
+            teloxide::RequestError::RetryAfter(asked) if limited < ATTEMPTS => {
+                limited += 1;
                 count(errors, "rate_limited");
                 tracing::warn!(retry_after = ?asked.duration(), "Telegram asks to slow down");
-            } else {
+                Some(asked.duration())
+            }
+            error if not_connected(error) => waits.next().inspect(|wait| {
                 count(errors, "unreachable");
                 tracing::warn!(retry_in = ?wait, "the Telegram API cannot be reached");
-            }
-        })
-        .await;
-    sent.map_err(|error| {
-        let kind = if matches!(error, teloxide::RequestError::RetryAfter(_)) {
-            "rate_limited"
-        } else {
-            "other"
+            }),
+            _ => None,
         };
-        count(errors, kind);
-        Error(error)
-    })
+        // No new try once stopped; a try under way ended as it ended.
+        let tried_again = match wait {
+            Some(wait) => crds::shutdown::pause(stop, wait).await,
+            None => false,
+        };
+        if !tried_again {
+            let kind = if matches!(error, teloxide::RequestError::RetryAfter(_)) {
+                "rate_limited"
+            } else {
+                "other"
+            };
+            count(errors, kind);
+            return Err(Error(error));
+        }
+    }
 }
 
 #[async_trait]
@@ -413,7 +378,8 @@ mod tests {
         let tries = AtomicU32::new(0);
         let started = tokio::time::Instant::now();
         let stopper = async {
-            // Tries at 0 s and 0.25 s; the stop comes in the 0.5 s wait.
+            // Tries at 0 s and 0.25 s; the stop comes in the 0.5 s wait (the
+            // clock is paused, so exactly there).
             tokio::time::sleep(Duration::from_millis(400)).await;
             stop.cancel();
         };

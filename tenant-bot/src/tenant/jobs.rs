@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use backon::Retryable as _;
-use futures::FutureExt as _;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -194,9 +193,7 @@ async fn attempt(
             _ => wait,
         })
         .notify(|_, wait| tracing::info!(?wait, "WhatsApp asks to slow down; waiting"));
-    // Boxed: the task that runs a job must be `Send`, which the compiler
-    // cannot prove through the retry's closures otherwise.
-    cancel.run_until_cancelled(tried.boxed()).await
+    crate::retry::until_cancelled(cancel, tried).await
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use backon::Retryable as _;
 use crds::{Language, PhoneNumber};
-use futures::FutureExt as _;
 use tokio::sync::broadcast;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
@@ -260,10 +259,7 @@ impl Pairing<'_> {
             .notify(|error, wait| {
                 warn!(error = %crds::naming::why(error), retry_in = ?wait, "pairing code request failed; retrying");
             });
-        // Boxed: the task that runs a pairing must be `Send`, which the
-        // compiler cannot prove through the retry's closures otherwise.
-        let requested = requested.boxed();
-        let Some(requested) = cancel.run_until_cancelled(requested).await else {
+        let Some(requested) = crate::retry::until_cancelled(cancel, requested).await else {
             return Err(Outcome::Cancelled);
         };
         match requested {

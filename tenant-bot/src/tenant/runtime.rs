@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use crds::naming::{Chain, Redacted};
 use crds::{Language, PhoneNumber};
 use teloxide::Bot;
 use teloxide::payloads::AnswerCallbackQuerySetters;
@@ -254,7 +253,7 @@ impl Runtime {
     /// Sends the owner `text` with rows of buttons.
     pub(in crate::tenant) async fn say(&self, text: String, buttons: Vec<Vec<Button>>) {
         if let Err(error) = self.messenger.send(text, buttons).await {
-            warn!(error = %Redacted(Chain(&error)), "cannot message the owner");
+            warn!(error = %crds::naming::why(&error), "cannot message the owner");
         }
     }
 

@@ -209,10 +209,10 @@ impl Reporter {
                 .notify(|error, wait| {
                     tracing::warn!(error = %crds::naming::why(error), retry_in = ?wait, "cannot report the session status");
                 });
-            // Boxed: the task that reports must be `Send`, which the
-            // compiler cannot prove through the retry's closures otherwise.
-            let reported = futures::FutureExt::boxed(reported);
-            if stop.run_until_cancelled(reported).await.is_none() {
+            if crate::retry::until_cancelled(&stop, reported)
+                .await
+                .is_none()
+            {
                 return;
             }
         }

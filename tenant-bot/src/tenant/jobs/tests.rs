@@ -287,7 +287,8 @@ async fn a_cancel_ends_a_backoff_at_once() {
         &stop,
     );
     let canceller = async {
-        // Cancelled while the first item waits out WhatsApp's minute.
+        // Cancelled while the first item waits out WhatsApp's minute. The
+        // clock is paused, so this is one second into that wait, exactly.
         tokio::time::sleep(Duration::from_secs(1)).await;
         cancel.cancel();
     };

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use backon::Retryable as _;
 use base64::Engine as _;
-use crds::naming::{Chain, Redacted};
-use futures::FutureExt as _;
+use crds::naming::Chain;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
@@ -56,15 +55,13 @@ async fn run_until_saved(
     };
     let saved = run.retry(Peer::Storage.policy()).notify(|error, wait| {
         tracing::warn!(
-            error = %Redacted(Chain(error)),
+            error = %crds::naming::why(error),
             retry_in = ?wait,
             "the job's progress cannot be saved; paused"
         );
     });
-    // Stopped while paused: the job resumes at the next start. Boxed: the
-    // task that runs a job must be `Send`, which the compiler cannot prove
-    // through the retry's closures otherwise.
-    stop.run_until_cancelled(saved.boxed())
+    // Stopped while paused: the job resumes at the next start.
+    crate::retry::until_cancelled(stop, saved)
         .await
         .unwrap_or(Ok(End::Interrupted))
 }
