@@ -13,8 +13,9 @@
 //! and throws it away. The old folder is never written.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
-use crds::PhoneNumber;
+use crds::{PhoneNumber, naming};
 
 use crate::layout::{Access, USERS_DIR};
 
@@ -58,15 +59,24 @@ pub struct Account {
     pub session: PathBuf,
 }
 
+/// Why something could not be done, kept with its causes.
+pub type Reason = Box<dyn std::error::Error + Send + Sync>;
+
 /// What happened to one account.
 #[derive(Debug)]
 pub enum Outcome {
     /// The session was carried over (or would be, in a dry run).
     Imported(session::Imported),
-    /// Imported before: the new session file exists.
+    /// Imported before: the new session is there and holds a device.
     AlreadyThere,
-    /// The owner must pair again, and why.
-    NeedsPairing(String),
+    /// The old session cannot be used: its owner must pair again.
+    NeedsPairing(Reason),
+    /// The old bot holds the store (it seems to be running): nothing was
+    /// done, and a run after it is stopped imports the account.
+    Locked(PathBuf),
+    /// This side failed (writing, registering); nothing half-done is
+    /// left, and running the import again finishes the job.
+    Failed(Reason),
 }
 
 /// Why the old folder cannot be read at all.
@@ -75,6 +85,12 @@ pub enum Error {
     /// Neither a master database nor a users' folder is there.
     #[error("{0} holds neither bot_data.db nor {USERS_DIR}/; is it the old bot's folder?")]
     NotOldBot(PathBuf),
+    /// The old bot holds its master database: it seems to be running.
+    #[error("{0} is in use: the old bot seems to be running; stop it, then run the import again")]
+    Locked(PathBuf),
+    /// A database of the old folder could not be copied to be read.
+    #[error(transparent)]
+    Copy(snapshot::Error),
     /// The master database could not be read.
     #[error("cannot read {path}")]
     Master {
@@ -93,9 +109,6 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
-    /// The standalone registry could not take the accounts.
-    #[error("cannot register the accounts")]
-    Registry(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A folder could not be listed.
     #[error("cannot list {path}")]
     List {
@@ -105,54 +118,146 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The data directory could not be written.
+    #[error("cannot write {path}")]
+    Write {
+        /// What was being written.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
-/// Runs `tenant-bot import` and prints what happened to each account.
-pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    if settings.kubernetes {
-        return cluster::run(settings).await;
-    }
-    let results =
-        local::run_import(&settings.old_bot_dir, &settings.data_dir, settings.dry_run).await?;
-    let verb = if settings.dry_run {
-        "would be imported"
-    } else {
-        "imported"
-    };
-    let mut pairing = 0;
-    for (account, outcome) in &results {
-        let who = who(account);
+/// The exit status of an import that ran but left something needing the
+/// user: an account to pair again, one skipped because the old bot holds
+/// it, or one to import again.
+pub const NEEDS_ATTENTION: u8 = 2;
+
+/// How many accounts ended each way.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Tally {
+    /// Imported now (or, in a dry run, would be).
+    pub imported: usize,
+    /// There from an earlier run, left alone.
+    pub already_there: usize,
+    /// To pair again.
+    pub to_pair: usize,
+    /// Skipped because the old bot holds them.
+    pub locked: usize,
+    /// Failed on this side; a rerun finishes them.
+    pub failed: usize,
+}
+
+impl Tally {
+    /// Counts `outcome`.
+    pub fn add(&mut self, outcome: &Outcome) {
         match outcome {
-            Outcome::Imported(imported) => {
-                println!("{who}: session {verb}, {} pre-keys", imported.pre_keys);
-            }
-            Outcome::AlreadyThere => println!("{who}: imported before, left as it is"),
-            Outcome::NeedsPairing(reason) => {
-                pairing += 1;
-                println!("{who}: must pair again: {}", masked(account, reason));
-            }
+            Outcome::Imported(_) => self.imported += 1,
+            Outcome::AlreadyThere => self.already_there += 1,
+            Outcome::NeedsPairing(_) => self.to_pair += 1,
+            Outcome::Locked(_) => self.locked += 1,
+            Outcome::Failed(_) => self.failed += 1,
         }
     }
-    match old_bot::config(&settings.old_bot_dir)? {
-        Some((access, token)) => println!("settings: {}", summary(&access, token.as_deref())),
-        None => println!("settings: no config/config.json or akses.json"),
+
+    /// Whether anything needs the user.
+    pub fn needs_attention(&self) -> bool {
+        self.to_pair + self.locked + self.failed > 0
     }
-    println!(
-        "{} accounts, {} to pair again; the old folder was not changed",
-        results.len(),
-        pairing
-    );
-    Ok(())
+
+    /// The closing lines of a run, with what to do about each kind.
+    pub fn summary(&self, dry_run: bool) -> String {
+        let imported = if dry_run {
+            "would be imported"
+        } else {
+            "imported"
+        };
+        let mut lines = vec![
+            format!(
+                "summary: {} accounts",
+                self.imported + self.already_there + self.to_pair + self.locked + self.failed
+            ),
+            format!("  {imported}: {}", self.imported),
+            format!("  already there: {}", self.already_there),
+            format!("  to pair again: {}", self.to_pair),
+            format!("  skipped because locked: {}", self.locked),
+            format!("  failed: {}", self.failed),
+        ];
+        if self.to_pair > 0 {
+            lines.push("their owners link them again with /pair; the reasons are above".to_owned());
+        }
+        if self.locked > 0 {
+            lines.push(
+                "the old bot seems to be running: stop it, then run the import again".to_owned(),
+            );
+        }
+        if self.failed > 0 {
+            lines.push("nothing half-done was left: run the import again to finish".to_owned());
+        }
+        lines.push("the old folder was not changed".to_owned());
+        lines.join("\n")
+    }
+}
+
+/// One account's line, the outcome's causes included, numbers masked.
+pub(crate) fn line(account: &Account, outcome: &Outcome, imported: &str) -> String {
+    let who = who(account);
+    let told = match outcome {
+        Outcome::Imported(session) => format!("{imported}, {} pre-keys", session.pre_keys),
+        Outcome::AlreadyThere => "imported before, left as it is".to_owned(),
+        Outcome::NeedsPairing(reason) => format!("must pair again: {}", chain(reason)),
+        Outcome::Locked(path) => format!(
+            "skipped: {} is in use; the old bot seems to be running",
+            path.display()
+        ),
+        Outcome::Failed(reason) => {
+            format!("not imported, run the import again: {}", chain(reason))
+        }
+    };
+    format!("{who}: {}", naming::Redacted(told))
+}
+
+/// Runs `tenant-bot import`, prints what happened to each account and
+/// a summary, and says whether anything needs the user
+/// ([`NEEDS_ATTENTION`]).
+pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
+    let tally = if settings.kubernetes {
+        cluster::run(&settings).await?
+    } else {
+        let results =
+            local::run_import(&settings.old_bot_dir, &settings.data_dir, settings.dry_run).await?;
+        let imported = if settings.dry_run {
+            "session would be imported"
+        } else {
+            "session imported"
+        };
+        let mut tally = Tally::default();
+        for (account, outcome) in &results {
+            println!("{}", line(account, outcome, imported));
+            tally.add(outcome);
+        }
+        match old_bot::config(&settings.old_bot_dir)? {
+            Some((access, token)) => println!("settings: {}", summary(&access, token.as_deref())),
+            None => println!("settings: no config/config.json or akses.json"),
+        }
+        tally
+    };
+    println!("{}", tally.summary(settings.dry_run));
+    Ok(if tally.needs_attention() {
+        ExitCode::from(NEEDS_ATTENTION)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn chain(reason: &Reason) -> naming::Chain<'_> {
+    naming::Chain(&**reason)
 }
 
 /// An account as the import names it: never its number in full.
 pub(crate) fn who(account: &Account) -> String {
     format!("{} (owner {})", account.phone.masked(), account.owner)
-}
-
-/// `text` with the account's number masked (reasons name files).
-pub(crate) fn masked(account: &Account, text: &str) -> String {
-    text.replace(account.phone.as_str(), &account.phone.masked())
 }
 
 pub(crate) fn summary(access: &Access, token: Option<&str>) -> String {
@@ -175,5 +280,6 @@ mod local;
 pub mod old_bot;
 pub mod seed;
 pub mod session;
+pub mod snapshot;
 #[cfg(test)]
 mod tests;

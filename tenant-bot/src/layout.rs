@@ -35,3 +35,49 @@ pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
         .open(path)?;
     file.write_all(text.as_bytes())
 }
+
+/// Creates the empty file `path`, readable and writable by its owner
+/// alone (files that take session keys are made so before the keys go in).
+pub fn create_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
+}
+
+/// Creates `dir` and any missing parents, each only its owner may enter;
+/// folders already there keep their mode. Returns the folders it made,
+/// outermost first, so a failed attempt can remove them again.
+pub fn create_private_dirs(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    let mut missing = Vec::new();
+    let mut next = Some(dir);
+    while let Some(path) = next.filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
+        missing.push(path.to_owned());
+        next = path.parent();
+    }
+    missing.reverse();
+    for path in &missing {
+        match std::fs::DirBuilder::new().mode(0o700).create(path) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(missing)
+}
+
+/// Makes the finished file `from` durable and renames it to `to`, in the
+/// same folder: after a crash, `to` is either absent or whole.
+pub fn make_durable(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::File::open(from)?.sync_all()?;
+    std::fs::rename(from, to)?;
+    if let Some(folder) = to.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::File::open(folder)?.sync_all()?;
+    }
+    Ok(())
+}

@@ -3,6 +3,7 @@
 //! account.
 
 use std::io::IsTerminal as _;
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use tenant_bot::{exit, front_door, import, standalone, tenant};
@@ -33,7 +34,7 @@ enum Role {
 }
 
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
+async fn main() -> ExitCode {
     let role = Cli::parse().role;
     // kube's own spans and lines name objects in full, and an account's
     // name holds its phone number: they are left out unless asked for.
@@ -44,17 +45,19 @@ async fn main() -> std::process::ExitCode {
         // Colours only for a person at a terminal, not in a pod's log.
         .with_ansi(std::io::stdout().is_terminal())
         .init();
+    let done = |outcome: anyhow::Result<()>| outcome.map(|()| ExitCode::SUCCESS);
     let outcome = match role {
-        Role::FrontDoor(settings) => front_door::run::run(settings).await,
-        Role::Tenant(settings) => tenant::run::run(settings).await,
+        Role::FrontDoor(settings) => done(front_door::run::run(settings).await),
+        Role::Tenant(settings) => done(tenant::run::run(settings).await),
+        // It tells an import that ran but needs the user apart.
         Role::Import(settings) => import::run(settings).await,
-        Role::Standalone(settings) => standalone::run::run(settings).await,
+        Role::Standalone(settings) => done(standalone::run::run(settings).await),
     };
     match outcome {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             exit::report(&error);
-            std::process::ExitCode::FAILURE
+            ExitCode::FAILURE
         }
     }
 }

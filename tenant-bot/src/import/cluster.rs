@@ -18,7 +18,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client, Resource, ResourceExt};
 
-use super::{Account, Outcome, Settings, local, masked, old_bot, seed, summary, who};
+use super::{Account, Outcome, Settings, Tally, line, local, old_bot, seed, summary, who};
 use crate::layout::USERS_DIR;
 
 /// Field manager of what the import writes.
@@ -166,8 +166,9 @@ fn seed_secret(name: &str, owner: i64, files: Vec<(String, Vec<u8>)>) -> Secret 
 
 /// `tenant-bot import --kubernetes`: converts in a private scratch
 /// directory, then registers each account with its seed
-/// ([`Namespace::place`]).
-pub async fn run(settings: Settings) -> anyhow::Result<()> {
+/// ([`Namespace::place`]). An account the cluster does not take is
+/// reported and left for the next run.
+pub async fn run(settings: &Settings) -> anyhow::Result<Tally> {
     use anyhow::Context as _;
     let client = kube::Client::try_default()
         .await
@@ -184,50 +185,23 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     } else {
         "imported"
     };
-    let (mut pairing, mut failed) = (0, 0);
-    for (account, outcome) in &results {
-        let who = who(account);
-        let imported = match outcome {
-            Outcome::Imported(imported) => imported,
-            Outcome::AlreadyThere => continue,
-            Outcome::NeedsPairing(reason) => {
-                pairing += 1;
-                println!("{who}: must pair again: {}", masked(account, reason));
-                continue;
+    let mut tally = Tally::default();
+    for (account, outcome) in results {
+        let (outcome, said) = match outcome {
+            Outcome::Imported(imported) => {
+                let placed = target
+                    .place(scratch.path(), &account, settings.dry_run)
+                    .await;
+                placed_outcome(imported, placed, verb, &namespace)
             }
+            other => (other, String::new()),
         };
-        match target
-            .place(scratch.path(), account, settings.dry_run)
-            .await
-        {
-            Ok(Placed::Created { with_bot_data }) => {
-                let left = if with_bot_data {
-                    ""
-                } else {
-                    "; its activity log is left behind, too large to carry"
-                };
-                println!(
-                    "{who}: session {verb} into namespace {namespace}, {} pre-keys{left}",
-                    imported.pre_keys
-                );
-            }
-            Ok(Placed::AlreadyThere) => {
-                println!("{who}: already in namespace {namespace}, left as it is");
-            }
-            Ok(Placed::TooLarge(bytes)) => {
-                pairing += 1;
-                println!(
-                    "{who}: must pair again: its session packs to {bytes} bytes, more than a Secret holds"
-                );
-            }
-            Err(error) => {
-                failed += 1;
-                println!(
-                    "{who}: not imported: {}",
-                    masked(account, &error.to_string())
-                );
-            }
+        if said.is_empty() {
+            println!("{}", line(&account, &outcome, verb));
+        } else {
+            println!("{}: {said}", who(&account));
         }
+        tally.add(&outcome);
     }
     if let Some((access, token)) = old_bot::config(&settings.old_bot_dir)? {
         println!("settings: {}", summary(&access, token.as_deref()));
@@ -242,15 +216,42 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             }
         );
     }
-    println!(
-        "{} accounts, {} to pair again, {} failed; the old folder was not changed",
-        results.len(),
-        pairing,
-        failed
-    );
-    anyhow::ensure!(
-        failed == 0,
-        "{failed} accounts were not imported; run the import again"
-    );
-    Ok(())
+    Ok(tally)
+}
+
+/// Why a converted session cannot go into the cluster.
+#[derive(Debug, thiserror::Error)]
+#[error("its session packs to {0} bytes, more than a Secret holds")]
+pub struct TooLarge(pub usize);
+
+/// What the cluster made of a converted account, and what to say of it
+/// when [`line`] would not say enough.
+fn placed_outcome(
+    imported: super::session::Imported,
+    placed: Result<Placed, Error>,
+    verb: &str,
+    namespace: &str,
+) -> (Outcome, String) {
+    match placed {
+        Ok(Placed::Created { with_bot_data }) => {
+            let left = if with_bot_data {
+                ""
+            } else {
+                "; its activity log is left behind, too large to carry"
+            };
+            let said = format!(
+                "session {verb} into namespace {namespace}, {} pre-keys{left}",
+                imported.pre_keys
+            );
+            (Outcome::Imported(imported), said)
+        }
+        Ok(Placed::AlreadyThere) => (
+            Outcome::AlreadyThere,
+            format!("already in namespace {namespace}, left as it is"),
+        ),
+        Ok(Placed::TooLarge(bytes)) => {
+            (Outcome::NeedsPairing(TooLarge(bytes).into()), String::new())
+        }
+        Err(error) => (Outcome::Failed(error.into()), String::new()),
+    }
 }

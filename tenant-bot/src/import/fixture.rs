@@ -6,12 +6,19 @@ use std::path::Path;
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
-use super::session::fixture::old_store;
+use super::session::fixture::{Journal, old_store_in};
 use crate::layout::USERS_DIR;
 
 /// An old bot's folder: a master listing two accounts (one with a linked
-/// device, one logged out), and a third account only its folder shows.
+/// device, one logged out), and a third account only its folder shows;
+/// its databases in WAL mode, as the old bot opens them.
 pub fn old_bot(dir: &Path) {
+    old_bot_in(dir, Journal::Wal);
+}
+
+/// [`old_bot`] with its stores left in `journal` mode (the logged-out
+/// one is closed cleanly whatever the mode).
+pub fn old_bot_in(dir: &Path, journal: Journal) {
     std::fs::create_dir_all(dir.join("config")).unwrap();
     std::fs::write(
         dir.join("config/config.json"),
@@ -24,9 +31,14 @@ pub fn old_bot(dir: &Path) {
         std::fs::create_dir_all(users.join(owner)).unwrap();
     }
     let linked = users.join("6069200001/whatsmeow-6069200001-6281200000100.db");
-    old_store(&linked, |_| {});
+    old_store_in(&linked, journal, |_| {});
     let logged_out = users.join("6069200001/whatsmeow-6069200001-6281200000300.db");
-    old_store(&logged_out, |row| {
+    let closed = if journal == Journal::Delete {
+        Journal::Delete
+    } else {
+        Journal::Wal
+    };
+    old_store_in(&logged_out, closed, |row| {
         row[0].1 = Value::Text("6281200000300:4@s.whatsapp.net".into());
     });
     Connection::open(&logged_out)
@@ -34,10 +46,13 @@ pub fn old_bot(dir: &Path) {
         .execute_batch("DELETE FROM whatsmeow_device")
         .unwrap();
     let unlisted = users.join("6069200002/whatsmeow-6069200002-6281200000200.db");
-    old_store(&unlisted, |row| {
+    old_store_in(&unlisted, journal, |row| {
         row[0].1 = Value::Text("6281200000200:7@s.whatsapp.net".into());
     });
     let master = Connection::open(dir.join("bot_data.db")).unwrap();
+    if journal != Journal::Delete {
+        master.execute_batch("PRAGMA journal_mode = WAL").unwrap();
+    }
     master
         .execute_batch(
             "CREATE TABLE whatsapp_accounts (id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -8,8 +8,10 @@ use std::path::{Path, PathBuf};
 use crds::naming;
 use rusqlite::{Connection, OpenFlags};
 
-use super::{Account, Error, Outcome, session};
-use crate::layout::{ACCESS_FILE, Access, TOKEN_FILE, USERS_DIR, write_private};
+use super::{Account, Error, Outcome, Reason, session, snapshot};
+use crate::layout::{
+    ACCESS_FILE, Access, TOKEN_FILE, USERS_DIR, create_private_dirs, write_private,
+};
 
 /// Where an account's session goes under `data`.
 pub fn target(data: &Path, account: &Account) -> PathBuf {
@@ -21,11 +23,11 @@ pub fn target(data: &Path, account: &Account) -> PathBuf {
 /// Writes the old bot's settings where a standalone install finds them;
 /// what is there already stays.
 fn write_config(data: &Path, access: &Access, token: Option<&str>) -> std::io::Result<()> {
-    std::fs::create_dir_all(data)?;
+    create_private_dirs(data)?;
     let access_file = data.join(ACCESS_FILE);
     if !access_file.exists() {
         let text = serde_json::to_string_pretty(access).map_err(std::io::Error::other)?;
-        std::fs::write(&access_file, text)?;
+        write_private(&access_file, &text)?;
     }
     let token_file = data.join(TOKEN_FILE);
     if let Some(token) = token
@@ -63,107 +65,184 @@ pub(super) fn scratch() -> Result<tempfile::TempDir, Error> {
 }
 
 pub(super) async fn import_all(old: &Path, data: &Path) -> Result<Vec<(Account, Outcome)>, Error> {
+    let accounts = super::old_bot::accounts(old)?;
+    let written = |source| Error::Write {
+        path: data.to_owned(),
+        source,
+    };
+    create_private_dirs(data).map_err(written)?;
     if let Some((access, token)) = super::old_bot::config(old)? {
-        write_config(data, &access, token.as_deref()).map_err(|source| Error::List {
-            path: data.to_owned(),
-            source,
-        })?;
+        write_config(data, &access, token.as_deref()).map_err(written)?;
     }
     let mut results = Vec::new();
-    for account in super::old_bot::accounts(old)? {
-        let new = target(data, &account);
-        let outcome = if new.exists() {
-            Outcome::AlreadyThere
-        } else if let Err(error) = new.parent().map_or(Ok(()), std::fs::create_dir_all) {
-            Outcome::NeedsPairing(format!("cannot make the folder: {error}"))
-        } else {
-            match session::session(&account.session, &new, Some(&account.phone)).await {
-                Ok(imported) => Outcome::Imported(imported),
-                Err(error) => Outcome::NeedsPairing(error.to_string()),
-            }
-        };
+    for account in accounts {
+        let outcome = import_one(old, data, &account).await;
         results.push((account, outcome));
-    }
-    register(data, &results).await?;
-    for (account, outcome) in &results {
-        if matches!(outcome, Outcome::Imported(_)) {
-            carry_activity(old, data, account).await?;
-        }
     }
     Ok(results)
 }
 
-/// One entry of the old master's activity log: when (SQLite's text),
-/// action, description, success, error message.
-type OldActivity = (String, String, Option<String>, bool, Option<String>);
-
-/// The old master's activity log of `account`'s owner (the old bot kept
-/// one per Telegram chat, not per account), added to the account's own
-/// log as `imported` entries, oldest first.
-async fn carry_activity(old: &Path, data: &Path, account: &Account) -> Result<(), Error> {
-    let master = old.join("bot_data.db");
-    if !master.exists() {
-        return Ok(());
+/// Imports one account, all or nothing: what a failed attempt made (its
+/// files, an owner folder it left empty) is removed again.
+async fn import_one(old: &Path, data: &Path, account: &Account) -> Outcome {
+    let new = target(data, account);
+    match existing(&new) {
+        Existing::Session => {
+            // Imported before; registering is idempotent, and finishes a
+            // run that stopped between the two.
+            return match register(data, account).await {
+                Ok(()) => Outcome::AlreadyThere,
+                Err(reason) => Outcome::Failed(reason),
+            };
+        }
+        Existing::Nothing => {}
+        Existing::Unusable => {
+            if let Err(error) = set_aside(&new) {
+                return Outcome::Failed(error.into());
+            }
+        }
     }
-    let owner = account.owner;
-    let read = || -> rusqlite::Result<Vec<OldActivity>> {
-        let connection = Connection::open_with_flags(&master, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-        let tables: i64 = connection.query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'activity_logs'",
+    let folder = new.parent().unwrap_or(data);
+    let made = match create_private_dirs(folder) {
+        Ok(made) => made,
+        Err(error) => return Outcome::Failed(error.into()),
+    };
+    let outcome = attempt(old, data, account, &new).await;
+    if !new.exists() {
+        for dir in made.iter().rev() {
+            // Only when empty: nothing of anyone else's goes.
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+    outcome
+}
+
+async fn attempt(old: &Path, data: &Path, account: &Account, new: &Path) -> Outcome {
+    // The bot data first, so the session, renamed into place last, marks
+    // a finished import; bot data there already (the tenant's own, or an
+    // earlier attempt's) stays as it is.
+    let bot_data = new.with_file_name(naming::bot_data_db_file(account.owner, &account.phone));
+    let fresh = !bot_data.exists();
+    if fresh && let Err(error) = carry_activity(old, &bot_data, account).await {
+        return match error {
+            Error::Locked(path) => Outcome::Locked(path),
+            error => Outcome::Failed(error.into()),
+        };
+    }
+    let outcome = match session::session(&account.session, new, Some(&account.phone)).await {
+        Ok(imported) => {
+            return match register(data, account).await {
+                Ok(()) => Outcome::Imported(imported),
+                // The session stays: the next run registers it.
+                Err(reason) => Outcome::Failed(reason),
+            };
+        }
+        Err(session::Error::Locked(path)) => Outcome::Locked(path),
+        Err(error) if error.needs_pairing() => Outcome::NeedsPairing(error.into()),
+        Err(error) => Outcome::Failed(error.into()),
+    };
+    if fresh {
+        session::discard(&bot_data);
+    }
+    outcome
+}
+
+/// What the session file of an account holds already.
+enum Existing {
+    Nothing,
+    /// A session that opens and holds a device identity.
+    Session,
+    /// Anything else: an empty or half-written file, another database.
+    Unusable,
+}
+
+fn existing(path: &Path) -> Existing {
+    if !path.exists() {
+        return Existing::Nothing;
+    }
+    let device = || -> rusqlite::Result<bool> {
+        let connection = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        connection.query_row(
+            "SELECT count(*) > 0 FROM device
+             WHERE length(identity_key) > 0 AND length(noise_key) > 0 AND account IS NOT NULL",
             [],
             |r| r.get(0),
-        )?;
-        if tables == 0 {
-            return Ok(Vec::new());
-        }
-        let mut statement = connection.prepare(
-            "SELECT CAST(created_at AS TEXT), action, description, success, error_message
-             FROM activity_logs WHERE telegram_chat_id = ?1 ORDER BY id",
-        )?;
-        statement
-            .query_map([owner], |r| {
-                Ok((
-                    r.get::<_, Option<String>>(0)?.unwrap_or_default(),
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get::<_, Option<i64>>(3)?.unwrap_or(1) != 0,
-                    r.get(4)?,
-                ))
-            })?
-            .collect()
+        )
     };
-    let entries = read().map_err(|source| Error::Master {
-        path: master.clone(),
-        source,
-    })?;
+    match device() {
+        Ok(true) => Existing::Session,
+        _ => Existing::Unusable,
+    }
+}
+
+/// Moves an unusable session file out of the way, so it is imported
+/// again; an empty one goes, anything else is kept beside it.
+fn set_aside(path: &Path) -> std::io::Result<()> {
+    if std::fs::metadata(path)?.len() == 0 {
+        session::discard(path);
+        return Ok(());
+    }
+    let aside = snapshot::with_suffix(path, ".unusable");
+    tracing::warn!(
+        file = %naming::Redacted(path.display()),
+        "the session there does not open or holds no device: kept as .unusable and imported again"
+    );
+    std::fs::rename(path, aside)?;
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let _ = std::fs::remove_file(snapshot::with_suffix(path, suffix));
+    }
+    Ok(())
+}
+
+/// The old master's activity log of `account`'s owner added to the
+/// account's new bot data at `path`, as `imported` entries; the file is
+/// made whole under a temporary name, then renamed.
+async fn carry_activity(old: &Path, path: &Path, account: &Account) -> Result<(), Error> {
+    let entries = super::old_bot::activity(old, account.owner)?;
     if entries.is_empty() {
         return Ok(());
     }
-    let file = naming::bot_data_db_file(account.owner, &account.phone);
-    let path = data.join(USERS_DIR).join(owner.to_string()).join(file);
-    let store = crate::store::Store::open(&path)
-        .await
-        .map_err(|e| Error::Registry(e.into()))?;
-    for (at, action, description, success, error) in entries {
-        let mut detail = action;
-        if let Some(description) = description.filter(|d| !d.is_empty()) {
-            detail = format!("{detail}: {description}");
-        }
-        if !success {
-            detail = format!("{detail} ✗ {}", error.unwrap_or_default());
-        }
-        let entry = crate::store::Activity {
-            at: unix_seconds(&at),
-            kind: "imported".into(),
-            detail,
-        };
-        store
-            .log_activity(entry)
+    let partial = session::partial(path);
+    session::discard(&partial);
+    let written = |source: Reason| Error::Write {
+        path: path.to_owned(),
+        source: std::io::Error::other(source),
+    };
+    let result = async {
+        crate::layout::create_private(&partial).map_err(|e| written(e.into()))?;
+        let store = crate::store::Store::open(&partial)
             .await
-            .map_err(|e| Error::Registry(e.into()))?;
+            .map_err(|e| written(e.into()))?;
+        for (at, action, description, success, error) in entries {
+            let mut detail = action;
+            if let Some(description) = description.filter(|d| !d.is_empty()) {
+                detail = format!("{detail}: {description}");
+            }
+            if !success {
+                detail = format!("{detail} ✗ {}", error.unwrap_or_default());
+            }
+            let entry = crate::store::Activity {
+                at: unix_seconds(&at),
+                kind: "imported".into(),
+                detail,
+            };
+            store
+                .log_activity(entry)
+                .await
+                .map_err(|e| written(e.into()))?;
+        }
+        drop(store);
+        let (from, to) = (partial.clone(), path.to_owned());
+        tokio::task::spawn_blocking(move || session::settle(&from, &to))
+            .await
+            .map_err(|e| written(e.into()))?
+            .map_err(written)
     }
-    store.flush().await.map_err(|e| Error::Registry(e.into()))?;
-    Ok(())
+    .await;
+    if result.is_err() {
+        session::discard(&partial);
+    }
+    result
 }
 
 /// SQLite's `CURRENT_TIMESTAMP` text (UTC, `YYYY-MM-DD HH:MM:SS`) in Unix
@@ -174,27 +253,15 @@ fn unix_seconds(text: &str) -> i64 {
         .map_or(0, |t| t.as_second())
 }
 
-/// Lists the imported accounts in the standalone registry of `data`, so
-/// a standalone install serves them at its next start.
-async fn register(data: &Path, results: &[(Account, Outcome)]) -> Result<(), Error> {
+/// Lists `account` in the standalone registry of `data`, so a standalone
+/// install serves it at its next start; listed already is fine.
+async fn register(data: &Path, account: &Account) -> Result<(), Reason> {
     use crate::protocol::registry::{self as accounts, Registry as _};
-    let imported: Vec<&Account> = results
-        .iter()
-        .filter(|(_, o)| matches!(o, Outcome::Imported(_)))
-        .map(|(a, _)| a)
-        .collect();
-    if imported.is_empty() {
-        return Ok(());
+    let registry = crate::standalone::registry::Local::open(&data.join("pawang.db"))?;
+    let resource =
+        crds::WhatsAppAccount::for_phone(&account.phone, account.owner, crds::Language::Id);
+    match registry.create(&resource).await {
+        Ok(()) | Err(accounts::Error::Taken) => Ok(()),
+        Err(error) => Err(error.into()),
     }
-    let registry = crate::standalone::registry::Local::open(&data.join("pawang.db"))
-        .map_err(|e| Error::Registry(e.into()))?;
-    for account in imported {
-        let resource =
-            crds::WhatsAppAccount::for_phone(&account.phone, account.owner, crds::Language::Id);
-        match registry.create(&resource).await {
-            Ok(()) | Err(accounts::Error::Taken) => {}
-            Err(error) => return Err(Error::Registry(error.into())),
-        }
-    }
-    Ok(())
 }

@@ -1,13 +1,15 @@
 //! Reading the old bot's folder: its accounts (from the master
 //! `bot_data.db` and from the users' folders, since the old bot itself
-//! registered folders its master did not know) and its settings. Nothing
-//! here writes.
+//! registered folders its master did not know), its activity log and its
+//! settings. Nothing here writes, and its databases are read from private
+//! copies ([`Snapshot`]), so not even SQLite leaves a file beside them.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
+use super::snapshot::{self, Snapshot};
 use super::{Account, Error};
 use crate::layout::{Access, USERS_DIR};
 
@@ -56,19 +58,70 @@ pub fn accounts(old: &Path) -> Result<Vec<Account>, Error> {
     Ok(found.into_values().collect())
 }
 
+/// Runs `read` on a private copy of the master database ([`Snapshot`]).
+fn read_master<T>(
+    master: &Path,
+    read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+) -> Result<T, Error> {
+    let snapshot = Snapshot::take(master).map_err(|error| match error {
+        snapshot::Error::Locked(path) => Error::Locked(path),
+        error => Error::Copy(error),
+    })?;
+    snapshot
+        .open()
+        .and_then(|connection| read(&connection))
+        .map_err(|source| Error::Master {
+            path: master.to_owned(),
+            source,
+        })
+}
+
 /// `(phone_number, db_path)` of every account the master lists.
 fn master_accounts(master: &Path) -> Result<Vec<(String, String)>, Error> {
-    let read = || -> rusqlite::Result<Vec<(String, String)>> {
-        let connection = Connection::open_with_flags(master, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    read_master(master, |connection| {
         let mut statement = connection
             .prepare("SELECT phone_number, db_path FROM whatsapp_accounts ORDER BY id")?;
         statement
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect()
-    };
-    read().map_err(|source| Error::Master {
-        path: master.to_owned(),
-        source,
+    })
+}
+
+/// One entry of the old master's activity log: when (SQLite's text),
+/// action, description, success, error message.
+pub type Activity = (String, String, Option<String>, bool, Option<String>);
+
+/// The old master's activity log of `owner` (the old bot kept one per
+/// Telegram chat, not per account), oldest first; none without a master.
+pub fn activity(old: &Path, owner: i64) -> Result<Vec<Activity>, Error> {
+    let master = old.join("bot_data.db");
+    if !master.exists() {
+        return Ok(Vec::new());
+    }
+    read_master(&master, |connection| {
+        let tables: i64 = connection.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'activity_logs'",
+            [],
+            |r| r.get(0),
+        )?;
+        if tables == 0 {
+            return Ok(Vec::new());
+        }
+        let mut statement = connection.prepare(
+            "SELECT CAST(created_at AS TEXT), action, description, success, error_message
+             FROM activity_logs WHERE telegram_chat_id = ?1 ORDER BY id",
+        )?;
+        statement
+            .query_map([owner], |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get::<_, Option<i64>>(3)?.unwrap_or(1) != 0,
+                    r.get(4)?,
+                ))
+            })?
+            .collect()
     })
 }
 

@@ -97,10 +97,12 @@ pub fn unpack(seed_dir: &Path, data_dir: &Path, files: &[String]) -> Result<Unpa
         let bytes = unpack_file(&source, name)?;
         let partial = data_dir.join(format!(".{name}.seeding"));
         let write = || -> std::io::Result<()> {
-            let mut file = std::fs::File::create(&partial)?;
+            // Session keys: readable by the tenant alone.
+            crate::layout::create_private(&partial)?;
+            let mut file = std::fs::OpenOptions::new().write(true).open(&partial)?;
             file.write_all(&bytes)?;
-            file.sync_all()?;
-            std::fs::rename(&partial, &target)
+            drop(file);
+            crate::layout::make_durable(&partial, &target)
         };
         write().map_err(io(format!("cannot write {}", target.display())))?;
         written.push(name.clone());
@@ -181,6 +183,14 @@ mod tests {
             .collect();
         left.sort();
         assert_eq!(left, vec![DATA.to_owned(), SESSION.to_owned()]);
+        use std::os::unix::fs::PermissionsExt as _;
+        for name in [SESSION, DATA] {
+            let mode = std::fs::metadata(data.join(name))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{name}");
+        }
     }
 
     #[test]

@@ -9,12 +9,10 @@
 //! onto whatsapp-rust's device one to one. Unused one-time pre-keys come
 //! along, so ids the server still holds keep their keys.
 //!
-//! The old file is never written (it is opened read-only; in WAL mode
-//! SQLite may still add its shared-memory `-shm` file beside it): it is
-//! copied (`VACUUM INTO`, consistent even with a write-ahead log beside
-//! it) to the new session file, and
-//! whatsapp-rust's tables are added to the copy through its own storage
-//! API. Signal sessions and app-state keys are not carried over (their
+//! The old file is never opened: a private copy of it and its log is
+//! ([`super::snapshot`]). That copy is compacted (`VACUUM INTO`) into the
+//! new session file, and whatsapp-rust's tables are added to it through
+//! its own storage API. Signal sessions and app-state keys are not carried over (their
 //! formats differ); the first message on an old session is retried by the
 //! sender and a new session is made, and group management needs neither.
 
@@ -22,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crds::PhoneNumber;
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension};
 use whatsapp_rust::buffa::Message as _;
 use whatsapp_rust::prelude::SqliteStore;
 use whatsapp_rust::wacore::libsignal::protocol::{KeyPair, PrivateKey};
@@ -32,12 +30,41 @@ use whatsapp_rust::wacore::store::traits::{
 };
 use whatsapp_rust::waproto::whatsapp as wa;
 
+use super::snapshot::{self, Snapshot, with_suffix};
+
 /// Why a session could not be imported.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The old file is not a whatsmeow store.
-    #[error("{0} holds no whatsmeow device table")]
-    NotWhatsmeow(PathBuf),
+    /// The old bot seems to be running: it holds the store.
+    #[error("{0} is in use: the old bot seems to be running; stop it, then run the import again")]
+    Locked(PathBuf),
+    /// SQLite found the old store damaged.
+    #[error("{path} is damaged")]
+    Damaged {
+        /// The old store.
+        path: PathBuf,
+        /// What SQLite reported.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The old file is not a whatsmeow store, or one too old to read.
+    #[error("{path} has no {table} table; it is not a whatsmeow store")]
+    MissingTable {
+        /// The old store.
+        path: PathBuf,
+        /// The table it lacks.
+        table: &'static str,
+    },
+    /// A table lacks a column the import needs.
+    #[error("{path} has no {table}.{column} column")]
+    MissingColumn {
+        /// The old store.
+        path: PathBuf,
+        /// The table.
+        table: &'static str,
+        /// The column it lacks.
+        column: &'static str,
+    },
     /// The store has no linked device: the account was never paired, or
     /// was logged out.
     #[error("{0} holds no linked device")]
@@ -56,12 +83,57 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
-    /// Reading the old file or writing the copy failed.
-    #[error("SQLite failed")]
-    Sqlite(#[from] rusqlite::Error),
-    /// whatsapp-rust's store refused the device.
-    #[error("the session store failed")]
-    Store(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The old store could not be read for another reason.
+    #[error("cannot read {path}")]
+    Read {
+        /// The old store.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The new session file could not be written.
+    #[error("cannot write {path}")]
+    Write {
+        /// The new file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl Error {
+    /// Whether the old session itself cannot be used, so its owner must
+    /// pair again; otherwise (the store is in use, or this side could not
+    /// write) a later run can still import it.
+    pub fn needs_pairing(&self) -> bool {
+        !matches!(
+            self,
+            Self::Locked(_) | Self::Exists(_) | Self::Read { .. } | Self::Write { .. }
+        )
+    }
+}
+
+/// The error for `error`, met while reading the old store `path`.
+fn reading(path: &Path, error: rusqlite::Error) -> Error {
+    use rusqlite::ErrorCode::{DatabaseBusy, DatabaseCorrupt, DatabaseLocked, NotADatabase};
+    match error.sqlite_error_code() {
+        Some(DatabaseCorrupt | NotADatabase) => Error::Damaged {
+            path: path.to_owned(),
+            source: error,
+        },
+        Some(DatabaseBusy | DatabaseLocked) => Error::Locked(path.to_owned()),
+        _ => Error::Read {
+            path: path.to_owned(),
+            source: error.into(),
+        },
+    }
+}
+
+fn writing(path: &Path) -> impl FnOnce(Box<dyn std::error::Error + Send + Sync>) -> Error {
+    let path = path.to_owned();
+    move |source| Error::Write { path, source }
 }
 
 /// What was imported.
@@ -99,9 +171,33 @@ struct Row {
 /// A one-time pre-key: id, private key, whether the server has it.
 type PreKey = (u32, Vec<u8>, bool);
 
+/// Columns of `whatsmeow_device` a login needs. `lid`,
+/// `lid_migration_ts`, `business_name` and `push_name` came later and are
+/// read when they are there.
+const DEVICE_COLUMNS: [&str; 12] = [
+    "jid",
+    "registration_id",
+    "noise_key",
+    "identity_key",
+    "signed_pre_key",
+    "signed_pre_key_id",
+    "signed_pre_key_sig",
+    "adv_key",
+    "adv_details",
+    "adv_account_sig",
+    "adv_account_sig_key",
+    "adv_device_sig",
+];
+const PRE_KEY_COLUMNS: [&str; 4] = ["jid", "key_id", "key", "uploaded"];
+
 /// Imports the device in the whatsmeow store at `old` into a new session
 /// file at `new`, leaving `old` untouched; when `phone` is given, the
 /// device must be that number's.
+///
+/// All or nothing: the session is built under a temporary name in `new`'s
+/// folder (readable by its owner alone), made durable and renamed into
+/// place only when complete. A failed attempt leaves nothing, and what a
+/// killed one left is cleared by the next.
 pub async fn session(
     old: &Path,
     new: &Path,
@@ -110,91 +206,170 @@ pub async fn session(
     if new.exists() {
         return Err(Error::Exists(new.to_owned()));
     }
-    let (old_path, new_path) = (old.to_owned(), new.to_owned());
-    let (row, pre_keys) = tokio::task::spawn_blocking(move || copy_and_read(&old_path, &new_path))
-        .await
-        .map_err(|e| Error::Store(e.into()))??;
-    let result = match phone {
-        Some(phone) if row.jid.split([':', '@']).next() != Some(phone.as_str()) => {
-            Err(Error::OtherNumber)
+    let partial = partial(new);
+    discard(&partial);
+    let result = build(old, &partial, phone).await;
+    let result = match result {
+        Ok(imported) => {
+            let (from, to) = (partial.clone(), new.to_owned());
+            tokio::task::spawn_blocking(move || settle(&from, &to))
+                .await
+                .map_err(|e| writing(new)(e.into()))
+                .and_then(|settled| settled.map_err(writing(new)))
+                .map(|()| imported)
         }
-        _ => save(new, &row, &pre_keys).await,
+        Err(error) => Err(error),
     };
     if result.is_err() {
-        // Half a session is worse than none: the account would look paired.
-        for suffix in ["", "-wal", "-shm"] {
-            let mut path = new.as_os_str().to_owned();
-            path.push(suffix);
-            let _ = std::fs::remove_file(PathBuf::from(path));
-        }
+        discard(&partial);
     }
     result
 }
 
+async fn build(old: &Path, partial: &Path, phone: Option<&PhoneNumber>) -> Result<Imported, Error> {
+    let (old_path, new_path) = (old.to_owned(), partial.to_owned());
+    let (row, pre_keys) = tokio::task::spawn_blocking(move || copy_and_read(&old_path, &new_path))
+        .await
+        .map_err(|e| writing(partial)(e.into()))??;
+    match phone {
+        Some(phone) if row.jid.split([':', '@']).next() != Some(phone.as_str()) => {
+            Err(Error::OtherNumber)
+        }
+        _ => save(partial, &row, &pre_keys).await,
+    }
+}
+
+/// Where a session is built before it is renamed to `new`.
+pub fn partial(new: &Path) -> PathBuf {
+    let name = new.file_name().unwrap_or_default().to_string_lossy();
+    new.with_file_name(format!(".{name}.importing"))
+}
+
+/// Removes `file` and what SQLite keeps beside it.
+pub fn discard(file: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let _ = std::fs::remove_file(with_suffix(file, suffix));
+    }
+}
+
+/// Makes the finished session at `partial` one durable file and renames
+/// it to `new`.
+pub(super) fn settle(
+    partial: &Path,
+    new: &Path,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let connection = Connection::open(partial)?;
+    connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    // Out of WAL mode: what the log holds goes into the file, which is
+    // then the whole session (the tenant turns WAL on again).
+    let mode: String = connection.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("delete") {
+        return Err(format!("the session stays in {mode} mode").into());
+    }
+    drop(connection);
+    crate::layout::make_durable(partial, new)?;
+    Ok(())
+}
+
 /// Copies the old store to `new` and reads its device and pre-keys.
 fn copy_and_read(old: &Path, new: &Path) -> Result<(Row, Vec<PreKey>), Error> {
-    let source = Connection::open_with_flags(
-        old,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    let tables: i64 = source.query_row(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'whatsmeow_device'",
-        [],
-        |r| r.get(0),
-    )?;
-    if tables == 0 {
-        return Err(Error::NotWhatsmeow(old.to_owned()));
+    let snapshot = Snapshot::take(old).map_err(|error| match error {
+        snapshot::Error::Locked(path) => Error::Locked(path),
+        error => Error::Read {
+            path: old.to_owned(),
+            source: error.into(),
+        },
+    })?;
+    let read = |error| reading(old, error);
+    let source = snapshot.open().map_err(read)?;
+    let device_columns = columns(&source, "whatsmeow_device").map_err(read)?;
+    if device_columns.is_empty() {
+        return Err(Error::MissingTable {
+            path: old.to_owned(),
+            table: "whatsmeow_device",
+        });
     }
-    let Some(row) = read_device(&source)? else {
+    require(old, "whatsmeow_device", &device_columns, &DEVICE_COLUMNS)?;
+    let Some(row) = read_device(&source, &device_columns).map_err(read)? else {
         return Err(Error::NoDevice(old.to_owned()));
     };
-    let pre_keys = if has_table(&source, "whatsmeow_pre_keys")? {
-        let mut statement = source.prepare(
-            "SELECT key_id, key, uploaded FROM whatsmeow_pre_keys WHERE jid = ?1 ORDER BY key_id",
-        )?;
-        statement
-            .query_map([&row.jid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<Result<Vec<PreKey>, _>>()?
-    } else {
+    let pre_key_columns = columns(&source, "whatsmeow_pre_keys").map_err(read)?;
+    let pre_keys = if pre_key_columns.is_empty() {
         Vec::new()
+    } else {
+        require(
+            old,
+            "whatsmeow_pre_keys",
+            &pre_key_columns,
+            &PRE_KEY_COLUMNS,
+        )?;
+        let mut statement = source
+            .prepare(
+                "SELECT key_id, key, uploaded FROM whatsmeow_pre_keys WHERE jid = ?1 ORDER BY key_id",
+            )
+            .map_err(read)?;
+        statement
+            .query_map([&row.jid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(Iterator::collect::<Result<Vec<PreKey>, _>>)
+            .map_err(read)?
     };
     let target = new
         .to_str()
-        .ok_or_else(|| Error::Store("the new path is not UTF-8".into()))?;
-    source.execute("VACUUM INTO ?1", [target])?;
+        .ok_or_else(|| writing(new)("the path is not UTF-8".into()))?;
+    // Made first, so the copy is its owner's alone from its first byte.
+    crate::layout::create_private(new).map_err(|e| writing(new)(e.into()))?;
+    source
+        .execute("VACUUM INTO ?1", [target])
+        .map_err(|error| match error.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
+                reading(old, error)
+            }
+            _ => writing(new)(error.into()),
+        })?;
     Ok((row, pre_keys))
 }
 
-fn has_table(connection: &Connection, name: &str) -> Result<bool, Error> {
-    let count: i64 = connection.query_row(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
-        [name],
-        |r| r.get(0),
-    )?;
-    Ok(count > 0)
+/// The columns of `table`; none when there is no such table.
+fn columns(connection: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
+    connection
+        .prepare("SELECT name FROM pragma_table_info(?1)")?
+        .query_map([table], |r| r.get(0))?
+        .collect()
 }
 
-/// The device row; stores from before whatsmeow added `lid` and
-/// `lid_migration_ts` are read without them.
-fn read_device(connection: &Connection) -> Result<Option<Row>, Error> {
-    let columns: Vec<String> = connection
-        .prepare("SELECT name FROM pragma_table_info('whatsmeow_device')")?
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+fn require(
+    path: &Path,
+    table: &'static str,
+    present: &[String],
+    needed: &[&'static str],
+) -> Result<(), Error> {
+    match needed.iter().find(|c| !present.iter().any(|p| p == *c)) {
+        Some(column) => Err(Error::MissingColumn {
+            path: path.to_owned(),
+            table,
+            column,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The device row; columns whatsmeow added later are read when there.
+fn read_device(connection: &Connection, columns: &[String]) -> rusqlite::Result<Option<Row>> {
     let has = |c: &str| columns.iter().any(|name| name == c);
-    let lid = if has("lid") { "lid" } else { "NULL" };
-    let migrated = if has("lid_migration_ts") {
-        "lid_migration_ts"
-    } else {
-        "0"
+    let or = |column: &'static str, otherwise: &'static str| {
+        if has(column) { column } else { otherwise }
     };
     let query = format!(
-        "SELECT jid, {lid}, registration_id, noise_key, identity_key, signed_pre_key,
+        "SELECT jid, {}, registration_id, noise_key, identity_key, signed_pre_key,
                 signed_pre_key_id, signed_pre_key_sig, adv_key, adv_details, adv_account_sig,
-                adv_account_sig_key, adv_device_sig, business_name, push_name, {migrated}
-         FROM whatsmeow_device ORDER BY jid LIMIT 1"
+                adv_account_sig_key, adv_device_sig, {}, {}, {}
+         FROM whatsmeow_device ORDER BY jid LIMIT 1",
+        or("lid", "NULL"),
+        or("business_name", "''"),
+        or("push_name", "''"),
+        or("lid_migration_ts", "0"),
     );
-    Ok(connection
+    connection
         .query_row(&query, [], |r| {
             Ok(Row {
                 jid: r.get(0)?,
@@ -215,7 +390,7 @@ fn read_device(connection: &Connection) -> Result<Option<Row>, Error> {
                 lid_migration_ts: r.get(15)?,
             })
         })
-        .optional()?)
+        .optional()
 }
 
 fn malformed(field: &'static str, reason: impl ToString) -> Error {
@@ -302,13 +477,13 @@ async fn save(new: &Path, row: &Row, pre_keys: &[PreKey]) -> Result<Imported, Er
     let device = device(row, pre_keys)?;
     let url = new
         .to_str()
-        .ok_or_else(|| Error::Store("the new path is not UTF-8".into()))?;
+        .ok_or_else(|| writing(new)("the path is not UTF-8".into()))?;
     let store = SqliteStore::new(url)
         .await
-        .map_err(|e| Error::Store(e.into()))?;
+        .map_err(|e| writing(new)(e.into()))?;
     DeviceStore::save(&store, &device)
         .await
-        .map_err(|e| Error::Store(e.into()))?;
+        .map_err(|e| writing(new)(e.into()))?;
     for (id, private, uploaded) in pre_keys {
         let pair = key_pair("whatsmeow_pre_keys.key", private)?;
         let record = wa::PreKeyRecordStructure {
@@ -318,7 +493,7 @@ async fn save(new: &Path, row: &Row, pre_keys: &[PreKey]) -> Result<Imported, Er
         };
         SignalStore::store_prekey(&store, *id, &record.encode_to_vec(), *uploaded)
             .await
-            .map_err(|e| Error::Store(e.into()))?;
+            .map_err(|e| writing(new)(e.into()))?;
     }
     let phone = device
         .pn
@@ -336,7 +511,7 @@ async fn save(new: &Path, row: &Row, pre_keys: &[PreKey]) -> Result<Imported, Er
         };
         ProtocolStore::put_lid_mapping(&store, &mapping)
             .await
-            .map_err(|e| Error::Store(e.into()))?;
+            .map_err(|e| writing(new)(e.into()))?;
     }
     Ok(Imported {
         device: device.pn.as_ref().map_or(0, |jid| jid.device),

@@ -64,7 +64,9 @@ async fn the_old_bots_accounts_come_along_and_the_old_folder_stays_as_it_was() {
     let done = run_import(&old, &data, false).await.unwrap();
     assert_eq!(imported(&done), expected);
     match &done[1].1 {
-        Outcome::NeedsPairing(reason) => assert!(reason.contains("no linked device"), "{reason}"),
+        Outcome::NeedsPairing(reason) => {
+            assert!(reason.to_string().contains("no linked device"), "{reason}")
+        }
         other => panic!("{other:?}"),
     }
     for (account, outcome) in &done {

@@ -18,19 +18,50 @@ pub fn private(seed: u8) -> [u8; 32] {
 
 pub const JID: &str = "6281200000100:12@s.whatsapp.net";
 
+/// How an old store was left on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Journal {
+    /// In rollback-journal mode, closed.
+    Delete,
+    /// In WAL mode, closed cleanly: no log beside it.
+    Wal,
+    /// In WAL mode by a bot killed after its last write: the schema is in
+    /// the file, the device and everything after it only in the `-wal`
+    /// (and `-shm`) left beside it.
+    Crashed,
+}
+
 /// A whatsmeow store as the old bot left it: schema of whatsmeow's latest
 /// upgrade, one linked device, three one-time pre-keys.
 pub fn old_store(
     path: &Path,
     tweak: impl FnOnce(&mut Vec<(&'static str, rusqlite::types::Value)>),
 ) {
+    old_store_in(path, Journal::Delete, tweak);
+}
+
+/// [`old_store`], left in `journal` mode.
+pub fn old_store_in(
+    path: &Path,
+    journal: Journal,
+    tweak: impl FnOnce(&mut Vec<(&'static str, rusqlite::types::Value)>),
+) {
+    let live = match journal {
+        Journal::Crashed => path.with_extension("live"),
+        _ => path.to_owned(),
+    };
+    let connection = Connection::open(&live).unwrap();
+    if journal != Journal::Delete {
+        connection
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;")
+            .unwrap();
+    }
     let identity = key_pair("identity_key", &private(0x11)).unwrap();
     let signed = key_pair("signed_pre_key", &private(0x22)).unwrap();
     let signature = identity
         .private_key
         .calculate_signature(&signed.public_key.serialize(), &mut rand::rng())
         .unwrap();
-    let connection = Connection::open(path).unwrap();
     connection
         .execute_batch(
             "CREATE TABLE whatsmeow_device (jid TEXT PRIMARY KEY, lid TEXT, facebook_uuid uuid,
@@ -44,7 +75,8 @@ pub fn old_store(
              CREATE TABLE whatsmeow_pre_keys (jid TEXT, key_id INTEGER, key bytea NOT NULL,
                uploaded BOOLEAN NOT NULL, PRIMARY KEY (jid, key_id));
              CREATE TABLE whatsmeow_sessions (our_jid TEXT, their_id TEXT, session bytea,
-               PRIMARY KEY (our_jid, their_id));",
+               PRIMARY KEY (our_jid, their_id));
+             PRAGMA wal_checkpoint(TRUNCATE);",
         )
         .unwrap();
     use rusqlite::types::Value;
@@ -90,5 +122,21 @@ pub fn old_store(
                 params![jid, id, private(id as u8).to_vec(), id <= 2],
             )
             .unwrap();
+    }
+    if journal == Journal::Crashed {
+        // What the disk holds when the bot is killed now.
+        for suffix in ["", "-wal", "-shm"] {
+            let mut from = live.as_os_str().to_owned();
+            from.push(suffix);
+            let mut to = path.as_os_str().to_owned();
+            to.push(suffix);
+            std::fs::copy(&from, &to).unwrap();
+        }
+        drop(connection);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = live.as_os_str().to_owned();
+            file.push(suffix);
+            let _ = std::fs::remove_file(file);
+        }
     }
 }

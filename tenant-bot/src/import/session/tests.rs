@@ -1,7 +1,7 @@
 use rusqlite::Connection;
 use whatsapp_rust::wacore::store::traits::SignalStore as _;
 
-use super::fixture::{JID, old_store, private};
+use super::fixture::{JID, Journal, old_store, old_store_in, private};
 use super::*;
 
 #[tokio::test]
@@ -120,7 +120,7 @@ async fn what_cannot_be_imported_is_refused_and_leaves_nothing_behind() {
                     .execute_batch("CREATE TABLE groups (jid TEXT)")
                     .unwrap();
             }),
-            "no whatsmeow device table",
+            "has no whatsmeow_device table",
         ),
         (
             "never paired",
@@ -177,4 +177,171 @@ async fn a_device_of_another_number_is_refused() {
     assert!(!new.exists());
     let own: PhoneNumber = "6281200000100".parse().unwrap();
     session(&old, &new, Some(&own)).await.unwrap();
+}
+
+/// Every file name under `dir` with its bytes.
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().is_file())
+        .map(|e| {
+            (
+                e.file_name().into_string().unwrap(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[tokio::test]
+async fn every_journal_mode_imports_and_leaves_the_old_files_as_they_were() {
+    for journal in [Journal::Delete, Journal::Wal, Journal::Crashed] {
+        let dir = tempfile::tempdir().unwrap();
+        let old_dir = dir.path().join("old");
+        std::fs::create_dir(&old_dir).unwrap();
+        let old = old_dir.join("whatsmeow-42-6281200000100.db");
+        old_store_in(&old, journal, |_| {});
+        let before = files(&old_dir);
+        let expected: &[&str] = match journal {
+            Journal::Crashed => &[
+                "whatsmeow-42-6281200000100.db",
+                "whatsmeow-42-6281200000100.db-shm",
+                "whatsmeow-42-6281200000100.db-wal",
+            ],
+            _ => &["whatsmeow-42-6281200000100.db"],
+        };
+        let names: Vec<&str> = before.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, expected, "{journal:?}");
+        let new = dir.path().join("new.db");
+
+        let imported = session(&old, &new, None).await.unwrap();
+
+        // The device, even when it is only in a crashed bot's log.
+        assert_eq!(imported.pre_keys, 3, "{journal:?}");
+        let store = SqliteStore::new(new.to_str().unwrap()).await.unwrap();
+        let device = DeviceStore::load(&store).await.unwrap().unwrap();
+        assert_eq!(device.pn.as_ref().unwrap().to_string(), JID, "{journal:?}");
+        assert!(
+            files(&old_dir) == before,
+            "{journal:?}: the old folder changed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_missing_column_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old.db");
+    old_store(&old, |_| {});
+    Connection::open(&old)
+        .unwrap()
+        .execute_batch("ALTER TABLE whatsmeow_device RENAME COLUMN adv_key TO adv_secret")
+        .unwrap();
+    let new = dir.path().join("new.db");
+    let error = session(&old, &new, None).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::MissingColumn {
+                table: "whatsmeow_device",
+                column: "adv_key",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("old.db has no whatsmeow_device.adv_key column")
+    );
+    assert!(error.needs_pairing());
+}
+
+/// Overwrites the first page of `table` in `path` with noise.
+pub(crate) fn damage(path: &Path, table: &str) {
+    let connection = Connection::open(path).unwrap();
+    let page: i64 = connection
+        .query_row(
+            "SELECT rootpage FROM sqlite_master WHERE name = ?1",
+            [table],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let size: i64 = connection
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .unwrap();
+    drop(connection);
+    let mut bytes = std::fs::read(path).unwrap();
+    let start = usize::try_from((page - 1) * size).unwrap();
+    for (i, byte) in bytes[start..start + 64].iter_mut().enumerate() {
+        *byte = 0xA5 ^ u8::try_from(i).unwrap();
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[tokio::test]
+async fn a_store_damaged_part_way_through_names_the_file_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("whatsmeow-42-6281200000100.db");
+    old_store(&old, |_| {});
+    // The device and its pre-keys read well; a table after them does not.
+    damage(&old, "whatsmeow_sessions");
+    let new_dir = dir.path().join("data");
+    std::fs::create_dir(&new_dir).unwrap();
+    let new = new_dir.join("whatsmeow-42-6281200000100.db");
+
+    let error = session(&old, &new, None).await.unwrap_err();
+
+    assert!(matches!(error, Error::Damaged { .. }), "{error}");
+    let said = crds::naming::Chain(&error).to_string();
+    assert!(
+        said.contains("whatsmeow-42-6281200000100.db is damaged"),
+        "{said}"
+    );
+    assert!(said.contains("malformed"), "SQLite's own words: {said}");
+    assert!(error.needs_pairing());
+    assert_eq!(
+        std::fs::read_dir(&new_dir).unwrap().count(),
+        0,
+        "something was left"
+    );
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_sqlite_is_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old.db");
+    std::fs::write(&old, vec![7_u8; 8192]).unwrap();
+    let error = session(&old, &dir.path().join("new.db"), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Damaged { .. }), "{error}");
+}
+
+#[tokio::test]
+async fn what_an_interrupted_attempt_left_is_cleared() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old.db");
+    old_store(&old, |_| {});
+    let new = dir.path().join("data/whatsmeow-42-6281200000100.db");
+    std::fs::create_dir_all(new.parent().unwrap()).unwrap();
+    // A run killed while it copied: half a file under the temporary name.
+    let partial = partial(&new);
+    std::fs::write(&partial, b"SQLite format 3\0half").unwrap();
+    std::fs::write(with_suffix(&partial, "-journal"), b"junk").unwrap();
+
+    session(&old, &new, None).await.unwrap();
+
+    let left: Vec<String> = std::fs::read_dir(new.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(left, ["whatsmeow-42-6281200000100.db"]);
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&new).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
 }

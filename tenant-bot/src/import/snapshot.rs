@@ -1,0 +1,191 @@
+//! Reading the old bot's SQLite files without leaving a trace.
+//!
+//! Opening a database, even read-only, is not harmless: in WAL mode SQLite
+//! makes `-wal` and `-shm` files beside it, and a leftover log from a
+//! crashed bot would be replayed into the file itself. So the old file is
+//! never opened. It is first checked for locks (an old bot that is running
+//! holds its stores, and a copy taken under a writer is not consistent),
+//! then copied with its write-ahead log or rollback journal into a private
+//! scratch folder, and the copy is opened: SQLite applies the committed
+//! part of a leftover log to the copy, exactly as the old bot would have
+//! at its next start, and rolls back what a crash left unfinished.
+
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+
+use nix::fcntl::{FcntlArg, fcntl};
+use nix::libc;
+use rusqlite::Connection;
+
+/// The files SQLite may keep beside a database, which hold committed data
+/// a copy must take along (`-shm` is only an index, rebuilt from `-wal`).
+const LOGS: [&str; 2] = ["-wal", "-journal"];
+
+/// Why an old file could not be copied.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Another process holds the file or is writing it.
+    #[error("{0} is in use by another process")]
+    Locked(PathBuf),
+    /// The file could not be read or the copy written.
+    #[error("cannot copy {path}")]
+    Io {
+        /// The old file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A private copy of an old database, gone when dropped.
+#[derive(Debug)]
+pub struct Snapshot {
+    copy: PathBuf,
+    _scratch: tempfile::TempDir,
+}
+
+impl Snapshot {
+    /// Copies `file` and its log, after making sure no other process
+    /// holds it and that it did not change while it was copied.
+    pub fn take(file: &Path) -> Result<Self, Error> {
+        let io = |source| Error::Io {
+            path: file.to_owned(),
+            source,
+        };
+        let scratch = tempfile::Builder::new()
+            .prefix("pawang-old-")
+            .tempdir()
+            .map_err(io)?;
+        let name = file.file_name().unwrap_or(file.as_os_str());
+        let copy = scratch.path().join(name);
+        if in_use(file).map_err(io)? {
+            return Err(Error::Locked(file.to_owned()));
+        }
+        let before = state(file).map_err(io)?;
+        std::fs::copy(file, &copy).map_err(io)?;
+        for log in LOGS {
+            let source = with_suffix(file, log);
+            match std::fs::copy(&source, with_suffix(&copy, log)) {
+                Ok(_) => {}
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => return Err(io(error)),
+            }
+        }
+        if in_use(file).map_err(io)? || state(file).map_err(io)? != before {
+            return Err(Error::Locked(file.to_owned()));
+        }
+        Ok(Self {
+            copy,
+            _scratch: scratch,
+        })
+    }
+
+    /// Opens the copy; the first read applies a leftover log to it.
+    pub fn open(&self) -> rusqlite::Result<Connection> {
+        Connection::open(&self.copy)
+    }
+
+    /// Where the copy is.
+    pub fn path(&self) -> &Path {
+        &self.copy
+    }
+}
+
+/// `path` with `suffix` added to its name (`x.db` and `-wal`: `x.db-wal`).
+pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Size and modification time of the database and its logs, to see
+/// whether anything wrote them while they were copied.
+type State = Vec<Option<(u64, std::time::SystemTime)>>;
+
+fn state(file: &Path) -> std::io::Result<State> {
+    std::iter::once("")
+        .chain(LOGS)
+        .map(
+            |suffix| match std::fs::metadata(with_suffix(file, suffix)) {
+                Ok(meta) => Ok(Some((meta.len(), meta.modified()?))),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(error) => Err(error),
+            },
+        )
+        .collect()
+}
+
+/// Whether another process holds a lock on the database or its
+/// shared-memory index. SQLite locks with POSIX record locks: a
+/// connection in WAL mode holds a read lock on both for as long as it is
+/// open, and a writer in any mode holds one while it writes. Asking
+/// (`F_GETLK`) takes no lock and writes nothing.
+fn in_use(file: &Path) -> std::io::Result<bool> {
+    for suffix in ["", "-shm"] {
+        let path = with_suffix(file, suffix);
+        let handle = match std::fs::File::open(&path) {
+            Ok(handle) => handle,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound && !suffix.is_empty() => {
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
+        if locked_by_another(&handle)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Whether any byte of `file` is locked by another process.
+fn locked_by_another(file: &impl AsFd) -> std::io::Result<bool> {
+    // The whole file (a length of 0 runs to its end and beyond): SQLite's
+    // locks lie past the first gigabyte, whatever the file's size.
+    #[allow(clippy::cast_possible_truncation)]
+    let mut probe = libc::flock {
+        l_type: libc::F_WRLCK as libc::c_short,
+        l_whence: libc::SEEK_SET as libc::c_short,
+        l_start: 0,
+        l_len: 0,
+        l_pid: 0,
+    };
+    fcntl(file, FcntlArg::F_GETLK(&mut probe))?;
+    Ok(i32::from(probe.l_type) != libc::F_UNLCK)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_copy_carries_the_committed_part_of_a_leftover_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let (live, crashed) = (dir.path().join("live.db"), dir.path().join("crashed.db"));
+        let writer = Connection::open(&live).unwrap();
+        writer
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;
+                 CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1), (2);",
+            )
+            .unwrap();
+        // What a bot killed now leaves behind: the file and its log.
+        for suffix in ["", "-wal", "-shm"] {
+            std::fs::copy(with_suffix(&live, suffix), with_suffix(&crashed, suffix)).unwrap();
+        }
+        drop(writer);
+        let before = std::fs::read(&crashed).unwrap();
+
+        let snapshot = Snapshot::take(&crashed).unwrap();
+        let sum: i64 = snapshot
+            .open()
+            .unwrap()
+            .query_row("SELECT sum(v) FROM t", [], |r| r.get(0))
+            .unwrap();
+
+        assert_eq!(sum, 3);
+        assert_eq!(std::fs::read(&crashed).unwrap(), before);
+    }
+}
