@@ -257,7 +257,12 @@ fn unix_seconds(text: &str) -> i64 {
 /// install serves it at its next start; listed already is fine.
 async fn register(data: &Path, account: &Account) -> Result<(), Reason> {
     use crate::protocol::registry::{self as accounts, Registry as _};
-    let registry = crate::standalone::registry::Local::open(&data.join("pawang.db"))?;
+    let file = data.join("pawang.db");
+    if !file.exists() {
+        // It lists owners and numbers.
+        crate::layout::create_private(&file)?;
+    }
+    let registry = crate::standalone::registry::Local::open(&file)?;
     let resource =
         crds::WhatsAppAccount::for_phone(&account.phone, account.owner, crds::Language::Id);
     match registry.create(&resource).await {

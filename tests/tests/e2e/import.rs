@@ -6,9 +6,12 @@ use std::path::Path;
 use std::process::Command;
 
 use crds::WhatsAppAccount;
-use k8s_openapi::api::core::v1::Secret;
-use kube::api::ListParams;
+use k8s_openapi::api::core::v1::{ResourceQuota, ResourceQuotaSpec, Secret};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::api::{ListParams, PostParams};
 use kube::{Api, ResourceExt};
+use tenant_bot::import::NEEDS_ATTENTION;
 use tests::cluster::Cluster;
 use tests::operator::{INSTALL_KEY, Operator};
 use tests::process::workspace_binary;
@@ -25,7 +28,8 @@ const LINKED: [(&str, i64); 2] = [
 const LOGGED_OUT: &str = "6281200000300";
 
 /// Runs the import against `namespace`; its output, after checking it
-/// succeeded.
+/// ended saying the user has something to do (the fixture's logged-out
+/// account must pair again).
 fn import(old: &Path, namespace: &str, extra: &[&str]) -> String {
     let output = Command::new(workspace_binary("tenant-bot"))
         .arg("import")
@@ -38,8 +42,9 @@ fn import(old: &Path, namespace: &str, extra: &[&str]) -> String {
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
+    assert_eq!(
+        output.status.code(),
+        Some(i32::from(NEEDS_ATTENTION)),
         "import failed:\n{stdout}\n{stderr}"
     );
     for digits in LINKED.iter().map(|(d, _)| *d).chain([LOGGED_OUT]) {
@@ -87,6 +92,57 @@ async fn imported_accounts_start_paired_and_their_seeds_are_removed() {
     );
     assert!(secrets.list(&seeds).await.unwrap().items.is_empty());
 
+    // A namespace that takes no more Secrets: no seed can be made, so
+    // each account is reported, nothing is registered, and a later run
+    // finishes the job.
+    let quotas: Api<ResourceQuota> = Api::namespaced(env.client.clone(), &env.ns);
+    let quota = ResourceQuota {
+        metadata: ObjectMeta {
+            name: Some("no-more-secrets".into()),
+            ..ObjectMeta::default()
+        },
+        spec: Some(ResourceQuotaSpec {
+            hard: Some([("count/secrets".to_owned(), Quantity("0".into()))].into()),
+            ..ResourceQuotaSpec::default()
+        }),
+        ..ResourceQuota::default()
+    };
+    quotas.create(&PostParams::default(), &quota).await.unwrap();
+    let said = import(&old, &env.ns, &[]);
+    assert_eq!(
+        said.matches("not imported, run the import again").count(),
+        2,
+        "{said}"
+    );
+    assert!(said.contains("  failed: 2"), "{said}");
+    assert!(
+        env.accounts
+            .list(&Default::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    quotas
+        .delete("no-more-secrets", &Default::default())
+        .await
+        .unwrap();
+    let probe = Secret {
+        metadata: ObjectMeta {
+            name: Some("probe".into()),
+            ..ObjectMeta::default()
+        },
+        ..Secret::default()
+    };
+    let dry_run = PostParams {
+        dry_run: true,
+        ..PostParams::default()
+    };
+    wait_until("Secrets allowed again", || async {
+        secrets.create(&dry_run, &probe).await.ok().map(drop)
+    })
+    .await;
+
     // The real store: the imported session must load through it. No
     // front door: the tenants have nothing to tell anyone here.
     let tenants = Tenants::new(env.client.clone(), &env.ns, INSTALL_KEY);
@@ -94,7 +150,8 @@ async fn imported_accounts_start_paired_and_their_seeds_are_removed() {
 
     let said = import(&old, &env.ns, &[]);
     assert_eq!(said.matches("imported into namespace").count(), 2, "{said}");
-    assert!(said.contains("1 to pair again, 0 failed"), "{said}");
+    assert!(said.contains("  to pair again: 1\n"), "{said}");
+    assert!(said.contains("  failed: 0\n"), "{said}");
     assert!(said.contains("frontDoor.admins=[11, 12]"), "{said}");
 
     let mut names = Vec::new();
@@ -147,6 +204,18 @@ async fn imported_accounts_start_paired_and_their_seeds_are_removed() {
     // The owner's old activity log came along in the account's own data.
     let (digits, owner) = LINKED[0];
     let volume = tenants.volume_dir(&format!("wa-{digits}")).await;
+    // The unpacked files carry the account's keys: the tenant's alone.
+    use std::os::unix::fs::PermissionsExt as _;
+    for file in [
+        format!("whatsmeow-{owner}-{digits}.db"),
+        format!("bot_data-{owner}-{digits}.db"),
+    ] {
+        let mode = std::fs::metadata(volume.join(&file))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}");
+    }
     let store =
         tenant_bot::store::Store::open(volume.join(format!("bot_data-{owner}-{digits}.db")))
             .await

@@ -140,3 +140,27 @@ pub fn old_store_in(
         }
     }
 }
+
+/// Overwrites the start of the first page of `table` in the store at
+/// `path` with noise: a store damaged part-way through, whose device row
+/// still reads.
+pub fn damage(path: &Path, table: &str) {
+    let connection = Connection::open(path).unwrap();
+    let page: i64 = connection
+        .query_row(
+            "SELECT rootpage FROM sqlite_master WHERE name = ?1",
+            [table],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let size: i64 = connection
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .unwrap();
+    drop(connection);
+    let mut bytes = std::fs::read(path).unwrap();
+    let start = usize::try_from((page - 1) * size).unwrap();
+    for (i, byte) in bytes[start..start + 64].iter_mut().enumerate() {
+        *byte = 0xA5 ^ u8::try_from(i).unwrap();
+    }
+    std::fs::write(path, bytes).unwrap();
+}

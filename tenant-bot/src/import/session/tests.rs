@@ -1,7 +1,7 @@
 use rusqlite::Connection;
 use whatsapp_rust::wacore::store::traits::SignalStore as _;
 
-use super::fixture::{JID, Journal, old_store, old_store_in, private};
+use super::fixture::{JID, Journal, damage, old_store, old_store_in, private};
 use super::*;
 
 #[tokio::test]
@@ -259,28 +259,6 @@ async fn a_missing_column_is_named() {
             .contains("old.db has no whatsmeow_device.adv_key column")
     );
     assert!(error.needs_pairing());
-}
-
-/// Overwrites the first page of `table` in `path` with noise.
-pub(crate) fn damage(path: &Path, table: &str) {
-    let connection = Connection::open(path).unwrap();
-    let page: i64 = connection
-        .query_row(
-            "SELECT rootpage FROM sqlite_master WHERE name = ?1",
-            [table],
-            |r| r.get(0),
-        )
-        .unwrap();
-    let size: i64 = connection
-        .query_row("PRAGMA page_size", [], |r| r.get(0))
-        .unwrap();
-    drop(connection);
-    let mut bytes = std::fs::read(path).unwrap();
-    let start = usize::try_from((page - 1) * size).unwrap();
-    for (i, byte) in bytes[start..start + 64].iter_mut().enumerate() {
-        *byte = 0xA5 ^ u8::try_from(i).unwrap();
-    }
-    std::fs::write(path, bytes).unwrap();
 }
 
 #[tokio::test]
