@@ -10,7 +10,9 @@
 //! knows to pair again. Imported accounts are listed in the standalone
 //! registry of the data directory, so `tenant-bot standalone` serves them
 //! at once. `--dry-run` does the whole conversion in a scratch directory
-//! and throws it away. The old folder is never written.
+//! and throws it away. The old folder is never written ([`snapshot`]), each
+//! account is imported all or nothing, and a summary says what needs the
+//! user ([`Tally`]).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
