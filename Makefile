@@ -17,7 +17,7 @@ CARGO ?= cargo
 FAKE := --features tenant-bot/fake
 CONTROLPLANE := tests/controlplane
 
-.PHONY: test fmt-check clippy unit e2e controlplane monitoring node image image-dev cluster crds fmt help run run-cluster bench bench-operator bench-front-door bench-jobs bench-footprint bench-node bench-load fuzz fuzz-guided manifests
+.PHONY: test fmt-check clippy unit e2e controlplane monitoring node oldbot image image-dev cluster crds fmt help run run-cluster bench bench-operator bench-front-door bench-jobs bench-footprint bench-node bench-load fuzz fuzz-guided manifests
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -46,7 +46,7 @@ unit: ## Unit and component tests; no cluster needed.
 # Each test binary runs in a sandbox of its own (network and mount
 # namespaces), where its cluster and node live and die with it.
 SANDBOX := $(CURDIR)/$(CONTROLPLANE)/sandbox.sh
-e2e: controlplane node monitoring image-dev ## End-to-end tests (as root) against a local cluster whose node runs the pods.
+e2e: controlplane node monitoring oldbot image-dev ## End-to-end tests (as root) against a local cluster whose node runs the pods.
 	@# The sandboxes have no way out: what the tests fetch is fetched first.
 	@$(CONTROLPLANE)/monitoring-crds.sh >/dev/null
 	$(CARGO) build --locked -p operator -p tenant-bot $(FAKE)
@@ -114,6 +114,9 @@ controlplane: ## Build (or find cached) kube-apiserver, controller-manager, kube
 
 monitoring: ## Build (or find cached) the Prometheus server and promtool.
 	@$(CONTROLPLANE)/build-monitoring.sh >/dev/null
+
+oldbot: ## Build (or find cached) the old Go bot's folder writer (whatsmeow over go-sqlite3) the import's tests read.
+	@tests/oldbot/build.sh >/dev/null
 
 node: ## Build (or find cached) the node: kubelet, scheduler, kube-proxy, containerd, CNI, CoreDNS, local-path, their images.
 	@$(CONTROLPLANE)/build-node.sh >/dev/null

@@ -134,10 +134,17 @@ pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
 
 impl fmt::Display for Chain<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
+        let mut said = self.0.to_string();
+        f.write_str(&said)?;
         let mut source = self.0.source();
         while let Some(cause) = source {
-            write!(f, ": {cause}")?;
+            let text = cause.to_string();
+            // A cause that only repeats the error above it (SQLite's
+            // message, then the same with its code) is said once.
+            if !said.ends_with(&text) && !text.ends_with(&said) {
+                write!(f, ": {text}")?;
+            }
+            said = text;
             source = cause.source();
         }
         Ok(())
@@ -210,6 +217,23 @@ mod tests {
         assert_eq!(
             Chain(&error).to_string(),
             "request failed: connection closed"
+        );
+    }
+
+    #[test]
+    fn a_cause_that_repeats_the_error_above_it_is_said_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("x.db is damaged")]
+        struct Damaged(#[source] Sqlite);
+        #[derive(Debug, thiserror::Error)]
+        #[error("database disk image is malformed")]
+        struct Sqlite(#[source] Code);
+        #[derive(Debug, thiserror::Error)]
+        #[error("Error code 11: database disk image is malformed")]
+        struct Code;
+        assert_eq!(
+            Chain(&Damaged(Sqlite(Code))).to_string(),
+            "x.db is damaged: database disk image is malformed"
         );
     }
 

@@ -38,8 +38,13 @@ async fn main() -> ExitCode {
     let role = Cli::parse().role;
     // kube's own spans and lines name objects in full, and an account's
     // name holds its phone number: they are left out unless asked for.
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,kube=warn"));
+    // The import speaks to a person on stdout; its log says only what
+    // went wrong.
+    let default = match role {
+        Role::Import(_) => "warn",
+        _ => "info,kube=warn",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         // Colours only for a person at a terminal, not in a pod's log.

@@ -11,6 +11,7 @@ pub mod cluster;
 pub mod fake_telegram;
 pub mod front_door;
 pub mod hygiene;
+pub mod old_bot;
 pub mod operator;
 pub mod owner;
 pub mod process;

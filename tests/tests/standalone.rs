@@ -3,8 +3,7 @@
 //! `/pair` and the code, the menu from the tenant, a group job, a tenant
 //! killed and started again by the supervisor, two users kept apart, a
 //! clean stop that leaves no process behind, and the files in the old
-//! bot's layout; and `tenant-bot import` of an old bot's folder, with
-//! one account of each kind, as a user runs it.
+//! bot's layout.
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
@@ -208,116 +207,4 @@ async fn tenants_do_not_outlive_a_killed_install() {
         (!tenant_running(&data, account)).then_some(())
     })
     .await;
-}
-
-/// Runs `tenant-bot import` of `old` into `data`: its exit code and what
-/// it printed.
-fn import(old: &Path, data: &Path) -> (Option<i32>, String) {
-    let output = Command::new(tests::process::workspace_binary("tenant-bot"))
-        .arg("import")
-        .arg(old)
-        .arg("--data-dir")
-        .arg(data)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    for digits in ["6281200000100", "6281200000400", "6281200000500"] {
-        assert!(!said.contains(digits), "a full number in:\n{said}");
-    }
-    (output.status.code(), said)
-}
-
-#[test]
-fn the_import_says_what_became_of_each_account_and_what_needs_the_user() {
-    use tenant_bot::import::fixture::old_bot;
-    use tenant_bot::import::session::fixture::{Journal, damage, old_store_in};
-    let dir = tempfile::tempdir().unwrap();
-    let (old, data) = (dir.path().join("old"), dir.path().join("data"));
-    // The old bot's folder: two linked accounts and a logged-out one,
-    // then a third owner's damaged store and one its bot holds open, and
-    // a fourth owner whose folder cannot be made here.
-    old_bot(&old);
-    let users = old.join("DB USER TELEGRAM");
-    for owner in ["6069200003", "6069200004"] {
-        std::fs::create_dir_all(users.join(owner)).unwrap();
-    }
-    let store = |owner: &str, digits: &str| {
-        let path = users.join(format!("{owner}/whatsmeow-{owner}-{digits}.db"));
-        old_store_in(&path, Journal::Wal, |row| {
-            row[0].1 = rusqlite::types::Value::Text(format!("{digits}:3@s.whatsapp.net"));
-        });
-        path
-    };
-    damage(&store("6069200003", "6281200000400"), "whatsmeow_sessions");
-    let held = store("6069200003", "6281200000500");
-    store("6069200004", "6281200000600");
-    std::fs::create_dir_all(data.join("DB USER TELEGRAM")).unwrap();
-    let blocker = data.join("DB USER TELEGRAM/6069200004");
-    std::fs::write(&blocker, b"not a folder").unwrap();
-
-    // Another process (the old bot, still running) has one store open.
-    let old_bot_running = rusqlite::Connection::open(&held).unwrap();
-    let _: i64 = old_bot_running
-        .query_row("SELECT count(*) FROM whatsmeow_device", [], |r| r.get(0))
-        .unwrap();
-    let (code, said) = import(&old, &data);
-    println!("{said}");
-    assert_eq!(code, Some(2), "{said}");
-    for line in [
-        "62812*****100 (owner 6069200001): session imported, 3 pre-keys",
-        "62812*****200 (owner 6069200002): session imported, 3 pre-keys",
-        "62812*****300 (owner 6069200001): must pair again: ",
-        "62812*****400 (owner 6069200003): must pair again: ",
-        "whatsmeow-60692**003-62812*****400.db is damaged: database disk image is malformed",
-        "62812*****500 (owner 6069200003): skipped: ",
-        "whatsmeow-60692**003-62812*****500.db is in use; the old bot seems to be running",
-        "62812*****600 (owner 6069200004): not imported, run the import again: ",
-        "summary: 6 accounts",
-        "  imported: 2",
-        "  already there: 0",
-        "  to pair again: 2",
-        "  skipped because locked: 1",
-        "  failed: 1",
-        "the old bot seems to be running: stop it, then run the import again",
-        "run the import again to finish",
-    ] {
-        assert!(said.contains(line), "no {line:?} in:\n{said}");
-    }
-    assert!(
-        !said.contains("500 (owner 6069200003): must pair again"),
-        "{said}"
-    );
-
-    // The old bot stopped, the folder made possible: the rest comes along.
-    drop(old_bot_running);
-    std::fs::remove_file(&blocker).unwrap();
-    let (code, said) = import(&old, &data);
-    println!("{said}");
-    assert_eq!(code, Some(2), "two accounts still to pair again:\n{said}");
-    for line in [
-        "62812*****100 (owner 6069200001): imported before, left as it is",
-        "62812*****500 (owner 6069200003): session imported",
-        "62812*****600 (owner 6069200004): session imported",
-        "  imported: 2",
-        "  already there: 2",
-        "  to pair again: 2",
-        "  skipped because locked: 0",
-        "  failed: 0",
-    ] {
-        assert!(said.contains(line), "no {line:?} in:\n{said}");
-    }
-
-    // Once the owners paired again (the old stores gone), nothing needs
-    // the user, and the exit status says so.
-    std::fs::remove_file(users.join("6069200001/whatsmeow-6069200001-6281200000300.db")).unwrap();
-    std::fs::remove_file(users.join("6069200003/whatsmeow-6069200003-6281200000400.db")).unwrap();
-    std::fs::remove_file(old.join("bot_data.db")).unwrap();
-    let (code, said) = import(&old, &data);
-    assert_eq!(code, Some(0), "{said}");
-    assert!(said.contains("  already there: 4"), "{said}");
 }

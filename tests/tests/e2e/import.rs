@@ -67,7 +67,8 @@ async fn imported_accounts_start_paired_and_their_seeds_are_removed() {
     let env = env("import").await;
     let dir = tempfile::tempdir().unwrap();
     let old = dir.path().join("old");
-    tenant_bot::import::fixture::old_bot(&old);
+    // Written by the old bot's own libraries: whatsmeow over go-sqlite3.
+    tests::old_bot::write(&old, tests::old_bot::Journal::Wal);
     let secrets: Api<Secret> = Api::namespaced(env.client.clone(), &env.ns);
     let seeds = ListParams::default().labels("app.kubernetes.io/name=pawang");
 
