@@ -3,13 +3,14 @@
 // each account's session, go-sqlite3 for its master database. The import's
 // tests read what it writes.
 //
-//	oldbot -dir DIR [-journal delete|wal|crashed] [-hold PHONE]
+//	oldbot -dir DIR [-journal delete|wal|crashed] [-hold PHONE|master]
 //
 // It prints, as JSON, what each account's store holds, so a test can
 // compare the imported session with it. "crashed" ends the process after
 // the last write without closing anything, as a killed bot does: the
 // stores' write-ahead logs stay beside them. With -hold, the store of
-// PHONE stays open (as the running bot holds it) until stdin closes.
+// PHONE (or, with "master", the master database) stays open, as the
+// running bot holds it, until stdin closes.
 package main
 
 import (
@@ -67,7 +68,7 @@ const usersDir = "DB USER TELEGRAM"
 func main() {
 	dir := flag.String("dir", "", "the folder to write")
 	journal := flag.String("journal", "wal", "delete, wal or crashed")
-	hold := flag.String("hold", "", "the number whose store stays open until stdin closes")
+	hold := flag.String("hold", "", `the number whose store stays open until stdin closes ("master": the master database)`)
 	flag.Parse()
 	if *dir == "" {
 		fail(fmt.Errorf("-dir is required"))
@@ -99,7 +100,11 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	open = append(open, master)
+	if *hold == "master" {
+		held = master
+	} else {
+		open = append(open, master)
+	}
 	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
 		fail(err)
 	}

@@ -110,7 +110,8 @@ pub struct Running {
 
 impl Running {
     /// Writes the old bot's folder into `dir` and keeps the store of
-    /// `phone` open; what each store holds.
+    /// `phone` open (`master`: the master database); what each store
+    /// holds.
     pub fn write_and_hold(dir: &Path, phone: &str) -> (Vec<Written>, Self) {
         let mut child = command(dir, Journal::Wal)
             .args(["-hold", phone])

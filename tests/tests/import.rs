@@ -213,3 +213,25 @@ async fn the_summary_says_what_became_of_each_account_and_what_needs_the_user() 
     assert_eq!(code, Some(0), "{said}");
     assert!(said.contains("  already there: 3\n"), "{said}");
 }
+
+#[test]
+fn an_old_bot_holding_its_master_database_stops_the_import_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, data) = (dir.path().join("old"), dir.path().join("data"));
+    let (_, running) = Running::write_and_hold(&old, "master");
+
+    let (code, said) = import(&old, &data);
+
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains("bot_data.db is in use: the old bot seems to be running; stop it, then run the import again"),
+        "{said}"
+    );
+    assert!(!said.contains("pair again"), "{said}");
+    assert!(!data.join("DB USER TELEGRAM").exists());
+
+    running.stop();
+    let (code, said) = import(&old, &data);
+    assert_eq!(code, Some(i32::from(NEEDS_ATTENTION)), "{said}");
+    assert!(said.contains("  imported: 2\n"), "{said}");
+}
