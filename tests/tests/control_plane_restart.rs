@@ -86,7 +86,7 @@ async fn the_api_server_and_etcd_restarting_lose_and_double_nothing() {
         &button(&confirm, "job:start"),
         message_id(&confirm),
     ));
-    let done = format!("Invite links: ✅ {GROUPS} done, ❌ 0 failed, 0 not tried");
+    let done = format!("Invite links: ✅ {GROUPS} done, ❌ 0 failed.");
     said(&telegram, owner, &format!("/{GROUPS} (")).await;
 
     // Accounts are being created when the API server and etcd crash.

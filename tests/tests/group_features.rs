@@ -67,9 +67,7 @@ async fn groups_are_created_with_members_settings_and_links() {
     owner.presses("job:delay:0").await;
     owner.is_told("Buat grup untuk 3 grup, jeda 0 detik").await;
     owner.presses("job:start").await;
-    owner
-        .is_told("Buat grup: ✅ 3 berhasil, ❌ 0 gagal, 0 tidak dicoba.")
-        .await;
+    owner.is_told("Buat grup: ✅ 3 berhasil, ❌ 0 gagal.").await;
     let results = owner.is_told("✅ Kue 1: https://chat.whatsapp.com/").await;
     assert_eq!(results.lines().count(), 3, "{results}");
 
@@ -392,10 +390,14 @@ async fn a_rate_limited_job_slows_down_and_still_completes() {
     owner.is_told("jeda 0 detik").await;
     let started = Instant::now();
     owner.presses("job:start").await;
-    owner
-        .is_told("Link undangan: ✅ 3 berhasil, ❌ 0 gagal")
+    let done = owner
+        .is_told("Link undangan: ✅ 3 berhasil, ❌ 0 gagal.")
         .await;
     assert!(started.elapsed() >= 2 * wait, "{:?}", started.elapsed());
+    assert!(
+        done.contains("⏸ Dijeda 2 kali karena WhatsApp meminta melambat (total 0:02)."),
+        "{done}"
+    );
     tenant.shut_down().await;
 }
 
@@ -420,8 +422,88 @@ async fn one_job_at_a_time_and_files_only_when_asked() {
         .is_told("Ada pekerjaan lain yang sedang berjalan")
         .await;
     owner.presses("job:cancel").await;
-    owner.is_told("tidak dicoba").await;
+    owner.is_told("dibatalkan oleh Anda setelah").await;
     tenant.shut_down().await;
+}
+
+/// Groups named so that text order ("Grup 1, Grup 10, Grup 11, Grup 12,
+/// Grup 2, …") and the order `/groups` shows ("Grup 1, Grup 2, …") differ.
+fn twelve_groups(fake: &Fake) {
+    for n in [7, 12, 1, 10, 3, 11, 2, 9, 4, 8, 5, 6] {
+        fake.add_group(&format!("Grup {n}"), &[], true);
+    }
+}
+
+/// Leaves groups 1 to 12 as shown, cancels after the first, and checks
+/// that exactly the first ones as shown were left, in that order, and
+/// that the summary says who stopped it: `said` gives the texts.
+async fn a_cancelled_job_did_the_first_groups_as_shown(said: [&str; 4], english: bool) {
+    let (_dir, telegram, fake, tenant) = paired().await;
+    twelve_groups(&fake);
+    let mut owner = Owner::new(&telegram, &tenant);
+    if english {
+        owner.presses("lang:en").await;
+        owner.is_told("English").await;
+    }
+    owner.presses("job:leave").await;
+    owner.types("1-12").await;
+    owner.types("/skip").await;
+    let confirm = owner.is_told(said[0]).await;
+    let shown: Vec<String> = (1..=10).map(|n| format!("• Grup {n}")).collect();
+    assert!(confirm.contains(&shown.join("\n")), "{confirm}");
+    owner.presses("job:start").await;
+    // The first group goes at once; the cancel comes in the pause after.
+    owner.is_told(said[1]).await;
+    owner.presses("job:cancel").await;
+    let ended = owner.is_told(said[2]).await;
+    let decided: usize = ended[ended.find(said[2]).unwrap() + said[2].len()..]
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{ended}"));
+    assert!((1..12).contains(&decided), "{ended}");
+    assert!(
+        ended.contains(&format!("{} {}", said[3], 12 - decided)),
+        "{ended}"
+    );
+    // Left: exactly the first `decided` as shown; the rest are still there.
+    let mut left: Vec<String> = groups(&fake).await.into_iter().map(|g| g.name).collect();
+    left.sort_by_key(|name| name[5..].parse::<usize>().unwrap());
+    let kept: Vec<String> = (decided + 1..=12).map(|n| format!("Grup {n}")).collect();
+    assert_eq!(left, kept, "{ended}");
+    // The results list them in the order shown.
+    let results = owner.is_told("✅ Grup 1").await;
+    let listed: Vec<String> = (1..=decided).map(|n| format!("✅ Grup {n}")).collect();
+    assert_eq!(results, listed.join("\n"));
+    tenant.shut_down().await;
+}
+
+#[tokio::test]
+async fn a_cancelled_job_says_so_and_did_the_first_groups_as_shown() {
+    a_cancelled_job_did_the_first_groups_as_shown(
+        [
+            "Keluar dari grup untuk 12 grup",
+            "Keluar dari grup: 1/12",
+            "Keluar dari grup: dibatalkan oleh Anda setelah ",
+            "❌ 0 gagal,",
+        ],
+        false,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_cancelled_job_says_so_in_english_too() {
+    a_cancelled_job_did_the_first_groups_as_shown(
+        [
+            "Leave groups for 12 groups",
+            "Leave groups: 1/12",
+            "Leave groups: cancelled by you after ",
+            "❌ 0 failed,",
+        ],
+        true,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -450,9 +532,11 @@ async fn a_restarted_tenant_resumes_the_job_without_repeating_an_item() {
     let tenant = start(&telegram, fake.clone(), dir.path()).await;
     let mut owner = Owner::new(&telegram, &tenant);
     owner.is_told("Buat grup: dimulai").await;
-    owner
-        .is_told("Buat grup: ✅ 4 berhasil, ❌ 0 gagal, 0 tidak dicoba.")
-        .await;
+    let done = owner.is_told("Buat grup: ✅ 4 berhasil, ❌ 0 gagal.").await;
+    assert!(
+        done.contains("🔄 Dilanjutkan setelah bot akun ini dimulai ulang; tidak ada grup yang dikerjakan dua kali."),
+        "{done}"
+    );
     let mut names: Vec<String> = groups(&fake).await.into_iter().map(|g| g.name).collect();
     names.sort();
     assert_eq!(names, ["Kue 1", "Kue 2", "Kue 3", "Kue 4"]);

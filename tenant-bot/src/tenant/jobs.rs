@@ -42,6 +42,10 @@ pub trait Report: Send + Sync {
 
     /// An item was decided: succeeded or failed.
     fn decided(&self, _ok: bool) {}
+
+    /// WhatsApp asked to slow down: the job waits `wait` before it tries
+    /// the item again.
+    fn paused(&self, _wait: Duration) {}
 }
 
 /// The job's pace.
@@ -144,7 +148,7 @@ pub async fn run(
             Some(outcome) => outcome,
             None => {
                 store.start_item(job, seq).await?;
-                match attempt(work, seq, &target, pacing, cancel).await {
+                match attempt(work, report, seq, &target, pacing, cancel).await {
                     Some(outcome) => outcome,
                     // Stopped or cancelled while waiting out a backoff:
                     // the item stays started and is checked on resume.
@@ -173,6 +177,7 @@ pub async fn run(
 /// asks, when it says); `None` when cancelled or stopped meanwhile.
 async fn attempt(
     work: &dyn Work,
+    report: &dyn Report,
     seq: u32,
     target: &str,
     pacing: Pacing,
@@ -192,7 +197,12 @@ async fn attempt(
             }
             _ => wait,
         })
-        .notify(|_, wait| tracing::info!(?wait, "WhatsApp asks to slow down; waiting"));
+        .notify(|error, wait| {
+            if matches!(error, whatsapp::Error::RateLimited { .. }) {
+                report.paused(wait);
+            }
+            tracing::info!(?wait, "WhatsApp asks to slow down; waiting");
+        });
     crate::retry::until_cancelled(cancel, tried).await
 }
 

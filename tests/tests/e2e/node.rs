@@ -226,7 +226,7 @@ async fn a_killed_tenant_and_a_deleted_pod_come_back_paired_and_the_job_goes_on(
     })
     .await;
 
-    let done = format!("Create groups: ✅ {COUNT} done, ❌ 0 failed, 0 not tried");
+    let done = format!("Create groups: ✅ {COUNT} done, ❌ 0 failed.");
     said(&stack.telegram, owner, &done).await;
     let groups = stack.tenants.groups(account).await;
     let mut made: Vec<&str> = groups.iter().filter_map(|g| g["name"].as_str()).collect();

@@ -13,8 +13,9 @@ use self::answers::{MAX_DESCRIPTION, Step, text_of};
 use super::choices::Choice;
 use super::{Dialog, Runtime, State};
 use crate::protocol::callback::{Job, Requests, Tenant};
+use crate::store::Group;
 use crate::telegram::Button;
-use crate::tenant::input::names;
+use crate::tenant::input::{names, selection};
 
 /// Largest photo read, in bytes.
 pub(in crate::tenant) const MAX_PHOTO_FILE: usize = 10 * 1024 * 1024;
@@ -143,6 +144,7 @@ impl Runtime {
                 return;
             }
         };
+        let chosen = in_shown_order(chosen, &groups);
         let mut pending = Pending::new(feature);
         pending.targets = chosen.iter().map(|i| groups[*i].jid.clone()).collect();
         pending.labels = chosen.iter().map(|i| groups[*i].name.clone()).collect();
@@ -450,3 +452,17 @@ use self::job::settings_of;
 
 #[cfg(test)]
 mod tests;
+
+/// `chosen` (positions into `groups`) in the order `/groups` shows them,
+/// each once: the confirmation, the job, its progress and its results
+/// all follow it, so the first ten done are the first ten shown.
+fn in_shown_order(mut chosen: Vec<usize>, groups: &[Group]) -> Vec<usize> {
+    let names: Vec<String> = groups.iter().map(|g| g.name.clone()).collect();
+    let mut rank = vec![0; groups.len()];
+    for (shown, position) in selection::natural_order(&names).into_iter().enumerate() {
+        rank[position] = shown;
+    }
+    chosen.sort_by_key(|&position| rank.get(position).copied().unwrap_or(usize::MAX));
+    chosen.dedup();
+    chosen
+}

@@ -2,8 +2,8 @@
 //! with its work and a progress message, resumed after a restart, and
 //! summed up at the end.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use backon::Retryable as _;
@@ -12,6 +12,7 @@ use crds::naming::Chain;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
+use super::summary::Ending;
 use super::{Feature, Running};
 use crate::protocol::callback::{Job, Tenant};
 use crate::retry::Peer;
@@ -43,6 +44,7 @@ async fn run_until_saved(
         let runtime = runtime.clone();
         async move {
             if tries.fetch_add(1, Ordering::Relaxed) == 1 {
+                report.pauses().storage = true;
                 let text = runtime.catalog.text(
                     report.language,
                     "bulk-paused-storage",
@@ -72,6 +74,26 @@ pub(super) struct Edits {
     pub(super) message: i32,
     pub(super) title: String,
     pub(super) language: crds::Language,
+    /// Whether this run goes on with a job a stopped tenant left.
+    pub(super) resumed: bool,
+    pauses: Mutex<Pauses>,
+}
+
+/// The pauses of one run, for the summary.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Pauses {
+    /// How often WhatsApp asked to slow down.
+    pub(super) rate_limited: u32,
+    /// How long those waits were in all.
+    pub(super) waited: Duration,
+    /// Whether the job waited for its progress to be saveable.
+    pub(super) storage: bool,
+}
+
+impl Edits {
+    pub(super) fn pauses(&self) -> std::sync::MutexGuard<'_, Pauses> {
+        self.pauses.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 pub(super) fn bar(progress: Progress) -> String {
@@ -110,6 +132,12 @@ impl Report for Edits {
         {
             tracing::warn!(error = %crds::naming::why(&error), "cannot show the job's progress");
         }
+    }
+
+    fn paused(&self, wait: Duration) {
+        let mut pauses = self.pauses();
+        pauses.rate_limited += 1;
+        pauses.waited += wait;
     }
 
     fn decided(&self, ok: bool) {
@@ -285,7 +313,8 @@ impl Runtime {
         match created {
             Ok(job) => {
                 let delay = Duration::from_millis(u64::from(delay_ms));
-                self.start_job(state, job, pending.feature, delay).await
+                self.start_job(state, job, pending.feature, delay, false)
+                    .await
             }
             Err(error) => {
                 tracing::warn!(error = %crds::naming::why(&error), "cannot create a job");
@@ -305,7 +334,7 @@ impl Runtime {
             Ok(Some((kind, delay_ms))) => match Feature::from_kind(&kind) {
                 Some(feature) => {
                     let delay = Duration::from_millis(u64::from(delay_ms));
-                    self.start_job(state, job, feature, delay).await;
+                    self.start_job(state, job, feature, delay, true).await;
                 }
                 None => tracing::warn!(%kind, "a running job of an unknown kind"),
             },
@@ -322,6 +351,7 @@ impl Runtime {
         job: JobId,
         feature: Feature,
         delay: Duration,
+        resumed: bool,
     ) {
         let params = match self.store.job_params(job).await {
             Ok(Some(params)) => params,
@@ -363,6 +393,8 @@ impl Runtime {
                 message,
                 title,
                 language,
+                resumed,
+                pauses: Mutex::default(),
             };
             let pacing = Pacing {
                 delay,
@@ -379,13 +411,17 @@ impl Runtime {
             )
             .await;
             match end {
-                Ok(End::Finished(progress) | End::Cancelled(progress)) => {
-                    if feature.changes_the_list() {
-                        runtime.refresh_quietly().await;
-                    }
-                    runtime.summarize(job, feature, progress, &report).await;
-                }
                 Ok(End::Interrupted) => {}
+                Ok(End::Finished(progress)) => {
+                    runtime
+                        .summarize(job, feature, Ending::Finished(progress), &report)
+                        .await;
+                }
+                Ok(End::Cancelled(progress)) => {
+                    runtime
+                        .summarize(job, feature, Ending::Cancelled(progress), &report)
+                        .await;
+                }
                 Err(error) => {
                     tracing::warn!(error = %crds::naming::why(&error), "the job failed")
                 }

@@ -1,10 +1,22 @@
-//! A finished or cancelled job summed up: every item's outcome, in a
-//! file when long, and the invite links kept.
+//! A finished or cancelled job summed up: how it ended (done, cancelled
+//! by the owner after so many, paused, resumed after a restart), every
+//! item's outcome in the order it was shown, in a file when long, and the
+//! invite links kept.
 
 use super::Feature;
 use super::job::Edits;
 use crate::store::{JobId, Progress};
+use crate::tenant::pairing::format_remaining;
 use crate::tenant::runtime::Runtime;
+
+/// How a job that will not go on ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ending {
+    /// Every item was tried.
+    Finished(Progress),
+    /// The owner cancelled it; the rest were never tried.
+    Cancelled(Progress),
+}
 
 /// Results above this many go in a file rather than a message.
 const FILE_ABOVE: usize = 50;
@@ -15,19 +27,23 @@ impl Runtime {
         &self,
         job: JobId,
         feature: Feature,
-        progress: Progress,
+        end: Ending,
         report: &Edits,
     ) {
-        let language = report.language;
         let outcomes = self.store.job_outcomes(job).await.unwrap_or_default();
-        let names: std::collections::HashMap<String, String> = self
-            .store
-            .groups()
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .map(|g| (g.jid, g.name))
-            .collect();
+        // Names from before the list is fetched again (a group left is
+        // gone from it) and after (a group joined is new in it).
+        let mut names = std::collections::HashMap::new();
+        let mut learn = |groups: Vec<crate::store::Group>| {
+            for group in groups {
+                names.entry(group.jid).or_insert(group.name);
+            }
+        };
+        learn(self.store.groups().await.unwrap_or_default());
+        if feature.changes_the_list() {
+            self.refresh_quietly().await;
+            learn(self.store.groups().await.unwrap_or_default());
+        }
         if feature == Feature::InviteLinks {
             let links = outcomes
                 .iter()
@@ -55,19 +71,7 @@ impl Runtime {
                 }
             })
             .collect();
-        let head = self.catalog.text(
-            language,
-            "bulk-done",
-            &[
-                ("title", &report.title),
-                ("ok", &progress.done.to_string()),
-                ("failed", &progress.failed.to_string()),
-                (
-                    "skipped",
-                    &(progress.total - progress.done - progress.failed).to_string(),
-                ),
-            ],
-        );
+        let head = self.ending(end, report);
         let _ = self
             .messenger
             .edit(report.message, head.clone(), vec![])
@@ -86,6 +90,46 @@ impl Runtime {
                 let _ = self.messenger.send(chunk, vec![]).await;
             }
         }
+    }
+}
+
+impl Runtime {
+    /// How the job ended, with the pauses and restarts it went through.
+    fn ending(&self, end: Ending, report: &Edits) -> String {
+        let text = |id: &str, args: &[(&str, &str)]| self.catalog.text(report.language, id, args);
+        let (id, progress) = match end {
+            Ending::Finished(progress) => ("bulk-done", progress),
+            Ending::Cancelled(progress) => ("bulk-cancelled", progress),
+        };
+        let decided = progress.done + progress.failed;
+        let mut lines = vec![text(
+            id,
+            &[
+                ("title", &report.title),
+                ("ok", &progress.done.to_string()),
+                ("failed", &progress.failed.to_string()),
+                ("decided", &decided.to_string()),
+                ("total", &progress.total.to_string()),
+                ("left", &progress.total.saturating_sub(decided).to_string()),
+            ],
+        )];
+        let pauses = *report.pauses();
+        if pauses.rate_limited > 0 {
+            lines.push(text(
+                "bulk-note-rate-limited",
+                &[
+                    ("count", &pauses.rate_limited.to_string()),
+                    ("waited", &format_remaining(pauses.waited)),
+                ],
+            ));
+        }
+        if pauses.storage {
+            lines.push(text("bulk-note-storage", &[]));
+        }
+        if report.resumed {
+            lines.push(text("bulk-note-resumed", &[]));
+        }
+        lines.join("\n")
     }
 }
 
