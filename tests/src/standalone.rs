@@ -19,6 +19,11 @@ pub struct Standalone {
 impl Standalone {
     /// Starts an install keeping its files in `data`, its log beside it.
     pub async fn start(data: &Path, telegram: &FakeTelegram) -> Self {
+        Self::start_with(data, telegram, &[]).await
+    }
+
+    /// [`Standalone::start`] with `env` set as well.
+    pub async fn start_with(data: &Path, telegram: &FakeTelegram, env: &[(&str, &str)]) -> Self {
         let address = free_address();
         let log = std::fs::File::create(data.with_extension("log")).expect("standalone install");
         let child = Command::new(workspace_binary("tenant-bot"))
@@ -31,6 +36,7 @@ impl Standalone {
             .args(["--listen", &address.to_string()])
             .args(["--gateway-listen", &free_address().to_string()])
             .args(["--whatsapp-backend", "fake"])
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("standalone install"))
             .stderr(log)

@@ -208,3 +208,21 @@ async fn tenants_do_not_outlive_a_killed_install() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_front_doors_limits_are_set_by_environment_here_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let telegram = FakeTelegram::start(&[BOT_TOKEN]).await;
+    let data = dir.path().join("data");
+    // Three updates a minute, in bursts of one: the second is too many.
+    let mut install = Standalone::start_with(&data, &telegram, &[("PAWANG_USER_RATE", "3")]).await;
+    let (flooder, calm) = (7_301, 7_302);
+    for _ in 0..3 {
+        telegram.push_update(text(flooder, "/help"));
+    }
+    said(&telegram, flooder, "slow down a little").await;
+    // Another user is not slowed by the first.
+    telegram.push_update(text(calm, "/help"));
+    said(&telegram, calm, "/pair").await;
+    install.stop();
+}

@@ -169,7 +169,7 @@ pub async fn serve_with(
         USER_IDLE,
         metrics.active_users.clone(),
     );
-    let rate = NonZeroU32::new(settings.user_rate_per_minute).unwrap_or(NonZeroU32::MIN);
+    let rate = NonZeroU32::new(settings.access.user_rate_per_minute).unwrap_or(NonZeroU32::MIN);
     let intake = Arc::new(Intake::new(door.clone(), queues, rate, metrics.clone()));
 
     let watch_door = door.clone();

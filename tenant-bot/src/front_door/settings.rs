@@ -38,6 +38,12 @@ pub struct Access {
     #[arg(long, env = "PAWANG_MAX_ACCOUNTS", default_value_t = 500,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_accounts: u32,
+
+    /// Updates a user may send per minute before being slowed down
+    /// (bursts of a third of that); other users are never slowed.
+    #[arg(long, env = "PAWANG_USER_RATE", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub user_rate_per_minute: u32,
 }
 
 /// The front door's settings.
@@ -99,11 +105,6 @@ pub struct Settings {
     /// Address of the Telegram gateway tenants call.
     #[arg(long, env = "PAWANG_GATEWAY_LISTEN", default_value = "0.0.0.0:8081")]
     pub gateway_listen: SocketAddr,
-
-    /// Commands a user may send per minute before being slowed down.
-    #[arg(long, env = "PAWANG_USER_RATE", default_value_t = 30,
-          value_parser = clap::value_parser!(u32).range(1..))]
-    pub user_rate_per_minute: u32,
 
     /// Accounts made by `/pair` keep their volume when deleted
     /// (`spec.storage.retainOnDelete`), so a removed account can come back

@@ -166,7 +166,6 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         webhook_secret_file: None,
         listen: settings.listen,
         gateway_listen: settings.gateway_listen,
-        user_rate_per_minute: 30,
         retain_volumes: settings.retain_volumes,
     };
     let parts = Parts {

@@ -151,6 +151,7 @@ fn settings(address: std::net::SocketAddr, allowed: Vec<i64>) -> Settings {
             allowed_users: allowed,
             max_accounts_per_user: 2,
             max_accounts: 100,
+            user_rate_per_minute: 30,
         },
         tenant_url_template: format!("http://{address}/tenant/{{name}}"),
         telegram_api_url: format!("http://{address}"),
@@ -159,7 +160,6 @@ fn settings(address: std::net::SocketAddr, allowed: Vec<i64>) -> Settings {
         webhook_secret_file: None,
         listen: address,
         gateway_listen: address,
-        user_rate_per_minute: 30,
         retain_volumes: false,
     }
 }
