@@ -14,7 +14,7 @@
 //! account is imported all or nothing, and a summary says what needs the
 //! user ([`Tally`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crds::{PhoneNumber, naming};
@@ -202,8 +202,9 @@ impl Tally {
     }
 }
 
-/// One account's line, the outcome's causes included, numbers masked.
-pub(crate) fn line(account: &Account, outcome: &Outcome, imported: &str) -> String {
+/// One account's line, the outcome's causes included, numbers masked,
+/// the old bot's files named from its folder `old`.
+pub(crate) fn line(account: &Account, outcome: &Outcome, imported: &str, old: &Path) -> String {
     let who = who(account);
     let told = match outcome {
         Outcome::Imported(session) => format!("{imported}, {} pre-keys", session.pre_keys),
@@ -217,6 +218,7 @@ pub(crate) fn line(account: &Account, outcome: &Outcome, imported: &str) -> Stri
             format!("not imported, run the import again: {}", chain(reason))
         }
     };
+    let told = told.replace(&format!("{}/", old.display()), "");
     format!("{who}: {}", naming::Redacted(told))
 }
 
@@ -236,7 +238,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         };
         let mut tally = Tally::default();
         for (account, outcome) in &results {
-            println!("{}", line(account, outcome, imported));
+            println!(
+                "{}",
+                line(account, outcome, imported, &settings.old_bot_dir)
+            );
             tally.add(outcome);
         }
         match old_bot::config(&settings.old_bot_dir)? {

@@ -157,10 +157,8 @@ async fn the_summary_says_what_became_of_each_account_and_what_needs_the_user() 
     assert_eq!(code, Some(i32::from(NEEDS_ATTENTION)), "{said}");
     for line in [
         "62812*****100 (owner 6069200001): session imported, 3 pre-keys",
-        "62812*****300 (owner 6069200001): must pair again: ",
-        "whatsmeow-60692**001-62812*****300.db holds no linked device",
-        "62812*****200 (owner 6069200002): skipped: ",
-        "whatsmeow-60692**002-62812*****200.db is in use; the old bot seems to be running",
+        "62812*****300 (owner 6069200001): must pair again: DB USER TELEGRAM/60692**001/whatsmeow-60692**001-62812*****300.db holds no linked device",
+        "62812*****200 (owner 6069200002): skipped: DB USER TELEGRAM/60692**002/whatsmeow-60692**002-62812*****200.db is in use; the old bot seems to be running",
         "62812*****400 (owner 6069200003): must pair again: ",
         "whatsmeow-60692**003-62812*****400.db is damaged: database disk image is malformed",
         "62812*****600 (owner 6069200004): not imported, run the import again: ",

@@ -197,7 +197,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Tally> {
             other => (other, String::new()),
         };
         if said.is_empty() {
-            println!("{}", line(&account, &outcome, verb));
+            println!("{}", line(&account, &outcome, verb, &settings.old_bot_dir));
         } else {
             println!("{}: {said}", who(&account));
         }

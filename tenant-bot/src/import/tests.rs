@@ -242,7 +242,7 @@ async fn a_damaged_store_is_named_and_leaves_no_folder_behind() {
     let Outcome::NeedsPairing(reason) = &results[2].1 else {
         panic!("{:?}", results[2]);
     };
-    let said = line(&results[2].0, &results[2].1, "imported");
+    let said = line(&results[2].0, &results[2].1, "imported", &old);
     assert!(said.contains("must pair again"), "{said}");
     assert!(
         said.contains("whatsmeow-60692**002-62812*****200.db is damaged"),
@@ -317,7 +317,7 @@ async fn an_account_that_could_not_be_registered_is_registered_by_the_next_run()
             ("6281200000200", "failed"),
         ]
     );
-    let said = line(&failed[0].0, &failed[0].1, "imported");
+    let said = line(&failed[0].0, &failed[0].1, "imported", &old);
     assert!(
         said.contains("not imported, run the import again"),
         "{said}"
