@@ -120,6 +120,16 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The data directory is the old folder, or inside it, or holds it.
+    #[error(
+        "the data directory {data} and the old bot's folder {old} overlap; the old folder is never written: choose another --data-dir"
+    )]
+    Overlap {
+        /// The old folder.
+        old: PathBuf,
+        /// The data directory.
+        data: PathBuf,
+    },
     /// The data directory could not be written.
     #[error("cannot write {path}")]
     Write {
@@ -202,6 +212,43 @@ impl Tally {
     }
 }
 
+/// The old folder as an absolute path, after making sure the data
+/// directory is neither the old folder nor inside it, nor the other way
+/// round: nothing may be written there.
+fn apart(old: &Path, data: Option<&Path>) -> Result<PathBuf, Error> {
+    let old = std::fs::canonicalize(old).map_err(|source| Error::List {
+        path: old.to_owned(),
+        source,
+    })?;
+    let Some(data) = data else {
+        return Ok(old);
+    };
+    // The data directory may not exist yet: its nearest existing folder
+    // decides, with the rest of the path after it.
+    let mut existing = data.to_owned();
+    let mut rest = Vec::new();
+    let data = loop {
+        match std::fs::canonicalize(&existing) {
+            Ok(found) => break rest.iter().rev().fold(found, |path, part| path.join(part)),
+            Err(_) => match (existing.parent(), existing.file_name()) {
+                (Some(parent), Some(name)) => {
+                    rest.push(name.to_owned());
+                    existing = if parent.as_os_str().is_empty() {
+                        PathBuf::from(".")
+                    } else {
+                        parent.to_owned()
+                    };
+                }
+                _ => break existing.clone(),
+            },
+        }
+    };
+    if data.starts_with(&old) || old.starts_with(&data) {
+        return Err(Error::Overlap { old, data });
+    }
+    Ok(old)
+}
+
 /// One account's line, the outcome's causes included, numbers masked,
 /// the old bot's files named from its folder `old`.
 pub(crate) fn line(account: &Account, outcome: &Outcome, imported: &str, old: &Path) -> String {
@@ -225,7 +272,10 @@ pub(crate) fn line(account: &Account, outcome: &Outcome, imported: &str, old: &P
 /// Runs `tenant-bot import`, prints what happened to each account and
 /// a summary, and says whether anything needs the user
 /// ([`NEEDS_ATTENTION`]).
-pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
+pub async fn run(mut settings: Settings) -> anyhow::Result<ExitCode> {
+    // With --kubernetes nothing is written but a private scratch folder.
+    let data = (!settings.kubernetes).then_some(settings.data_dir.as_path());
+    settings.old_bot_dir = apart(&settings.old_bot_dir, data)?;
     let tally = if settings.kubernetes {
         cluster::run(&settings).await?
     } else {

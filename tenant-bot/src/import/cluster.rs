@@ -119,7 +119,14 @@ impl Namespace {
                     .await?;
                 return Ok(Placed::AlreadyThere);
             }
-            Err(error) => return Err(error.into()),
+            Err(error) => {
+                // No account: its seed must not stay behind with the keys.
+                let _ = self
+                    .secrets
+                    .delete(&secret.name_any(), &DeleteParams::default())
+                    .await;
+                return Err(error.into());
+            }
         };
         secret.metadata.owner_references = created.controller_owner_ref(&()).map(|r| {
             vec![OwnerReference {

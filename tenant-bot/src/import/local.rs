@@ -3,11 +3,13 @@
 //! along, the old bot's settings written where a standalone install reads
 //! them, and the accounts listed in the data directory's registry.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crds::naming;
 use rusqlite::{Connection, OpenFlags};
 
+use super::old_bot::Activity;
 use super::{Account, Error, Outcome, Reason, session, snapshot};
 use crate::layout::{
     ACCESS_FILE, Access, TOKEN_FILE, USERS_DIR, create_private_dirs, write_private,
@@ -74,9 +76,19 @@ pub(super) async fn import_all(old: &Path, data: &Path) -> Result<Vec<(Account, 
     if let Some((access, token)) = super::old_bot::config(old)? {
         write_config(data, &access, token.as_deref()).map_err(written)?;
     }
+    // Read once for every account. Without it the sessions still come
+    // along; only the history stays behind.
+    let mut activity = super::old_bot::activity(old).unwrap_or_else(|error| {
+        tracing::warn!(
+            error = %naming::why(&error),
+            "the old bot's activity log cannot be read; it is not carried over"
+        );
+        HashMap::new()
+    });
     let mut results = Vec::new();
     for account in accounts {
-        let outcome = import_one(old, data, &account).await;
+        let entries = activity.remove(&account.owner).unwrap_or_default();
+        let outcome = import_one(data, &account, entries).await;
         results.push((account, outcome));
     }
     Ok(results)
@@ -84,9 +96,13 @@ pub(super) async fn import_all(old: &Path, data: &Path) -> Result<Vec<(Account, 
 
 /// Imports one account, all or nothing: what a failed attempt made (its
 /// files, an owner folder it left empty) is removed again.
-async fn import_one(old: &Path, data: &Path, account: &Account) -> Outcome {
+async fn import_one(data: &Path, account: &Account, activity: Vec<Activity>) -> Outcome {
     let new = target(data, account);
-    match existing(&new) {
+    let found = match existing(&new) {
+        Ok(found) => found,
+        Err(reason) => return Outcome::Failed(reason),
+    };
+    match found {
         Existing::Session => {
             // Imported before; registering is idempotent, and finishes a
             // run that stopped between the two.
@@ -107,7 +123,7 @@ async fn import_one(old: &Path, data: &Path, account: &Account) -> Outcome {
         Ok(made) => made,
         Err(error) => return Outcome::Failed(error.into()),
     };
-    let outcome = attempt(old, data, account, &new).await;
+    let outcome = attempt(data, account, &new, activity).await;
     if !new.exists() {
         for dir in made.iter().rev() {
             // Only when empty: nothing of anyone else's goes.
@@ -117,17 +133,14 @@ async fn import_one(old: &Path, data: &Path, account: &Account) -> Outcome {
     outcome
 }
 
-async fn attempt(old: &Path, data: &Path, account: &Account, new: &Path) -> Outcome {
+async fn attempt(data: &Path, account: &Account, new: &Path, activity: Vec<Activity>) -> Outcome {
     // The bot data first, so the session, renamed into place last, marks
     // a finished import; bot data there already (the tenant's own, or an
     // earlier attempt's) stays as it is.
     let bot_data = new.with_file_name(naming::bot_data_db_file(account.owner, &account.phone));
     let fresh = !bot_data.exists();
-    if fresh && let Err(error) = carry_activity(old, &bot_data, account).await {
-        return match error {
-            Error::Locked(path) => Outcome::Locked(path),
-            error => Outcome::Failed(error.into()),
-        };
+    if fresh && let Err(error) = carry_activity(&bot_data, activity).await {
+        return Outcome::Failed(error.into());
     }
     let outcome = match session::session(&account.session, new, Some(&account.phone)).await {
         Ok(imported) => {
@@ -156,12 +169,17 @@ enum Existing {
     Unusable,
 }
 
-fn existing(path: &Path) -> Existing {
-    if !path.exists() {
-        return Existing::Nothing;
+fn existing(path: &Path) -> Result<Existing, Reason> {
+    match std::fs::metadata(path) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Existing::Nothing),
+        Err(error) => return Err(error.into()),
+        Ok(meta) if meta.len() == 0 => return Ok(Existing::Unusable),
+        Ok(_) => {}
     }
     let device = || -> rusqlite::Result<bool> {
         let connection = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        // A running install may be writing it.
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
         connection.query_row(
             "SELECT count(*) > 0 FROM device
              WHERE length(identity_key) > 0 AND length(noise_key) > 0 AND account IS NOT NULL",
@@ -169,36 +187,53 @@ fn existing(path: &Path) -> Existing {
             |r| r.get(0),
         )
     };
+    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
     match device() {
-        Ok(true) => Existing::Session,
-        _ => Existing::Unusable,
+        Ok(true) => Ok(Existing::Session),
+        Ok(false) => Ok(Existing::Unusable),
+        // Not a session store, or not one that can be read.
+        Err(error)
+            if matches!(
+                error.sqlite_error_code(),
+                Some(DatabaseCorrupt | NotADatabase)
+            ) || error.to_string().starts_with("no such table") =>
+        {
+            Ok(Existing::Unusable)
+        }
+        // Anything else (busy, no access) says nothing about the session:
+        // it is left alone.
+        Err(error) => Err(error.into()),
     }
 }
 
 /// Moves an unusable session file out of the way, so it is imported
-/// again; an empty one goes, anything else is kept beside it.
+/// again; an empty one goes, anything else is kept beside it with its
+/// logs.
 fn set_aside(path: &Path) -> std::io::Result<()> {
     if std::fs::metadata(path)?.len() == 0 {
         session::discard(path);
         return Ok(());
     }
-    let aside = snapshot::with_suffix(path, ".unusable");
     tracing::warn!(
         file = %naming::Redacted(path.display()),
         "the session there does not open or holds no device: kept as .unusable and imported again"
     );
-    std::fs::rename(path, aside)?;
-    for suffix in ["-wal", "-shm", "-journal"] {
-        let _ = std::fs::remove_file(snapshot::with_suffix(path, suffix));
+    for suffix in ["-wal", "-shm", "-journal", ""] {
+        let from = snapshot::with_suffix(path, suffix);
+        let to = snapshot::with_suffix(path, &format!(".unusable{suffix}"));
+        match std::fs::rename(from, to) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => return Err(error),
+        }
     }
     Ok(())
 }
 
-/// The old master's activity log of `account`'s owner added to the
+/// The old master's activity log of the account's owner added to the
 /// account's new bot data at `path`, as `imported` entries; the file is
 /// made whole under a temporary name, then renamed.
-async fn carry_activity(old: &Path, path: &Path, account: &Account) -> Result<(), Error> {
-    let entries = super::old_bot::activity(old, account.owner)?;
+async fn carry_activity(path: &Path, entries: Vec<Activity>) -> Result<(), Error> {
     if entries.is_empty() {
         return Ok(());
     }

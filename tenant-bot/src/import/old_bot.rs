@@ -4,7 +4,7 @@
 //! settings. Nothing here writes, and its databases are read from private
 //! copies ([`Snapshot`]), so not even SQLite leaves a file beside them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use rusqlite::Connection;
@@ -91,12 +91,13 @@ fn master_accounts(master: &Path) -> Result<Vec<(String, String)>, Error> {
 /// action, description, success, error message.
 pub type Activity = (String, String, Option<String>, bool, Option<String>);
 
-/// The old master's activity log of `owner` (the old bot kept one per
-/// Telegram chat, not per account), oldest first; none without a master.
-pub fn activity(old: &Path, owner: i64) -> Result<Vec<Activity>, Error> {
+/// The old master's activity log, per owner (the old bot kept one per
+/// Telegram chat, not per account), oldest first; none without a master
+/// or its log.
+pub fn activity(old: &Path) -> Result<HashMap<i64, Vec<Activity>>, Error> {
     let master = old.join("bot_data.db");
     if !master.exists() {
-        return Ok(Vec::new());
+        return Ok(HashMap::new());
     }
     read_master(&master, |connection| {
         let tables: i64 = connection.query_row(
@@ -104,24 +105,32 @@ pub fn activity(old: &Path, owner: i64) -> Result<Vec<Activity>, Error> {
             [],
             |r| r.get(0),
         )?;
+        let mut log: HashMap<i64, Vec<Activity>> = HashMap::new();
         if tables == 0 {
-            return Ok(Vec::new());
+            return Ok(log);
         }
         let mut statement = connection.prepare(
-            "SELECT CAST(created_at AS TEXT), action, description, success, error_message
-             FROM activity_logs WHERE telegram_chat_id = ?1 ORDER BY id",
+            "SELECT telegram_chat_id, CAST(created_at AS TEXT), action, description, success,
+                    error_message
+             FROM activity_logs WHERE telegram_chat_id IS NOT NULL ORDER BY id",
         )?;
-        statement
-            .query_map([owner], |r| {
-                Ok((
-                    r.get::<_, Option<String>>(0)?.unwrap_or_default(),
-                    r.get(1)?,
+        let rows = statement.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                (
+                    r.get::<_, Option<String>>(1)?.unwrap_or_default(),
                     r.get(2)?,
-                    r.get::<_, Option<i64>>(3)?.unwrap_or(1) != 0,
-                    r.get(4)?,
-                ))
-            })?
-            .collect()
+                    r.get(3)?,
+                    r.get::<_, Option<i64>>(4)?.unwrap_or(1) != 0,
+                    r.get(5)?,
+                ),
+            ))
+        })?;
+        for row in rows {
+            let (owner, entry) = row?;
+            log.entry(owner).or_default().push(entry);
+        }
+        Ok(log)
     })
 }
 

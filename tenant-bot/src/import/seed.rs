@@ -97,7 +97,12 @@ pub fn unpack(seed_dir: &Path, data_dir: &Path, files: &[String]) -> Result<Unpa
         let bytes = unpack_file(&source, name)?;
         let partial = data_dir.join(format!(".{name}.seeding"));
         let write = || -> std::io::Result<()> {
-            // Session keys: readable by the tenant alone.
+            // Session keys: readable by the tenant alone, so what an
+            // interrupted start left (of any mode) goes first.
+            match std::fs::remove_file(&partial) {
+                Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+                _ => {}
+            }
             crate::layout::create_private(&partial)?;
             let mut file = std::fs::OpenOptions::new().write(true).open(&partial)?;
             file.write_all(&bytes)?;

@@ -118,6 +118,18 @@ impl Error {
 /// The error for `error`, met while reading the old store `path`.
 fn reading(path: &Path, error: rusqlite::Error) -> Error {
     use rusqlite::ErrorCode::{DatabaseBusy, DatabaseCorrupt, DatabaseLocked, NotADatabase};
+    if matches!(
+        error,
+        rusqlite::Error::InvalidColumnType(..)
+            | rusqlite::Error::FromSqlConversionFailure(..)
+            | rusqlite::Error::IntegralValueOutOfRange(..)
+    ) {
+        // A value of the wrong kind (a NULL key…): the device is unusable.
+        return Error::Malformed {
+            field: "whatsmeow_device",
+            reason: error.to_string(),
+        };
+    }
     match error.sqlite_error_code() {
         Some(DatabaseCorrupt | NotADatabase) => Error::Damaged {
             path: path.to_owned(),

@@ -281,6 +281,10 @@ async fn a_run_after_an_interrupted_one_finishes_the_job() {
     let results = run_import(&old, &data, false).await.unwrap();
 
     assert_eq!(kinds(&results)[0], ("6281200000100", "imported"));
+    let registry = crate::standalone::registry::Local::open(&data.join("pawang.db")).unwrap();
+    use crate::protocol::registry::Registry as _;
+    assert!(registry.find("wa-6281200000100").is_some());
+    drop(registry);
     let mut left: Vec<String> = std::fs::read_dir(&folder)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -358,6 +362,39 @@ async fn imported_files_are_their_owners_alone() {
 }
 
 #[test]
+fn a_data_directory_in_the_old_folder_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old");
+    old_bot(&old);
+    let before = names_and_bytes(&old);
+    for data in [
+        old.clone(),
+        old.join("data"),
+        old.join("new/data"),
+        dir.path().to_owned(),
+    ] {
+        let error = apart(&old, Some(&data)).unwrap_err();
+        assert!(
+            matches!(error, Error::Overlap { .. }),
+            "{}: {error}",
+            data.display()
+        );
+        assert!(
+            error.to_string().contains("choose another --data-dir"),
+            "{error}"
+        );
+    }
+    let beside = dir.path().join("data");
+    assert_eq!(
+        apart(&old, Some(&beside)).unwrap(),
+        old.canonicalize().unwrap()
+    );
+    // With --kubernetes nothing is written there.
+    assert!(apart(&old, None).is_ok());
+    assert!(names_and_bytes(&old) == before);
+}
+
+#[test]
 fn the_summary_counts_each_kind_and_says_what_to_do() {
     let mut tally = Tally::default();
     let imported = session::Imported {
@@ -368,14 +405,44 @@ fn the_summary_counts_each_kind_and_says_what_to_do() {
     tally.add(&Outcome::Imported(imported));
     tally.add(&Outcome::AlreadyThere);
     assert!(!tally.needs_attention());
-    assert!(!tally.summary(false).contains("stop it"));
-    tally.add(&Outcome::Locked(PathBuf::from("x.db")));
-    assert!(tally.needs_attention());
-    let summary = tally.summary(false);
-    assert!(summary.starts_with("summary: 3 accounts"), "{summary}");
-    assert!(summary.contains("skipped because locked: 1"), "{summary}");
+    let calm = tally.summary(false);
     assert!(
-        summary.contains("the old bot seems to be running"),
+        calm.contains("  imported: 1\n  already there: 1\n"),
+        "{calm}"
+    );
+    assert!(tally.summary(true).contains("  would be imported: 1\n"));
+    for (outcome, advice) in [
+        (
+            Outcome::Locked(PathBuf::from("x.db")),
+            "the old bot seems to be running",
+        ),
+        (
+            Outcome::NeedsPairing("no device".into()),
+            "link them again with /pair",
+        ),
+        (
+            Outcome::Failed("disk full".into()),
+            "run the import again to finish",
+        ),
+    ] {
+        let mut one = tally.clone();
+        assert!(!one.summary(false).contains(advice));
+        one.add(&outcome);
+        assert!(one.needs_attention(), "{outcome:?}");
+        assert!(one.summary(false).contains(advice), "{outcome:?}");
+        tally.add(&outcome);
+    }
+    let summary = tally.summary(false);
+    assert!(summary.starts_with("summary: 5 accounts\n"), "{summary}");
+    for count in [
+        "  to pair again: 1\n",
+        "  skipped because locked: 1\n",
+        "  failed: 1\n",
+    ] {
+        assert!(summary.contains(count), "{summary}");
+    }
+    assert!(
+        summary.ends_with("the old folder was not changed"),
         "{summary}"
     );
 }

@@ -148,6 +148,13 @@ async fn what_cannot_be_imported_is_refused_and_leaves_nothing_behind() {
             "does not verify",
         ),
         (
+            "a key stored as text",
+            Box::new(|p: &Path| {
+                old_store(p, |row| row[8].1 = Value::Text("not bytes".into()));
+            }),
+            "whatsmeow_device is unusable",
+        ),
+        (
             "bad jid",
             Box::new(|p: &Path| {
                 old_store(p, |row| row[0].1 = Value::Text("@@@".into()));
@@ -322,4 +329,52 @@ async fn what_an_interrupted_attempt_left_is_cleared() {
     use std::os::unix::fs::PermissionsExt as _;
     let mode = std::fs::metadata(&new).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
+}
+
+#[tokio::test]
+async fn a_leftover_rollback_journal_or_a_log_without_its_index_is_read_from_the_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let old_dir = dir.path().join("old");
+    std::fs::create_dir(&old_dir).unwrap();
+
+    // A bot killed in the middle of a transaction in rollback-journal
+    // mode: its journal is hot, and the device it was deleting is still
+    // committed.
+    let journaled = old_dir.join("whatsmeow-42-6281200000100.db");
+    old_store(&journaled, |_| {});
+    let live = dir.path().join("live.db");
+    std::fs::copy(&journaled, &live).unwrap();
+    let writer = Connection::open(&live).unwrap();
+    writer
+        .execute_batch(
+            "PRAGMA cache_size = 1; BEGIN;
+             DELETE FROM whatsmeow_pre_keys; DELETE FROM whatsmeow_device;",
+        )
+        .unwrap();
+    std::fs::copy(&live, &journaled).unwrap();
+    std::fs::copy(
+        with_suffix(&live, "-journal"),
+        with_suffix(&journaled, "-journal"),
+    )
+    .unwrap();
+    drop(writer);
+
+    // A crashed bot's log whose index went missing.
+    let logged = old_dir.join("whatsmeow-42-6281200000200.db");
+    old_store_in(&logged, Journal::Crashed, |row| {
+        row[0].1 = rusqlite::types::Value::Text("6281200000200:3@s.whatsapp.net".into());
+    });
+    std::fs::remove_file(with_suffix(&logged, "-shm")).unwrap();
+    let before = files(&old_dir);
+
+    let first = session(&journaled, &dir.path().join("first.db"), None).await;
+    let second = session(&logged, &dir.path().join("second.db"), None).await;
+
+    assert_eq!(
+        first.unwrap().pre_keys,
+        3,
+        "the unfinished delete is rolled back"
+    );
+    assert_eq!(second.unwrap().phone, "6281200000200");
+    assert!(files(&old_dir) == before, "the old folder changed");
 }
