@@ -126,8 +126,28 @@ command-logout-help = log this WhatsApp account out
 
 # Group features: input in English.
 
-selection-empty = Nothing selected. Type group numbers, e.g. 1-3,7, or all.
-selection-malformed = "{ $token }" is not a number, a range or all.
+# Words typed as answers, understood in every language and any case (a
+# slash before them is optional). The value is the word questions name;
+# `.also` lists more words taken the same way, separated by commas.
+keyword-all = all
+    .also = everything
+keyword-cancel = cancel
+    .also = stop
+keyword-yes = yes
+    .also = y, ok
+keyword-no = no
+    .also = n
+keyword-skip = skip
+    .also = none
+keyword-done = done
+    .also = finish, finished
+keyword-seconds = seconds
+    .also = s, sec, secs, second
+dialog-cancelled = Cancelled; nothing was changed.
+answer-yes-or-no = Type { keyword-yes } or { keyword-no }, or tap a button above.
+
+selection-empty = Nothing selected. Type group numbers, e.g. 1-3,7, or { keyword-all }.
+selection-malformed = "{ $token }" is not a number, a range or { keyword-all }.
 selection-out-of-range = There is no number { $number }; choose 1 to { $max }.
 selection-reversed = The range { $from }-{ $to } is backwards; write { $to }-{ $from }.
 selection-no-match = No group matched.
@@ -152,7 +172,7 @@ button-export-txt = 📄 Export TXT
 button-export-csv = 📊 Export CSV
 command-groups = Your WhatsApp groups
 bulk-title-invite-links = Invite links
-bulk-select = Which groups? Send their numbers (e.g. 1-3,7 or all), a pattern like *shop*, or the names one per line.
+bulk-select = Which groups? Send their numbers (e.g. 1-3,7 or { keyword-all }), a pattern like *shop*, or the names one per line.
 bulk-unknown-names = No group is called: { $names }
 bulk-confirm = { $title } for { $count } groups, { $delay } seconds apart:
 bulk-started = ⏳ { $title }: starting…
@@ -171,7 +191,7 @@ activity-logged-out = logged out from the phone
 activity-banned = banned by WhatsApp
 activity-replaced = another program took over the link
 bulk-title-leave = Leave groups
-bulk-farewell-ask = Send a farewell message to post before leaving, or /skip.
+bulk-farewell-ask = Send a farewell message to post before leaving, or /{ keyword-skip }.
 button-leave = 🚪 Leave groups
 bulk-title-description = New description
 bulk-description-ask = Send the new description (at most { $max } characters).
@@ -203,10 +223,10 @@ bulk-title-broadcast = Broadcast
 bulk-title-create = Create groups
 bulk-title-join = Join by links
 bulk-numbers-ask = Send the phone numbers, one per line or separated by commas, or upload a .txt or .vcf file.
-bulk-members-ask = Send numbers to add to each new group (text, .txt or .vcf), or /skip.
+bulk-members-ask = Send numbers to add to each new group (text, .txt or .vcf), or /{ keyword-skip }.
 bulk-photo-ask = Send the photo (as a photo or a file: JPEG, PNG, WebP, GIF or BMP). It is centre-cropped to a square.
 bulk-requests-ask = What should happen to the requests to join?
-bulk-variants-ask = Send the message to post. Send more messages to add variants (groups take them in turn), then /done.
+bulk-variants-ask = Send the message to post. Send more messages to add variants (groups take them in turn), then /{ keyword-done }.
 bulk-variant-saved = Variant { $count } saved. Send another, or tap Done.
 bulk-variant-too-long = A message has at most { $max } characters.
 bulk-variants-full = At most { $max } variants; tap Done.

@@ -126,8 +126,29 @@ command-logout-help = keluarkan akun WhatsApp ini
 
 # Fitur grup: masukan dalam bahasa Indonesia.
 
-selection-empty = Belum ada yang dipilih. Ketik nomor grup, misalnya 1-3,7, atau all.
-selection-malformed = "{ $token }" bukan nomor, rentang, atau all.
+# Kata yang diketik sebagai jawaban, dipahami dalam semua bahasa dan huruf
+# besar atau kecil (garis miring di depannya boleh ada). Nilainya kata yang
+# disebut pertanyaan; `.also` berisi kata lain yang diterima sama, dipisah
+# koma.
+keyword-all = semua
+    .also = semuanya
+keyword-cancel = batal
+    .also = batalkan
+keyword-yes = ya
+    .also = iya, y, ok, oke
+keyword-no = tidak
+    .also = tdk, gak, nggak, enggak, n
+keyword-skip = lewati
+    .also = lewat, tidak ada
+keyword-done = selesai
+    .also = sudah, beres
+keyword-seconds = detik
+    .also = dtk, det
+dialog-cancelled = Dibatalkan; tidak ada yang diubah.
+answer-yes-or-no = Ketik { keyword-yes } atau { keyword-no }, atau ketuk tombol di atas.
+
+selection-empty = Belum ada yang dipilih. Ketik nomor grup, misalnya 1-3,7, atau { keyword-all }.
+selection-malformed = "{ $token }" bukan nomor, rentang, atau { keyword-all }.
 selection-out-of-range = Nomor { $number } tidak ada; pilih 1 sampai { $max }.
 selection-reversed = Rentang { $from }-{ $to } terbalik; tulis { $to }-{ $from }.
 selection-no-match = Tidak ada grup yang cocok.
@@ -152,7 +173,7 @@ button-export-txt = 📄 Ekspor TXT
 button-export-csv = 📊 Ekspor CSV
 command-groups = Grup WhatsApp Anda
 bulk-title-invite-links = Link undangan
-bulk-select = Grup yang mana? Kirim nomornya (misalnya 1-3,7 atau all), pola seperti *toko*, atau namanya satu per baris.
+bulk-select = Grup yang mana? Kirim nomornya (misalnya 1-3,7 atau { keyword-all }), pola seperti *toko*, atau namanya satu per baris.
 bulk-unknown-names = Tidak ada grup bernama: { $names }
 bulk-confirm = { $title } untuk { $count } grup, jeda { $delay } detik:
 bulk-started = ⏳ { $title }: dimulai…
@@ -171,7 +192,7 @@ activity-logged-out = logout dari ponsel
 activity-banned = diblokir WhatsApp
 activity-replaced = program lain mengambil alih tautan
 bulk-title-leave = Keluar dari grup
-bulk-farewell-ask = Kirim pesan perpisahan untuk dikirim sebelum keluar, atau /skip.
+bulk-farewell-ask = Kirim pesan perpisahan untuk dikirim sebelum keluar, atau /{ keyword-skip }.
 button-leave = 🚪 Keluar dari grup
 bulk-title-description = Deskripsi baru
 bulk-description-ask = Kirim deskripsi baru (paling banyak { $max } karakter).
@@ -203,10 +224,10 @@ bulk-title-broadcast = Siaran
 bulk-title-create = Buat grup
 bulk-title-join = Gabung lewat link
 bulk-numbers-ask = Kirim nomor telepon, satu per baris atau dipisah koma, atau unggah berkas .txt atau .vcf.
-bulk-members-ask = Kirim nomor yang ditambahkan ke setiap grup baru (teks, .txt atau .vcf), atau /skip.
+bulk-members-ask = Kirim nomor yang ditambahkan ke setiap grup baru (teks, .txt atau .vcf), atau /{ keyword-skip }.
 bulk-photo-ask = Kirim fotonya (sebagai foto atau berkas: JPEG, PNG, WebP, GIF atau BMP). Foto dipotong persegi dari tengah.
 bulk-requests-ask = Permintaan bergabung mau diapakan?
-bulk-variants-ask = Kirim pesan yang akan diposting. Kirim pesan lain untuk menambah variasi (grup mendapatkannya bergiliran), lalu /done.
+bulk-variants-ask = Kirim pesan yang akan diposting. Kirim pesan lain untuk menambah variasi (grup mendapatkannya bergiliran), lalu /{ keyword-done }.
 bulk-variant-saved = Variasi { $count } disimpan. Kirim lagi, atau ketuk Selesai.
 bulk-variant-too-long = Satu pesan paling banyak { $max } karakter.
 bulk-variants-full = Paling banyak { $max } variasi; ketuk Selesai.

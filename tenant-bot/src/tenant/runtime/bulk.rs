@@ -13,7 +13,7 @@ use self::answers::{MAX_DESCRIPTION, Step, text_of};
 use super::choices::Choice;
 use super::{Dialog, Runtime, State};
 use crate::protocol::callback::{Job, Requests, Tenant};
-use crate::telegram::Button;
+use crate::telegram::{Button, Keyword};
 use crate::tenant::input::names;
 
 /// Largest photo read, in bytes.
@@ -127,7 +127,7 @@ impl Runtime {
             }
         };
         let groups = self.store.groups().await.unwrap_or_default();
-        let chosen = match select(&text, &groups) {
+        let chosen = match select(&text, &groups, self.catalog.keywords()) {
             Ok(chosen) => chosen,
             Err((error, unknown)) => {
                 let mut args: Vec<(&str, String)> = error.args();
@@ -233,8 +233,9 @@ impl Runtime {
     }
 
     /// The confirmation: what will happen to what, the pause between
-    /// items, and the buttons to change the pause, start or drop it.
-    async fn confirm(&self, state: &State, message: Option<i32>) {
+    /// items, and the buttons to change the pause, start or drop it. Yes
+    /// or no may be typed too.
+    async fn confirm(&self, state: &mut State, message: Option<i32>) {
         let Some(pending) = &state.pending else {
             return;
         };
@@ -299,6 +300,7 @@ impl Runtime {
             button("button-cancel", Job::Abort),
         ]);
         let text = lines.join("\n");
+        state.dialog = Some(Dialog::Confirm);
         match message {
             Some(id) => {
                 if let Err(error) = self.messenger.edit(id, text, buttons).await {
@@ -309,10 +311,22 @@ impl Runtime {
         }
     }
 
-    /// A pause typed in seconds.
+    /// A pause typed in seconds: a whole number, with or without the
+    /// word for seconds after it ("10", "10s", "10 detik").
     pub(in crate::tenant) async fn delay_typed(&self, state: &mut State, text: &str) {
-        match text.trim().trim_end_matches('s').trim().parse::<u32>() {
-            Ok(seconds) if seconds <= MAX_DELAY => {
+        let text = text.trim();
+        let digits = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
+        let (number, unit) = text.split_at(digits);
+        let unit = unit.trim();
+        let keywords = self.catalog.keywords();
+        let seconds = match number.parse::<u32>() {
+            Ok(seconds) if unit.is_empty() || keywords.is(Keyword::Seconds, unit) => Some(seconds),
+            _ => None,
+        };
+        match seconds {
+            Some(seconds) if seconds <= MAX_DELAY => {
                 if let Some(pending) = state.pending.as_mut() {
                     pending.delay = seconds;
                 }
@@ -355,7 +369,12 @@ impl Runtime {
                     self.say(text, vec![]).await;
                 }
             },
-            Job::Start => self.start(state).await,
+            Job::Start => {
+                if state.dialog == Some(Dialog::Confirm) {
+                    state.dialog = None;
+                }
+                self.start(state).await;
+            }
             Job::DelayTyped if !stale(state) => {
                 state.dialog = Some(Dialog::Delay);
                 let text = self.say_id(state, "bulk-delay-ask", &[("max", MAX_DELAY.to_string())]);

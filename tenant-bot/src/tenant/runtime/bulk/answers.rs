@@ -6,6 +6,7 @@ use base64::Engine as _;
 use serde_json::json;
 
 use super::{MAX_PHOTO_FILE, Pending};
+use crate::telegram::Keyword;
 use crate::tenant::input::{file, links, names, numbers, photo, vcf};
 use crate::tenant::runtime::{Runtime, State};
 
@@ -25,13 +26,13 @@ pub(super) const MAX_VARIANT_CHARS: usize = 4096;
 /// A question a feature asks before its confirmation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Step {
-    /// A farewell message, or `/skip`.
+    /// A farewell message, or the word for skip.
     Farewell,
     /// The new description.
     Description,
     /// Phone numbers (text, `.txt` or `.vcf`).
     Numbers,
-    /// Members for new groups, or `/skip`.
+    /// Members for new groups, or the word for skip.
     Members,
     /// A photo.
     Photo,
@@ -41,7 +42,7 @@ pub(super) enum Step {
     NewSettings,
     /// What to do with join requests.
     Requests,
-    /// Message variants, then `/done`.
+    /// Message variants, then the word for done.
     Variants,
     /// Names of groups to create.
     Names,
@@ -133,13 +134,13 @@ impl Runtime {
         step: Step,
         answer: Answer,
     ) -> Result<bool, String> {
-        let typed = match &answer {
-            Answer::Text(text) => Some(text.trim().to_owned()),
+        let keyword = match &answer {
+            Answer::Text(text) => self.catalog.keywords().read(text),
             _ => None,
         };
         match step {
             Step::Farewell => match answer {
-                Answer::Text(text) if text.trim() == "/skip" => Ok(true),
+                _ if keyword == Some(Keyword::Skip) => Ok(true),
                 Answer::Text(text) if !text.starts_with('/') => {
                     pending.params.insert("farewell".into(), json!(text));
                     Ok(true)
@@ -154,7 +155,7 @@ impl Runtime {
                         &[("max", MAX_DESCRIPTION.to_string())],
                     ));
                 };
-                if text.trim() == "/skip" {
+                if keyword == Some(Keyword::Skip) {
                     return Err(self.say_id(
                         state,
                         step.ask(),
@@ -173,7 +174,7 @@ impl Runtime {
                 Ok(true)
             }
             Step::Numbers | Step::Members => {
-                if step == Step::Members && typed.as_deref() == Some("/skip") {
+                if step == Step::Members && keyword == Some(Keyword::Skip) {
                     return Ok(true);
                 }
                 let found =
@@ -228,7 +229,7 @@ impl Runtime {
                 Ok(true)
             }
             Step::Variants => match answer {
-                Answer::Text(text) if text.trim() == "/done" => {
+                _ if keyword == Some(Keyword::Done) => {
                     if pending.variants.is_empty() {
                         return Err(self.text(state, step.ask(), &[]));
                     }

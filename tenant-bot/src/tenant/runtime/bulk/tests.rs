@@ -19,18 +19,22 @@ fn group(name: &str) -> Group {
 #[test]
 fn a_selection_by_numbers_patterns_or_names() {
     let groups: Vec<Group> = ["Grup 10", "Grup 2", "Toko"].map(group).to_vec();
+    let catalog = crate::telegram::Catalog::new().unwrap();
+    let select = |text| select(text, &groups, catalog.keywords());
     // Shown as 1. Grup 2, 2. Grup 10, 3. Toko.
-    assert_eq!(select("1", &groups), Ok(vec![1]));
-    assert_eq!(select("1-2", &groups), Ok(vec![0, 1]));
-    assert_eq!(select("all", &groups), Ok(vec![0, 1, 2]));
-    assert_eq!(select("grup*", &groups), Ok(vec![0, 1]));
-    assert_eq!(select("Toko\ngrup 2", &groups), Ok(vec![1, 2]));
+    assert_eq!(select("1"), Ok(vec![1]));
+    assert_eq!(select("1-2"), Ok(vec![0, 1]));
+    for all in ["all", "ALL", " semua ", "/semua", "Semuanya"] {
+        assert_eq!(select(all), Ok(vec![0, 1, 2]), "{all}");
+    }
+    assert_eq!(select("grup*"), Ok(vec![0, 1]));
+    assert_eq!(select("Toko\ngrup 2"), Ok(vec![1, 2]));
     assert_eq!(
-        select("Toko\nSekolah", &groups),
+        select("Toko\nSekolah"),
         Err((selection::Error::NoMatch, vec!["Sekolah".to_owned()]))
     );
     assert_eq!(
-        select("4", &groups),
+        select("4"),
         Err((selection::Error::OutOfRange { number: 4, max: 3 }, vec![]))
     );
 }
