@@ -169,6 +169,7 @@ mod tests {
             ("limit", "10 MB"),
             ("width", "100"),
             ("height", "80"),
+            ("file", "left-out.txt"),
         ];
         for language in [Language::Id, Language::En] {
             for id in Catalog::ids(language) {

@@ -28,8 +28,9 @@ pub struct Links {
     /// Words that look like a link or a domain but are no invite link, as
     /// typed, less the punctuation around them.
     pub invalid: Vec<String>,
-    /// How many links repeated a code seen before.
-    pub duplicates: usize,
+    /// The codes of links that repeated a code seen before, once per
+    /// repeat, in the order seen.
+    pub repeated: Vec<String>,
 }
 
 /// Codes are 22 characters today; older and future lengths near that are
@@ -82,7 +83,7 @@ pub fn invite_links(text: &str) -> Links {
         };
         match code {
             Some(code) if seen.insert(code.clone()) => links.codes.push(code),
-            Some(_) => links.duplicates += 1,
+            Some(code) => links.repeated.push(code),
             None if looks_like_link(word.text) => links.invalid.push(word.text.to_owned()),
             None => {}
         }
@@ -284,11 +285,12 @@ mod tests {
     const A: &str = "AbCdEfGhIjKlMnOpQrStUv";
     const B: &str = "Zz09Yy18Xx27Ww36Vv45Uu";
 
-    fn links(codes: &[&str], invalid: &[&str], duplicates: usize) -> Links {
+    fn links(codes: &[&str], invalid: &[&str], repeated: &[&str]) -> Links {
+        let owned = |words: &[&str]| words.iter().map(|w| (*w).to_owned()).collect();
         Links {
-            codes: codes.iter().map(|c| (*c).to_owned()).collect(),
-            invalid: invalid.iter().map(|i| (*i).to_owned()).collect(),
-            duplicates,
+            codes: owned(codes),
+            invalid: owned(invalid),
+            repeated: owned(repeated),
         }
     }
 
@@ -372,7 +374,7 @@ mod tests {
         ];
         for form in forms {
             let text = fill(form);
-            assert_eq!(invite_links(&text), links(&[A], &[], 0), "{text:?}");
+            assert_eq!(invite_links(&text), links(&[A], &[], &[]), "{text:?}");
         }
     }
 
@@ -421,7 +423,7 @@ mod tests {
         ];
         for form in refused {
             let text = fill(form);
-            let expected = links(&[], &[&text], 0);
+            let expected = links(&[], &[&text], &[]);
             assert_eq!(invite_links(&text), expected, "{text:?}");
         }
     }
@@ -431,46 +433,46 @@ mod tests {
         let cases: &[(&str, Links)] = &[
             (
                 "chat.whatsapp.com/{A},chat.whatsapp.com/{B};chat.whatsapp.com/{A}",
-                links(&[A, B], &[], 1),
+                links(&[A, B], &[], &[A]),
             ),
             (
                 "Grup 1\r\n\thttps://chat.whatsapp.com/{B}\n\nGrup 2 https://chat.whatsapp.com/{A}\nGrup 1 lagi https://chat.whatsapp.com/{B}/ chat.whatsapp.com/{B}",
-                links(&[B, A], &[], 2),
+                links(&[B, A], &[], &[B, B]),
             ),
             // The same group in three forms is one group.
             (
                 "https://chat.whatsapp.com/{A} whatsapp://chat?code={A} chat.whatsapp.com/invite/{A}",
-                links(&[A], &[], 2),
+                links(&[A], &[], &[A, A]),
             ),
             // Case matters in codes, so these are two different groups.
             (
                 "chat.whatsapp.com/{A} chat.whatsapp.com/abcdefghijklmnopqrstuv",
-                links(&[A, "abcdefghijklmnopqrstuv"], &[], 0),
+                links(&[A, "abcdefghijklmnopqrstuv"], &[], &[]),
             ),
             (
                 "chat.whatsapp.com/ABCDEFGHIJ0123456789",
-                links(&["ABCDEFGHIJ0123456789"], &[], 0),
+                links(&["ABCDEFGHIJ0123456789"], &[], &[]),
             ),
             (
                 "chat.whatsapp.com/ABCDEFGHIJ0123456789abcd",
-                links(&["ABCDEFGHIJ0123456789abcd"], &[], 0),
+                links(&["ABCDEFGHIJ0123456789abcd"], &[], &[]),
             ),
             // A wrapped link joins only the first word of the very next line.
             (
                 "https://chat.whatsapp.com/\n\n{A}",
-                links(&[], &["https://chat.whatsapp.com/"], 0),
+                links(&[], &["https://chat.whatsapp.com/"], &[]),
             ),
             (
                 "chat.whatsapp.com/ {A}",
-                links(&[], &["chat.whatsapp.com/"], 0),
+                links(&[], &["chat.whatsapp.com/"], &[]),
             ),
             (
                 "chat.whatsapp.com/\nchat.whatsapp.com/{B}",
-                links(&[B], &["chat.whatsapp.com/"], 0),
+                links(&[B], &["chat.whatsapp.com/"], &[]),
             ),
             (
                 "chat.whatsapp.com/\nhalo semua",
-                links(&[], &["chat.whatsapp.com/"], 0),
+                links(&[], &["chat.whatsapp.com/"], &[]),
             ),
         ];
         for (template, expected) in cases {
@@ -484,16 +486,16 @@ mod tests {
         let cases: &[(&str, Links)] = &[
             (
                 "please join, e.g. today at 10.30; Rp.50.000 ... ok?",
-                links(&[], &[], 0),
+                links(&[], &[], &[]),
             ),
-            ("", links(&[], &[], 0)),
-            (" \r\n\t ", links(&[], &[], 0)),
+            ("", links(&[], &[], &[])),
+            (" \r\n\t ", links(&[], &[], &[])),
             (
                 "t.me/x wa.me/6281200000001 (chat.whatsapp.com/short).",
                 links(
                     &[],
                     &["t.me/x", "wa.me/6281200000001", "chat.whatsapp.com/short"],
-                    0,
+                    &[],
                 ),
             ),
             (
@@ -501,12 +503,12 @@ mod tests {
                 links(
                     &[],
                     &["https://example.com", "www.whatsapp.com", "x@example.com"],
-                    0,
+                    &[],
                 ),
             ),
             (
                 "t.me/x t.me/x chat.whatsapp.com/{A}",
-                links(&[A], &["t.me/x", "t.me/x"], 0),
+                links(&[A], &["t.me/x", "t.me/x"], &[]),
             ),
         ];
         for (template, expected) in cases {
@@ -586,8 +588,9 @@ mod tests {
                     codes.push(code.clone());
                 }
             }
-            let duplicates = picked.len() - codes.len();
-            let expected = Links { codes, invalid: vec![], duplicates };
+            let mut seen = std::collections::HashSet::new();
+            let repeated = picked.into_iter().filter(|code| !seen.insert(code.clone())).collect();
+            let expected = Links { codes, invalid: vec![], repeated };
             prop_assert_eq!(invite_links(&format!("{lead}{text}")), expected);
         }
     }

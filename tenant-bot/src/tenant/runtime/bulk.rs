@@ -41,8 +41,12 @@ pub(super) struct Pending {
     step: usize,
     /// The pause between items, in seconds.
     delay: u32,
-    /// Things to say with the confirmation (numbers ignored…).
+    /// Things to say with the confirmation (how many numbers…).
     notes: Vec<String>,
+    /// What the owner's answers left out, to say with the confirmation.
+    skipped: Skipped,
+    /// Whether the file of what was left out was sent.
+    skipped_file: bool,
     /// The settings chosen so far.
     choice: Choice,
     /// Broadcast variants so far.
@@ -59,6 +63,8 @@ impl Pending {
             step: 0,
             delay: 2,
             notes: Vec::new(),
+            skipped: Skipped::default(),
+            skipped_file: false,
             choice: Choice::default(),
             variants: Vec::new(),
         }
@@ -273,6 +279,14 @@ impl Runtime {
             lines.push(self.text(state, "bulk-variants-count", &[("count", &count)]));
         }
         lines.extend(pending.notes.iter().cloned());
+        let left_out = pending.skipped.report(
+            &self.catalog,
+            state.language,
+            &title,
+            &lines,
+            pending.skipped_file,
+        );
+        lines.extend(left_out.lines);
 
         let delay_button = |seconds: u32| {
             let mark = if seconds == pending.delay { "• " } else { "" };
@@ -301,6 +315,18 @@ impl Runtime {
         ]);
         let text = lines.join("\n");
         state.dialog = Some(Dialog::Confirm);
+        if let Some((name, body, caption)) = left_out.file {
+            if let Some(pending) = state.pending.as_mut() {
+                pending.skipped_file = true;
+            }
+            let sent = self
+                .messenger
+                .send_file(name, body.into_bytes(), caption)
+                .await;
+            if let Err(error) = sent {
+                tracing::warn!(error = %crds::naming::why(&error), "cannot send what was left out");
+            }
+        }
         match message {
             Some(id) => {
                 if let Err(error) = self.messenger.edit(id, text, buttons).await {
@@ -459,6 +485,7 @@ impl Runtime {
 mod answers;
 mod feature;
 mod job;
+mod skipped;
 mod summary;
 
 #[cfg(test)]
@@ -466,6 +493,7 @@ use self::feature::FEATURES;
 use self::feature::select;
 
 use self::job::settings_of;
+use self::skipped::Skipped;
 
 #[cfg(test)]
 mod tests;

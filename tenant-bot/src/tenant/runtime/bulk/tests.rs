@@ -55,14 +55,14 @@ fn the_bar_fills_with_decided_items() {
 #[test]
 fn numbers_come_from_text_text_files_and_vcards() {
     let typed = numbers_of(&Answer::Text("0812-0000-0001, 0812 0000 0002\nabc".into())).unwrap();
-    assert_eq!(typed.valid, ["6281200000001", "6281200000002"]);
-    assert_eq!(typed.invalid.len(), 1);
+    assert_eq!(typed.numbers.valid, ["6281200000001", "6281200000002"]);
+    assert_eq!(typed.numbers.invalid.len(), 1);
     let card = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nTEL:+62 812-0000-0003\r\nEND:VCARD\r\n";
     let file = Answer::File {
         name: "kontak.VCF".into(),
         bytes: card.as_bytes().to_vec(),
     };
-    assert_eq!(numbers_of(&file).unwrap().valid, ["6281200000003"]);
+    assert_eq!(numbers_of(&file).unwrap().numbers.valid, ["6281200000003"]);
     for (answer, reason) in [
         (Answer::Text("hello".into()), "input-numbers-none"),
         (

@@ -3,3 +3,4 @@
 
 mod keywords;
 mod owner;
+mod skipped;
