@@ -234,6 +234,10 @@ async fn logging_out_is_answered_by_typing_yes_or_no() {
         owner.is_told("WhatsApp").await;
         owner.types(no).await;
         owner.is_told(kept).await;
+        owner.types("/logout").await;
+        owner.is_told("WhatsApp").await;
+        owner.types("Batal").await;
+        owner.is_told(kept).await;
         assert!(owner.fake.is_paired().await);
         owner.types("/logout").await;
         owner.is_told("WhatsApp").await;
