@@ -59,7 +59,7 @@ async fn groups_are_created_with_members_settings_and_links() {
     for line in [
         "• Kue 1\n• Kue 2\n• Kue 3",
         "Nomor: 2",
-        "Diabaikan 1: bukan nomor (",
+        "• Nomor tidak valid (1): bukan nomor (bukan nomor)",
         "💬 Yang boleh mengirim pesan: hanya admin",
     ] {
         assert!(confirm.contains(line), "{line} in {confirm}");
@@ -112,7 +112,9 @@ async fn groups_are_joined_by_links_each_once() {
     );
     assert!(confirm.contains("wa.me/6281200000001"), "{confirm}");
     assert!(
-        confirm.contains("Link berulang digabung sekali: 1"),
+        confirm.contains(&format!(
+            "• Link berulang, digabung sekali (1): chat.whatsapp.com/{a}"
+        )),
         "{confirm}"
     );
     owner.presses("job:delay:0").await;

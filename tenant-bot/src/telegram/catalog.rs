@@ -5,6 +5,8 @@ use crds::Language;
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 
+use super::keywords::Keywords;
+
 const SOURCES: [(Language, &str, &str); 2] = [
     (Language::Id, "id", include_str!("../../locales/id.ftl")),
     (Language::En, "en", include_str!("../../locales/en.ftl")),
@@ -24,6 +26,7 @@ pub enum Error {
 /// Both languages' messages.
 pub struct Catalog {
     bundles: Vec<(Language, FluentBundle<FluentResource>)>,
+    keywords: Keywords,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -48,7 +51,13 @@ impl Catalog {
                 .map_err(|_| Error::Duplicate(tag))?;
             bundles.push((language, bundle));
         }
-        Ok(Self { bundles })
+        let keywords = Keywords::new(|id| words(&bundles, id));
+        Ok(Self { bundles, keywords })
+    }
+
+    /// The words typed as answers, in every language.
+    pub fn keywords(&self) -> &Keywords {
+        &self.keywords
     }
 
     /// The text of message `id` in `language` with `args` filled in. A
@@ -86,6 +95,24 @@ impl Catalog {
         ids.sort();
         ids
     }
+}
+
+/// The words of keyword message `id` in every bundle: its value and the
+/// comma-separated words of its `.also` attribute.
+fn words(bundles: &[(Language, FluentBundle<FluentResource>)], id: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    for (_, bundle) in bundles {
+        let Some(message) = bundle.get_message(id) else {
+            continue;
+        };
+        let also = message.get_attribute("also").map(|a| a.value());
+        for pattern in message.value().into_iter().chain(also) {
+            let mut errors = Vec::new();
+            let text = bundle.format_pattern(pattern, None, &mut errors);
+            words.extend(text.split(',').map(|word| word.trim().to_owned()));
+        }
+    }
+    words
 }
 
 #[cfg(test)]
@@ -133,7 +160,7 @@ mod tests {
             ("failed", "1"),
             ("bar", "▓░"),
             ("left", "0:10"),
-            ("skipped", "0"),
+            ("waited", "0:02"),
             ("length", "600"),
             ("delay", "2"),
             ("min", "192"),
@@ -142,6 +169,7 @@ mod tests {
             ("limit", "10 MB"),
             ("width", "100"),
             ("height", "80"),
+            ("file", "left-out.txt"),
         ];
         for language in [Language::Id, Language::En] {
             for id in Catalog::ids(language) {

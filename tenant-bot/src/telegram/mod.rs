@@ -2,9 +2,11 @@
 
 pub mod catalog;
 pub mod commands;
+pub mod keywords;
 pub mod messenger;
 pub mod recent;
 
 pub use catalog::Catalog;
+pub use keywords::{Keyword, Keywords};
 pub use messenger::{Button, Messenger, TelegramMessenger};
 pub use recent::RecentUpdates;

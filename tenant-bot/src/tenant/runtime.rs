@@ -27,6 +27,7 @@ mod bulk;
 mod choices;
 mod groups;
 mod screens;
+mod typed;
 mod work;
 
 pub(in crate::tenant) use self::bulk::{Answer, MAX_PHOTO_FILE};
@@ -109,6 +110,10 @@ pub(in crate::tenant) enum Dialog {
     Step,
     /// The pause between a job's items, typed in seconds.
     Delay,
+    /// The confirmation of a prepared job: yes starts it, no drops it.
+    Confirm,
+    /// The logout confirmation: yes logs the account out, no keeps it.
+    Logout,
 }
 
 impl Runtime {
@@ -389,3 +394,6 @@ fn outcome_kind(outcome: &Outcome) -> &'static str {
         Outcome::Failed(_) => "failed",
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -103,21 +103,14 @@ async fn language_picked(
 }
 
 async fn log_out(runtime: Arc<Runtime>, state: Shared, query: CallbackQuery) {
-    let state = state.lock().await;
-    let text = match runtime.whatsapp.logout().await {
-        Ok(()) => runtime.text(&state, "logout-done", &[]),
-        Err(error) => {
-            let reason = crds::naming::Chain(&error).to_string();
-            runtime.text(&state, "pairing-failed", &[("reason", &reason)])
-        }
-    };
-    runtime.replace(message(&query), text).await;
+    let mut state = state.lock().await;
+    runtime.log_out(&mut state, message(&query)).await;
     runtime.answer(&query, None).await;
 }
 
 async fn stay(runtime: Arc<Runtime>, state: Shared, query: CallbackQuery) {
-    let text = runtime.text(&*state.lock().await, "logout-kept", &[]);
-    runtime.replace(message(&query), text).await;
+    let mut state = state.lock().await;
+    runtime.keep_logged_in(&mut state, message(&query)).await;
     runtime.answer(&query, None).await;
 }
 
@@ -143,7 +136,7 @@ async fn help(runtime: Arc<Runtime>, state: Shared, query: CallbackQuery) {
 }
 
 async fn logout(runtime: Arc<Runtime>, state: Shared, query: CallbackQuery) {
-    runtime.confirm_logout(&*state.lock().await).await;
+    runtime.confirm_logout(&mut *state.lock().await).await;
     runtime.answer(&query, None).await;
 }
 

@@ -1,6 +1,6 @@
 //! The owner's messages: the answer to the question asked (a search, a
-//! selection, a job's step, a pause), an uploaded file or photo, or a
-//! command.
+//! selection, a job's step, a pause, a confirmation), the word for cancel
+//! that ends any question, an uploaded file or photo, or a command.
 
 use std::sync::Arc;
 
@@ -11,6 +11,7 @@ use teloxide::utils::command::BotCommands;
 
 use super::{Command, Schema, Shared};
 use crate::protocol::callback::Feature;
+use crate::telegram::Keyword;
 use crate::tenant::runtime::{Answer, Dialog, MAX_PHOTO_FILE, Runtime};
 use crate::tenant::status::Session;
 
@@ -29,11 +30,13 @@ enum Said {
     Unknown,
 }
 
-/// The question asked and the text that answers it.
+/// The question asked, the text that answers it, and the keyword the
+/// text is, if it is one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Answered {
     dialog: Dialog,
     text: String,
+    keyword: Option<Keyword>,
 }
 
 /// The branch of messages.
@@ -49,6 +52,10 @@ pub(super) fn schema() -> Schema {
         .map_async(read)
         .branch(
             dptree::case![Said::Answer(answered)]
+                .branch(
+                    dptree::filter(|answered: Answered| answered.keyword == Some(Keyword::Cancel))
+                        .endpoint(cancel),
+                )
                 .branch(
                     dptree::filter(|answered: Answered| answered.dialog == Dialog::Search)
                         .endpoint(search),
@@ -67,6 +74,14 @@ pub(super) fn schema() -> Schema {
                 .branch(
                     dptree::filter(|answered: Answered| answered.dialog == Dialog::Delay)
                         .endpoint(delay),
+                )
+                .branch(
+                    dptree::filter(|answered: Answered| answered.dialog == Dialog::Confirm)
+                        .endpoint(confirm),
+                )
+                .branch(
+                    dptree::filter(|answered: Answered| answered.dialog == Dialog::Logout)
+                        .endpoint(logout_answer),
                 ),
         )
         .branch(
@@ -83,21 +98,40 @@ pub(super) fn schema() -> Schema {
 }
 
 /// Reads a text: a command ends any question; plain text answers it, and
-/// so do `/skip` (an optional answer) and `/done` (the last of several).
-async fn read(state: Shared, text: Text) -> Said {
+/// so does a keyword written as a command (`/skip`, `/lewati`, `/batal`).
+async fn read(runtime: Arc<Runtime>, state: Shared, text: Text) -> Said {
     let Text(text) = text;
     let command = Command::parse(&text, "");
-    let answers =
-        command.is_err() && (!text.starts_with('/') || ["/skip", "/done"].contains(&text.trim()));
+    let keyword = runtime.catalog.keywords().read(&text);
+    let answers = command.is_err() && (!text.starts_with('/') || keyword.is_some());
     if let Some(dialog) = state.lock().await.dialog.take()
         && answers
     {
-        return Said::Answer(Answered { dialog, text });
+        return Said::Answer(Answered {
+            dialog,
+            text,
+            keyword,
+        });
     }
     match command {
         Ok(command) => Said::Command(command),
         Err(_) => Said::Unknown,
     }
+}
+
+async fn cancel(runtime: Arc<Runtime>, state: Shared, answered: Answered) {
+    let mut state = state.lock().await;
+    runtime.cancel_dialog(&mut state, answered.dialog).await;
+}
+
+async fn confirm(runtime: Arc<Runtime>, state: Shared, answered: Answered) {
+    let mut state = state.lock().await;
+    runtime.confirm_typed(&mut state, answered.keyword).await;
+}
+
+async fn logout_answer(runtime: Arc<Runtime>, state: Shared, answered: Answered) {
+    let mut state = state.lock().await;
+    runtime.logout_typed(&mut state, answered.keyword).await;
 }
 
 async fn search(runtime: Arc<Runtime>, state: Shared, answered: Answered) {
@@ -198,7 +232,7 @@ async fn languages(runtime: Arc<Runtime>, state: Shared) {
 }
 
 async fn logout(runtime: Arc<Runtime>, state: Shared) {
-    runtime.confirm_logout(&*state.lock().await).await;
+    runtime.confirm_logout(&mut *state.lock().await).await;
 }
 
 async fn help(runtime: Arc<Runtime>, state: Shared) {

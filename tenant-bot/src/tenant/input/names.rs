@@ -67,24 +67,35 @@ impl Error {
     }
 }
 
-/// The names to create, and how many repeated an earlier one (created
-/// once).
+/// The names to create, and the lines left out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Names {
     /// The names, in order, each once.
     pub names: Vec<String>,
-    /// Lines that repeated a name.
-    pub duplicates: usize,
+    /// Names that repeated an earlier one (created once), in the order
+    /// seen.
+    pub repeated: Vec<String>,
+    /// The lines (numbered from 1) that hold no visible character, only
+    /// invisible ones such as a zero-width space or a Hangul filler.
+    pub empty: Vec<usize>,
 }
 
 /// The names in `text`: one line of the form `<base> x <count>` (also
-/// with `×`), or names one per line.
+/// with `×`), or names one per line. Blank lines are no names.
 pub fn parse(text: &str) -> Result<Names, Error> {
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
+    let mut empty = Vec::new();
+    let mut lines: Vec<&str> = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if line.chars().all(is_invisible) {
+            empty.push(number + 1);
+        } else {
+            lines.push(line);
+        }
+    }
     let names: Vec<String> = match lines.as_slice() {
         [] => return Err(Error::Empty),
         [line] => match base_and_count(line) {
@@ -100,7 +111,7 @@ pub fn parse(text: &str) -> Result<Names, Error> {
     };
     let mut seen = HashSet::new();
     let mut unique = Vec::new();
-    let mut duplicates = 0;
+    let mut repeated = Vec::new();
     for name in names {
         if name.chars().count() > MAX_NAME_CHARS {
             let name: String = name.chars().take(30).collect();
@@ -111,7 +122,7 @@ pub fn parse(text: &str) -> Result<Names, Error> {
         if seen.insert(name.clone()) {
             unique.push(name);
         } else {
-            duplicates += 1;
+            repeated.push(name);
         }
     }
     if unique.len() > MAX_GROUPS {
@@ -121,8 +132,23 @@ pub fn parse(text: &str) -> Result<Names, Error> {
     }
     Ok(Names {
         names: unique,
-        duplicates,
+        repeated,
+        empty,
     })
+}
+
+/// Whether `c` shows nothing: blanks, control characters, and the
+/// zero-width, joining, direction and filler characters used for names
+/// that look empty.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(c,
+            '\u{00ad}' | '\u{034f}' | '\u{061c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}'
+            | '\u{17b5}' | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}'
+            | '\u{2800}' | '\u{3164}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}' | '\u{ffa0}'
+            | '\u{1d159}' | '\u{1d173}'..='\u{1d17a}' | '\u{e0000}'..='\u{e0fff}')
 }
 
 /// `Toko Kue x 10` as ("Toko Kue", 10).
@@ -174,9 +200,20 @@ mod tests {
 
     #[test]
     fn lines_are_names_each_once() {
-        let parsed = parse("Satu\n\n Dua \r\nSatu\nTiga x 2").unwrap();
+        let parsed = parse("Satu\n\n Dua \r\nSatu\nTiga x 2\nDua").unwrap();
         assert_eq!(parsed.names, ["Satu", "Dua", "Tiga x 2"]);
-        assert_eq!(parsed.duplicates, 1);
+        assert_eq!(parsed.repeated, ["Satu", "Dua"]);
+        assert!(parsed.empty.is_empty());
+    }
+
+    #[test]
+    fn names_that_show_nothing_are_left_out_by_line() {
+        let parsed =
+            parse("Satu\n\u{200b}\n\n\u{3164}\u{3164}\n \u{2800} \nDua\n\u{feff}\u{200d}").unwrap();
+        assert_eq!(parsed.names, ["Satu", "Dua"]);
+        assert_eq!(parsed.empty, [2, 4, 5, 7]);
+        assert_eq!(names("\u{200b}Toko\u{200b}"), ["\u{200b}Toko\u{200b}"]);
+        assert_eq!(parse("\u{200b}\n\u{3164}"), Err(Error::Empty));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Phone numbers for adding, promoting or demoting members: typed as text
 //! (one per line, or separated by commas or semicolons) or taken from a
 //! `.vcf`, normalized exactly as the front door normalizes a number to
-//! link, de-duplicated, each bad one reported with its reason.
+//! link, de-duplicated, each bad or repeated one kept to be reported with
+//! its reason.
 
 use super::vcf::Contact;
 use crate::phone;
@@ -11,22 +12,35 @@ use crate::phone;
 pub struct Numbers {
     /// E.164 digits, in the order first seen, each once.
     pub valid: Vec<String>,
-    /// What could not be read as a number (as typed) and why.
-    pub invalid: Vec<(String, phone::Error)>,
-    /// How many numbers were given more than once.
-    pub duplicates: usize,
+    /// What could not be read as a number and why.
+    pub invalid: Vec<(Piece, phone::Error)>,
+    /// Numbers given again after the first time, in the order seen.
+    pub repeated: Vec<Piece>,
+}
+
+/// A number as the user gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Piece {
+    /// The number as written, without the blanks around it.
+    pub raw: String,
+    /// The name of the contact card it is on, if it is on a named one.
+    pub contact: Option<String>,
 }
 
 impl Numbers {
-    fn add(&mut self, raw: &str) {
+    fn add(&mut self, raw: &str, contact: Option<&str>) {
         let raw = raw.trim();
         if raw.is_empty() {
             return;
         }
+        let piece = || Piece {
+            raw: raw.to_owned(),
+            contact: contact.map(str::to_owned),
+        };
         match phone::normalize(raw) {
-            Ok(digits) if self.valid.contains(&digits) => self.duplicates += 1,
+            Ok(digits) if self.valid.contains(&digits) => self.repeated.push(piece()),
             Ok(digits) => self.valid.push(digits),
-            Err(error) => self.invalid.push((raw.to_owned(), error)),
+            Err(error) => self.invalid.push((piece(), error)),
         }
     }
 }
@@ -35,7 +49,7 @@ impl Numbers {
 pub fn from_text(text: &str) -> Numbers {
     let mut numbers = Numbers::default();
     for raw in text.split(['\n', ',', ';']) {
-        numbers.add(raw);
+        numbers.add(raw, None);
     }
     numbers
 }
@@ -43,8 +57,10 @@ pub fn from_text(text: &str) -> Numbers {
 /// The numbers of vCard contacts.
 pub fn from_contacts(contacts: &[Contact]) -> Numbers {
     let mut numbers = Numbers::default();
-    for raw in contacts.iter().flat_map(|c| &c.numbers) {
-        numbers.add(raw);
+    for contact in contacts {
+        for raw in &contact.numbers {
+            numbers.add(raw, contact.name.as_deref());
+        }
     }
     numbers
 }
@@ -52,6 +68,14 @@ pub fn from_contacts(contacts: &[Contact]) -> Numbers {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A number typed, or on a card without a name.
+    fn typed(raw: &str) -> Piece {
+        Piece {
+            raw: raw.to_owned(),
+            contact: None,
+        }
+    }
 
     #[test]
     fn lines_commas_and_semicolons() {
@@ -61,14 +85,17 @@ mod tests {
             ["6281200000001", "6281200000002", "6281200000003"]
         );
         assert!(numbers.invalid.is_empty());
-        assert_eq!(numbers.duplicates, 0);
+        assert!(numbers.repeated.is_empty());
     }
 
     #[test]
     fn the_same_number_written_twice_counts_once() {
         let numbers = from_text("0812-0000-0001\n+6281200000001\n62 812 0000 0001");
         assert_eq!(numbers.valid, ["6281200000001"]);
-        assert_eq!(numbers.duplicates, 2);
+        assert_eq!(
+            numbers.repeated,
+            [typed("+6281200000001"), typed("62 812 0000 0001")]
+        );
     }
 
     #[test]
@@ -78,8 +105,8 @@ mod tests {
         assert_eq!(
             numbers.invalid,
             [
-                ("0812".to_owned(), phone::Error::TooShort),
-                ("hello".to_owned(), phone::Error::NotANumber),
+                (typed("0812"), phone::Error::TooShort),
+                (typed("hello"), phone::Error::NotANumber),
             ]
         );
     }
@@ -93,12 +120,30 @@ mod tests {
             },
             Contact {
                 name: None,
-                numbers: vec!["0812-0000-0001".into()],
+                numbers: vec!["0812-0000-0001".into(), "0812".into()],
+            },
+            Contact {
+                name: Some("Budi".into()),
+                numbers: vec![" 0812 0000 0002 ".into(), "halo".into()],
             },
         ];
         let numbers = from_contacts(&contacts);
         assert_eq!(numbers.valid, ["6281200000001", "6281200000002"]);
-        assert_eq!(numbers.duplicates, 1);
+        let budi = |raw: &str| Piece {
+            raw: raw.to_owned(),
+            contact: Some("Budi".to_owned()),
+        };
+        assert_eq!(
+            numbers.repeated,
+            [typed("0812-0000-0001"), budi("0812 0000 0002")]
+        );
+        assert_eq!(
+            numbers.invalid,
+            [
+                (typed("0812"), phone::Error::TooShort),
+                (budi("halo"), phone::Error::NotANumber)
+            ]
+        );
     }
 
     proptest::proptest! {
@@ -109,7 +154,7 @@ mod tests {
             let numbers = from_text(&text);
             let pieces = text.split(['\n', ',', ';']).filter(|p| !p.trim().is_empty()).count();
             proptest::prop_assert_eq!(
-                numbers.valid.len() + numbers.duplicates + numbers.invalid.len(),
+                numbers.valid.len() + numbers.repeated.len() + numbers.invalid.len(),
                 pieces
             );
             let unique: std::collections::HashSet<_> = numbers.valid.iter().collect();

@@ -26,9 +26,9 @@ pub enum Error {
     /// Nothing but blanks was typed.
     #[error("nothing was selected")]
     Empty,
-    /// A token that is neither a number, a range nor `all`, as typed
-    /// (cut to a short excerpt); a stray comma shows as `,`.
-    #[error("not a number, a range or `all`: {0:?}")]
+    /// A token that is neither a number, a range nor a word for all, as
+    /// typed (cut to a short excerpt); a stray comma shows as `,`.
+    #[error("not a number, a range or a word for all: {0:?}")]
     Malformed(String),
     /// A number that is 0 or above the count of items.
     #[error("number {number} is outside 1..={max}")]
@@ -93,12 +93,13 @@ pub fn natural_order(names: &[String]) -> Vec<usize> {
     order
 }
 
-/// Parses `3`, `1-5`, `1,3,7`, `1-3,7`, `all` (case-insensitive; spaces
-/// allowed around `,` and `-`; also `1 3 7` separated by spaces) against a
-/// list of `count` items numbered from 1. Returns 0-based positions, sorted,
+/// Parses `3`, `1-5`, `1,3,7`, `1-3,7`, or one of the words for all in
+/// `all` (lower case; matched in any case), with spaces allowed around `,`
+/// and `-`, and also `1 3 7` separated by spaces, against a list of
+/// `count` items numbered from 1. Returns 0-based positions, sorted,
 /// without duplicates. The first bad token, left to right, is the error.
-/// `all` of an empty list is an empty selection.
-pub fn numbers(input: &str, count: usize) -> Result<Vec<usize>> {
+/// All of an empty list is an empty selection.
+pub fn numbers(input: &str, count: usize, all: &[&str]) -> Result<Vec<usize>> {
     if input.chars().nth(MAX_INPUT).is_some() {
         return Err(Error::Malformed(excerpt(input)));
     }
@@ -113,7 +114,7 @@ pub fn numbers(input: &str, count: usize) -> Result<Vec<usize>> {
         if tokens.is_empty() {
             return Err(Error::Malformed(",".to_owned()));
         }
-        mark(part, &tokens, &mut chosen)?;
+        mark(part, &tokens, all, &mut chosen)?;
     }
     Ok(chosen
         .iter()
@@ -124,8 +125,8 @@ pub fn numbers(input: &str, count: usize) -> Result<Vec<usize>> {
 
 /// `numbers` against the shown numbering: number k means `order[k-1]`.
 /// Returns positions into `names`, sorted.
-pub fn shown(input: &str, order: &[usize]) -> Result<Vec<usize>> {
-    let mut positions: Vec<usize> = numbers(input, order.len())?
+pub fn shown(input: &str, order: &[usize], all: &[&str]) -> Result<Vec<usize>> {
+    let mut positions: Vec<usize> = numbers(input, order.len(), all)?
         .into_iter()
         .filter_map(|index| order.get(index).copied())
         .collect();
@@ -287,7 +288,7 @@ fn lex(part: &str) -> Vec<Token> {
 }
 
 /// Marks the items one comma-separated part selects.
-fn mark(part: &str, tokens: &[Token], chosen: &mut [bool]) -> Result<()> {
+fn mark(part: &str, tokens: &[Token], all: &[&str], chosen: &mut [bool]) -> Result<()> {
     let quote =
         |first: &Token, last: &Token| Error::Malformed(excerpt(&part[first.start..last.end]));
     let mut i = 0;
@@ -315,7 +316,7 @@ fn mark(part: &str, tokens: &[Token], chosen: &mut [bool]) -> Result<()> {
                 i += 1;
             }
             (Kind::Dash, next) => return Err(quote(first, next.unwrap_or(first))),
-            (Kind::Word, _) if part[first.start..first.end].eq_ignore_ascii_case("all") => {
+            (Kind::Word, _) if all.contains(&fold(&part[first.start..first.end]).as_str()) => {
                 chosen.fill(true);
                 i += 1;
             }

@@ -5,7 +5,9 @@
 //! Only names and numbers are read; every other property is skipped. The
 //! reader is forgiving: a missing `END:VCARD` ends the card at the next
 //! `BEGIN:VCARD` or at the end of the text, and lines outside cards are
-//! ignored, because exports stitched together by hand are common.
+//! ignored, because exports stitched together by hand are common; a phone
+//! number among them is kept aside, so the user can be told it was not
+//! used.
 
 /// Why an export gives no numbers to work with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,9 +43,19 @@ pub struct Contact {
     pub numbers: Vec<String>,
 }
 
-/// Every card in `text`, including those without numbers.
-pub fn contacts(text: &str) -> Result<Vec<Contact>> {
+/// What an export holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Export {
+    /// Every card, including those without numbers, in order.
+    pub contacts: Vec<Contact>,
+    /// Numbers (`TEL` lines) outside any card, as written.
+    pub outside: Vec<String>,
+}
+
+/// Every card in `text`, and the numbers outside them.
+pub fn read(text: &str) -> Result<Export> {
     let mut cards = Vec::new();
+    let mut outside = Vec::new();
     let mut open: Option<Card> = None;
     // A byte order mark would hide the first BEGIN when the caller kept it.
     for line in unfold(text.strip_prefix('\u{feff}').unwrap_or(text)) {
@@ -57,6 +69,8 @@ pub fn contacts(text: &str) -> Result<Vec<Contact>> {
             cards.extend(open.take().map(Card::finish));
         } else if let Some(card) = open.as_mut() {
             card.add(&property);
+        } else if property.is("TEL") {
+            outside.extend(number(&property.value()));
         }
     }
     cards.extend(open.map(Card::finish));
@@ -66,7 +80,10 @@ pub fn contacts(text: &str) -> Result<Vec<Contact>> {
     if cards.iter().all(|card| card.numbers.is_empty()) {
         return Err(Error::NoNumbers);
     }
-    Ok(cards)
+    Ok(Export {
+        contacts: cards,
+        outside,
+    })
 }
 
 /// What has been read of a card so far.
@@ -290,8 +307,8 @@ mod tests {
               BEGIN:VCARD\nTEL:0812 0000 0005\nEND:VCARD\n",
              &[(Some("Jane Q. Doe"), &["+44 20 7946 0123"]), (Some("Tanpa Nomor"), &[]),
                (None, &["0812 0000 0005"])]),
-            // Lines outside cards are ignored; a missing END:VCARD is forgiven.
-            ("TEL:0812 9999 9999\nBEGIN:VCARD\nFN:A\nTEL:0812 0000 0006\n\
+            // A missing END:VCARD is forgiven.
+            ("BEGIN:VCARD\nFN:A\nTEL:0812 0000 0006\n\
               BEGIN:VCARD\nFN:B\nTEL:0812 0000 0007",
              &[(Some("A"), &["0812 0000 0006"]), (Some("B"), &["0812 0000 0007"])]),
             // ISO-8859-1 quoted-printable; a soft break before END or a blank line.
@@ -309,8 +326,23 @@ mod tests {
                     numbers: numbers.iter().map(|n| (*n).to_owned()).collect(),
                 })
                 .collect();
-            assert_eq!(contacts(text), Ok(expected), "{text}");
+            let got = read(text).map(|export| (export.contacts, export.outside));
+            assert_eq!(got, Ok((expected, vec![])), "{text}");
         }
+    }
+
+    #[test]
+    fn numbers_outside_cards_are_kept_aside() {
+        let text = "TEL:0812 9999 9999\nhalo\nBEGIN:VCARD\nFN:A\nTEL:0812 0000 0006\nEND:VCARD\n\
+                    item1.TEL;CELL:tel:+62 812-0000-0007;ext=1\nEND:VCARD\nTEL:\n";
+        let expected = Export {
+            contacts: vec![Contact {
+                name: Some("A".into()),
+                numbers: vec!["0812 0000 0006".into()],
+            }],
+            outside: vec!["0812 9999 9999".into(), "+62 812-0000-0007".into()],
+        };
+        assert_eq!(read(text), Ok(expected));
     }
 
     #[test]
@@ -327,7 +359,7 @@ mod tests {
             ),
         ];
         for (text, expected) in cases {
-            assert_eq!(contacts(text), Err(expected.clone()), "{text}");
+            assert_eq!(read(text), Err(expected.clone()), "{text}");
         }
         assert_eq!(
             [Error::NoCards, Error::NoNumbers].map(|e| e.message_id()),
@@ -348,8 +380,8 @@ mod tests {
             prop_oneof![prop::sample::select(FRAGMENTS).prop_map(str::to_owned), any::<String>()],
             0..40,
         )) {
-            let _ = contacts(&text);
-            let _ = contacts(&pieces.concat());
+            let _ = read(&text);
+            let _ = read(&pieces.concat());
         }
 
         #[test]
@@ -365,7 +397,8 @@ mod tests {
                 name: Some(name),
                 numbers,
             }).collect();
-            prop_assert_eq!(contacts(&text), Ok(expected));
+            let export = Export { contacts: expected, outside: vec![] };
+            prop_assert_eq!(read(&text), Ok(export));
         }
     }
 }

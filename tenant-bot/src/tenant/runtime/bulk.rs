@@ -14,7 +14,7 @@ use super::choices::Choice;
 use super::{Dialog, Runtime, State};
 use crate::protocol::callback::{Job, Requests, Tenant};
 use crate::store::Group;
-use crate::telegram::Button;
+use crate::telegram::{Button, Keyword};
 use crate::tenant::input::{names, selection};
 
 /// Largest photo read, in bytes.
@@ -42,8 +42,12 @@ pub(super) struct Pending {
     step: usize,
     /// The pause between items, in seconds.
     delay: u32,
-    /// Things to say with the confirmation (numbers ignored…).
+    /// Things to say with the confirmation (how many numbers…).
     notes: Vec<String>,
+    /// What the owner's answers left out, to say with the confirmation.
+    skipped: Skipped,
+    /// Whether the file of what was left out was sent.
+    skipped_file: bool,
     /// The settings chosen so far.
     choice: Choice,
     /// Broadcast variants so far.
@@ -60,6 +64,8 @@ impl Pending {
             step: 0,
             delay: 2,
             notes: Vec::new(),
+            skipped: Skipped::default(),
+            skipped_file: false,
             choice: Choice::default(),
             variants: Vec::new(),
         }
@@ -128,7 +134,7 @@ impl Runtime {
             }
         };
         let groups = self.store.groups().await.unwrap_or_default();
-        let chosen = match select(&text, &groups) {
+        let chosen = match select(&text, &groups, self.catalog.keywords()) {
             Ok(chosen) => chosen,
             Err((error, unknown)) => {
                 let mut args: Vec<(&str, String)> = error.args();
@@ -235,8 +241,9 @@ impl Runtime {
     }
 
     /// The confirmation: what will happen to what, the pause between
-    /// items, and the buttons to change the pause, start or drop it.
-    async fn confirm(&self, state: &State, message: Option<i32>) {
+    /// items, and the buttons to change the pause, start or drop it. Yes
+    /// or no may be typed too.
+    async fn confirm(&self, state: &mut State, message: Option<i32>) {
         let Some(pending) = &state.pending else {
             return;
         };
@@ -274,6 +281,14 @@ impl Runtime {
             lines.push(self.text(state, "bulk-variants-count", &[("count", &count)]));
         }
         lines.extend(pending.notes.iter().cloned());
+        let left_out = pending.skipped.report(
+            &self.catalog,
+            state.language,
+            &title,
+            &lines,
+            pending.skipped_file,
+        );
+        lines.extend(left_out.lines);
 
         let delay_button = |seconds: u32| {
             let mark = if seconds == pending.delay { "• " } else { "" };
@@ -301,6 +316,19 @@ impl Runtime {
             button("button-cancel", Job::Abort),
         ]);
         let text = lines.join("\n");
+        state.dialog = Some(Dialog::Confirm);
+        if let Some((name, body, caption)) = left_out.file {
+            if let Some(pending) = state.pending.as_mut() {
+                pending.skipped_file = true;
+            }
+            let sent = self
+                .messenger
+                .send_file(name, body.into_bytes(), caption)
+                .await;
+            if let Err(error) = sent {
+                tracing::warn!(error = %crds::naming::why(&error), "cannot send what was left out");
+            }
+        }
         match message {
             Some(id) => {
                 if let Err(error) = self.messenger.edit(id, text, buttons).await {
@@ -311,10 +339,22 @@ impl Runtime {
         }
     }
 
-    /// A pause typed in seconds.
+    /// A pause typed in seconds: a whole number, with or without the
+    /// word for seconds after it ("10", "10s", "10 detik").
     pub(in crate::tenant) async fn delay_typed(&self, state: &mut State, text: &str) {
-        match text.trim().trim_end_matches('s').trim().parse::<u32>() {
-            Ok(seconds) if seconds <= MAX_DELAY => {
+        let text = text.trim();
+        let digits = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
+        let (number, unit) = text.split_at(digits);
+        let unit = unit.trim();
+        let keywords = self.catalog.keywords();
+        let seconds = match number.parse::<u32>() {
+            Ok(seconds) if unit.is_empty() || keywords.is(Keyword::Seconds, unit) => Some(seconds),
+            _ => None,
+        };
+        match seconds {
+            Some(seconds) if seconds <= MAX_DELAY => {
                 if let Some(pending) = state.pending.as_mut() {
                     pending.delay = seconds;
                 }
@@ -357,7 +397,12 @@ impl Runtime {
                     self.say(text, vec![]).await;
                 }
             },
-            Job::Start => self.start(state).await,
+            Job::Start => {
+                if state.dialog == Some(Dialog::Confirm) {
+                    state.dialog = None;
+                }
+                self.start(state).await;
+            }
             Job::DelayTyped if !stale(state) => {
                 state.dialog = Some(Dialog::Delay);
                 let text = self.say_id(state, "bulk-delay-ask", &[("max", MAX_DELAY.to_string())]);
@@ -442,6 +487,7 @@ impl Runtime {
 mod answers;
 mod feature;
 mod job;
+mod skipped;
 mod summary;
 
 #[cfg(test)]
@@ -449,6 +495,7 @@ use self::feature::FEATURES;
 use self::feature::select;
 
 use self::job::settings_of;
+use self::skipped::Skipped;
 
 #[cfg(test)]
 mod tests;

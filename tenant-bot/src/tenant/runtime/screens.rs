@@ -3,7 +3,7 @@
 
 use crds::Language;
 
-use super::{Runtime, State};
+use super::{Dialog, Runtime, State};
 use crate::protocol::callback::{Menu, Tenant};
 use crate::telegram::Button;
 use crate::tenant::handlers::commands;
@@ -29,8 +29,10 @@ impl Runtime {
         self.say(text, buttons).await;
     }
 
-    /// Asks to confirm logging the account out.
-    pub(in crate::tenant) async fn confirm_logout(&self, state: &State) {
+    /// Asks to confirm logging the account out; yes or no may be typed
+    /// too.
+    pub(in crate::tenant) async fn confirm_logout(&self, state: &mut State) {
+        state.dialog = Some(Dialog::Logout);
         let text = self.text(state, "logout-confirm", &[("phone", &self.phone.masked())]);
         let button = |id: &str, confirmed| {
             let data = Tenant::Logout { confirmed };
@@ -38,6 +40,32 @@ impl Runtime {
         };
         let buttons = vec![vec![button("button-yes", true), button("button-no", false)]];
         self.say(text, buttons).await;
+    }
+
+    /// Logs the account out, as the owner confirmed, and says so in
+    /// `message` (the confirmation) or a new one.
+    pub(in crate::tenant) async fn log_out(&self, state: &mut State, message: Option<i32>) {
+        if state.dialog == Some(Dialog::Logout) {
+            state.dialog = None;
+        }
+        let text = match self.whatsapp.logout().await {
+            Ok(()) => self.text(state, "logout-done", &[]),
+            Err(error) => {
+                let reason = crds::naming::Chain(&error).to_string();
+                self.text(state, "pairing-failed", &[("reason", &reason)])
+            }
+        };
+        self.replace(message, text).await;
+    }
+
+    /// Keeps the account linked, as the owner said, and says so in
+    /// `message` (the confirmation) or a new one.
+    pub(in crate::tenant) async fn keep_logged_in(&self, state: &mut State, message: Option<i32>) {
+        if state.dialog == Some(Dialog::Logout) {
+            state.dialog = None;
+        }
+        let text = self.text(state, "logout-kept", &[]);
+        self.replace(message, text).await;
     }
 
     /// The latest entries of the activity log.

@@ -5,6 +5,9 @@ fn strings(names: &[&str]) -> Vec<String> {
     names.iter().map(|name| (*name).to_owned()).collect()
 }
 
+/// The words for all, as the catalogs give them.
+const ALL: &[&str] = &["all", "everything", "semua", "semuanya"];
+
 fn malformed(token: &str) -> Error {
     Error::Malformed(token.to_owned())
 }
@@ -33,9 +36,17 @@ fn numbers_valid() {
         ("007", &[6]),
         ("1\n2\t3", &[0, 1, 2]),
         ("all, 3", &all),
+        ("semua", &all),
+        (" SEMUA ", &all),
+        ("Semuanya", &all),
+        ("1, semua", &all),
     ];
     for (input, want) in cases {
-        assert_eq!(numbers(input, 50), Ok(want.to_vec()), "input {input:?}");
+        assert_eq!(
+            numbers(input, 50, ALL),
+            Ok(want.to_vec()),
+            "input {input:?}"
+        );
     }
 }
 
@@ -76,6 +87,8 @@ fn numbers_invalid() {
         ("1a", malformed("1a")),
         ("2.5", malformed("2.5")),
         ("allx", malformed("allx")),
+        ("semu", malformed("semu")),
+        ("semua2", malformed("semua2")),
         ("1-a", malformed("1-a")),
         ("1-3-5", malformed("-5")),
         ("3, x, 0", malformed("x")),
@@ -95,15 +108,16 @@ fn numbers_invalid() {
         ),
     ];
     for (input, want) in cases {
-        assert_eq!(numbers(input, 50), Err(want), "input {input:?}");
+        assert_eq!(numbers(input, 50, ALL), Err(want), "input {input:?}");
     }
 }
 
 #[test]
 fn numbers_of_an_empty_list() {
-    assert_eq!(numbers("all", 0), Ok(vec![]));
+    assert_eq!(numbers("all", 0, ALL), Ok(vec![]));
+    assert_eq!(numbers("semua", 0, ALL), Ok(vec![]));
     assert_eq!(
-        numbers("1", 0),
+        numbers("1", 0, ALL),
         Err(Error::OutOfRange { number: 1, max: 0 })
     );
 }
@@ -112,12 +126,15 @@ fn numbers_of_an_empty_list() {
 fn long_input_is_cut() {
     let input = "1,".repeat(2049);
     let want = format!("{}…", "1,".repeat(16));
-    assert_eq!(numbers(&input, 50), Err(Error::Malformed(want.clone())));
+    assert_eq!(
+        numbers(&input, 50, ALL),
+        Err(Error::Malformed(want.clone()))
+    );
     assert_eq!(by_pattern(&input, &[]), Err(Error::Malformed(want)));
-    assert_eq!(numbers(&"1,".repeat(2047), 50), Err(malformed(",")));
+    assert_eq!(numbers(&"1,".repeat(2047), 50, ALL), Err(malformed(",")));
     let word = "x".repeat(40);
     let want = format!("{}…", "x".repeat(32));
-    assert_eq!(numbers(&word, 50), Err(Error::Malformed(want)));
+    assert_eq!(numbers(&word, 50, ALL), Err(Error::Malformed(want)));
 }
 
 #[test]
@@ -170,10 +187,11 @@ fn shown_uses_the_numbers_on_screen() {
         ("2-3", Ok(vec![2, 3])),
         ("5,1", Ok(vec![0, 4])),
         ("all", Ok(vec![0, 1, 2, 3, 4])),
+        ("semua", Ok(vec![0, 1, 2, 3, 4])),
         ("6", Err(Error::OutOfRange { number: 6, max: 5 })),
     ];
     for (input, want) in cases {
-        assert_eq!(&shown(input, &order), want, "input {input:?}");
+        assert_eq!(&shown(input, &order, ALL), want, "input {input:?}");
     }
 }
 
@@ -280,12 +298,12 @@ fn pages() {
 proptest! {
     #[test]
     fn numbers_never_panics(input in ".{0,64}", count in 0usize..200) {
-        let _ = numbers(&input, count);
+        let _ = numbers(&input, count, ALL);
     }
 
     #[test]
-    fn numbers_near_the_grammar_never_panic(input in "[0-9 ,aAlL\u{2013}-]{0,40}", count in 0usize..200) {
-        let _ = numbers(&input, count);
+    fn numbers_near_the_grammar_never_panic(input in "[0-9 ,aAlLsSemu\u{2013}-]{0,40}", count in 0usize..200) {
+        let _ = numbers(&input, count, ALL);
     }
 
     #[test]
@@ -297,7 +315,7 @@ proptest! {
         let mut want: Vec<usize> = picked.iter().map(|n| n - 1).collect();
         want.sort_unstable();
         want.dedup();
-        prop_assert_eq!(numbers(&input, count), Ok(want));
+        prop_assert_eq!(numbers(&input, count, ALL), Ok(want));
     }
 
     #[test]

@@ -5,7 +5,9 @@
 use base64::Engine as _;
 use serde_json::json;
 
+use super::skipped::{self, Reason};
 use super::{MAX_PHOTO_FILE, Pending};
+use crate::telegram::Keyword;
 use crate::tenant::input::{file, links, names, numbers, photo, vcf};
 use crate::tenant::runtime::{Runtime, State};
 
@@ -25,13 +27,13 @@ pub(super) const MAX_VARIANT_CHARS: usize = 4096;
 /// A question a feature asks before its confirmation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Step {
-    /// A farewell message, or `/skip`.
+    /// A farewell message, or the word for skip.
     Farewell,
     /// The new description.
     Description,
     /// Phone numbers (text, `.txt` or `.vcf`).
     Numbers,
-    /// Members for new groups, or `/skip`.
+    /// Members for new groups, or the word for skip.
     Members,
     /// A photo.
     Photo,
@@ -41,7 +43,7 @@ pub(super) enum Step {
     NewSettings,
     /// What to do with join requests.
     Requests,
-    /// Message variants, then `/done`.
+    /// Message variants, then the word for done.
     Variants,
     /// Names of groups to create.
     Names,
@@ -97,29 +99,56 @@ pub(super) fn text_of(answer: &Answer) -> Result<String, file::Error> {
 /// Why an answer is refused: a catalog id and the values it shows.
 pub(super) type Refusal = (&'static str, Vec<(&'static str, String)>);
 
+/// The numbers an answer gives, and what of it gave none.
+#[derive(Debug, Default)]
+pub(super) struct Given {
+    /// The numbers, valid or not.
+    pub(super) numbers: numbers::Numbers,
+    /// The contact cards without a number: where they are in the export
+    /// (from 1), and their names.
+    pub(super) blank_cards: Vec<(usize, Option<String>)>,
+    /// Numbers written outside any contact card.
+    pub(super) outside: Vec<String>,
+}
+
 /// Numbers from typed text, a `.txt` or a `.vcf`; the reason when there
 /// are none.
-pub(super) fn numbers_of(answer: &Answer) -> Result<numbers::Numbers, Refusal> {
+pub(super) fn numbers_of(answer: &Answer) -> Result<Given, Refusal> {
     let text = text_of(answer).map_err(|e| (e.message_id(), vec![]))?;
     let is_vcard = matches!(answer, Answer::File { name, .. } if name.to_lowercase().ends_with(".vcf"))
         || text.trim_start().to_uppercase().starts_with("BEGIN:VCARD");
-    let found = if is_vcard {
-        let contacts = vcf::contacts(&text).map_err(|e| (e.message_id(), vec![]))?;
-        numbers::from_contacts(&contacts)
+    let given = if is_vcard {
+        let export = vcf::read(&text).map_err(|e| (e.message_id(), vec![]))?;
+        let blank_cards = export
+            .contacts
+            .iter()
+            .enumerate()
+            .filter(|(_, contact)| contact.numbers.is_empty())
+            .map(|(at, contact)| (at + 1, contact.name.clone()))
+            .collect();
+        Given {
+            numbers: numbers::from_contacts(&export.contacts),
+            blank_cards,
+            outside: export.outside,
+        }
     } else {
-        numbers::from_text(&text)
+        Given {
+            numbers: numbers::from_text(&text),
+            ..Given::default()
+        }
     };
-    if found.valid.is_empty() {
+    let valid = &given.numbers.valid;
+    if valid.is_empty() {
         return Err(("input-numbers-none", vec![]));
     }
-    if found.valid.len() > MAX_NUMBERS {
+    if valid.len() > MAX_NUMBERS {
         let args = vec![
-            ("count", found.valid.len().to_string()),
+            ("count", valid.len().to_string()),
             ("max", MAX_NUMBERS.to_string()),
         ];
         return Err(("input-numbers-too-many", args));
     }
-    Ok(found)
+    Ok(given)
 }
 
 impl Runtime {
@@ -133,13 +162,13 @@ impl Runtime {
         step: Step,
         answer: Answer,
     ) -> Result<bool, String> {
-        let typed = match &answer {
-            Answer::Text(text) => Some(text.trim().to_owned()),
+        let keyword = match &answer {
+            Answer::Text(text) => self.catalog.keywords().read(text),
             _ => None,
         };
         match step {
             Step::Farewell => match answer {
-                Answer::Text(text) if text.trim() == "/skip" => Ok(true),
+                _ if keyword == Some(Keyword::Skip) => Ok(true),
                 Answer::Text(text) if !text.starts_with('/') => {
                     pending.params.insert("farewell".into(), json!(text));
                     Ok(true)
@@ -154,7 +183,7 @@ impl Runtime {
                         &[("max", MAX_DESCRIPTION.to_string())],
                     ));
                 };
-                if text.trim() == "/skip" {
+                if keyword == Some(Keyword::Skip) {
                     return Err(self.say_id(
                         state,
                         step.ask(),
@@ -173,38 +202,24 @@ impl Runtime {
                 Ok(true)
             }
             Step::Numbers | Step::Members => {
-                if step == Step::Members && typed.as_deref() == Some("/skip") {
+                if step == Step::Members && keyword == Some(Keyword::Skip) {
                     return Ok(true);
                 }
-                let found =
+                let given =
                     numbers_of(&answer).map_err(|(id, args)| self.say_id(state, id, &args))?;
                 let key = if step == Step::Members {
                     "members"
                 } else {
                     "numbers"
                 };
-                pending.params.insert(key.into(), json!(found.valid));
-                let count = found.valid.len().to_string();
+                pending
+                    .params
+                    .insert(key.into(), json!(given.numbers.valid));
+                let count = given.numbers.valid.len().to_string();
                 pending
                     .notes
                     .push(self.text(state, "bulk-numbers-found", &[("count", &count)]));
-                if !found.invalid.is_empty() {
-                    let ignored: Vec<String> = found
-                        .invalid
-                        .iter()
-                        .take(10)
-                        .map(|(raw, why)| {
-                            format!("{raw} ({})", self.text(state, why.message_id(), &[]))
-                        })
-                        .collect();
-                    let args = [
-                        ("count", found.invalid.len().to_string()),
-                        ("names", ignored.join("; ")),
-                    ];
-                    pending
-                        .notes
-                        .push(self.say_id(state, "bulk-numbers-ignored", &args));
-                }
+                self.leave_out_numbers(state, pending, &given);
                 Ok(true)
             }
             Step::Photo => {
@@ -228,7 +243,7 @@ impl Runtime {
                 Ok(true)
             }
             Step::Variants => match answer {
-                Answer::Text(text) if text.trim() == "/done" => {
+                _ if keyword == Some(Keyword::Done) => {
                     if pending.variants.is_empty() {
                         return Err(self.text(state, step.ask(), &[]));
                     }
@@ -255,13 +270,12 @@ impl Runtime {
                 let text = text_of(&answer).map_err(|e| self.text(state, e.message_id(), &[]))?;
                 let parsed = names::parse(&text)
                     .map_err(|e| self.say_id(state, e.message_id(), &e.args()))?;
-                if parsed.duplicates > 0 {
-                    let count = parsed.duplicates.to_string();
-                    pending.notes.push(self.text(
-                        state,
-                        "bulk-names-duplicates",
-                        &[("count", &count)],
-                    ));
+                for line in &parsed.empty {
+                    let line = self.text(state, "skipped-line", &[("number", &line.to_string())]);
+                    pending.skipped.add(Reason::EmptyName, line);
+                }
+                for name in &parsed.repeated {
+                    pending.skipped.add(Reason::RepeatedName, name.clone());
                 }
                 pending.labels = parsed.names.clone();
                 pending.targets = parsed.names;
@@ -281,31 +295,12 @@ impl Runtime {
                     ];
                     return Err(self.say_id(state, "input-links-too-many", &args));
                 }
-                if !found.invalid.is_empty() {
-                    let args = [
-                        ("count", found.invalid.len().to_string()),
-                        (
-                            "names",
-                            found
-                                .invalid
-                                .iter()
-                                .take(10)
-                                .cloned()
-                                .collect::<Vec<_>>()
-                                .join(", "),
-                        ),
-                    ];
-                    pending
-                        .notes
-                        .push(self.say_id(state, "bulk-links-invalid", &args));
+                for word in &found.invalid {
+                    pending.skipped.add(Reason::NotAnInvite, word.clone());
                 }
-                if found.duplicates > 0 {
-                    let count = found.duplicates.to_string();
-                    pending.notes.push(self.text(
-                        state,
-                        "bulk-links-duplicates",
-                        &[("count", &count)],
-                    ));
+                for code in &found.repeated {
+                    let link = format!("chat.whatsapp.com/{code}");
+                    pending.skipped.add(Reason::RepeatedLink, link);
                 }
                 pending.labels = found
                     .codes
@@ -317,6 +312,35 @@ impl Runtime {
             }
             // Answered with buttons.
             Step::Settings | Step::NewSettings | Step::Requests => Ok(false),
+        }
+    }
+
+    /// Leaves out of `pending` what the numbers `given` hold but cannot
+    /// use: cards without a number, numbers outside any card, invalid
+    /// numbers with the reason, repeated numbers.
+    fn leave_out_numbers(&self, state: &State, pending: &mut Pending, given: &Given) {
+        for (position, name) in &given.blank_cards {
+            let card = match name {
+                Some(name) => name.clone(),
+                None => {
+                    let number = position.to_string();
+                    self.text(state, "skipped-card-unnamed", &[("number", &number)])
+                }
+            };
+            pending.skipped.add(Reason::CardWithoutNumber, card);
+        }
+        for raw in &given.outside {
+            pending.skipped.add(Reason::NumberOutsideCard, raw.clone());
+        }
+        for (piece, error) in &given.numbers.invalid {
+            let why = self.text(state, skipped::why(error), &[]);
+            let item = format!("{} ({why})", skipped::number(piece));
+            pending.skipped.add(Reason::InvalidNumber, item);
+        }
+        for piece in &given.numbers.repeated {
+            pending
+                .skipped
+                .add(Reason::RepeatedNumber, skipped::number(piece));
         }
     }
 }

@@ -5,6 +5,7 @@
 use super::Feature;
 use super::answers::Step;
 use crate::store::Group;
+use crate::telegram::{Keyword, Keywords};
 use crate::tenant::input::selection;
 
 /// Every feature with its kind in the store.
@@ -79,20 +80,24 @@ impl Feature {
     }
 }
 
-/// The owner's text as a selection: numbers as shown, a pattern, or
-/// names one per line.
+/// The owner's text as a selection: a word for all (in any language),
+/// numbers as shown, a pattern, or names one per line.
 pub(super) fn select(
     text: &str,
     groups: &[Group],
+    keywords: &Keywords,
 ) -> Result<Vec<usize>, (selection::Error, Vec<String>)> {
+    if keywords.read(text) == Some(Keyword::All) {
+        return Ok((0..groups.len()).collect());
+    }
     let names: Vec<String> = groups.iter().map(|g| g.name.clone()).collect();
     let order = selection::natural_order(&names);
     let looks_numeric = text
         .chars()
-        .all(|c| c.is_ascii_digit() || " ,-–\n".contains(c))
-        || text.trim().eq_ignore_ascii_case("all");
+        .all(|c| c.is_ascii_digit() || " ,-–\n".contains(c));
     if looks_numeric {
-        return selection::shown(text, &order).map_err(|e| (e, vec![]));
+        let all = keywords.words(Keyword::All);
+        return selection::shown(text, &order, &all).map_err(|e| (e, vec![]));
     }
     if text.contains(['*', '?']) {
         return selection::by_pattern(text.trim(), &names).map_err(|e| (e, vec![]));

@@ -272,7 +272,7 @@ fn work_for(
 
 impl Runtime {
     /// Creates the confirmed job and starts it.
-    pub(super) async fn start(self: &Arc<Self>, state: &mut State) {
+    pub(in crate::tenant::runtime) async fn start(self: &Arc<Self>, state: &mut State) {
         let Some(mut pending) = state.pending.take_if(|p| p.current().is_none()) else {
             let text = self.text(state, "stale-button", &[]);
             self.say(text, vec![]).await;

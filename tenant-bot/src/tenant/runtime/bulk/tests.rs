@@ -19,18 +19,22 @@ fn group(name: &str) -> Group {
 #[test]
 fn a_selection_by_numbers_patterns_or_names() {
     let groups: Vec<Group> = ["Grup 10", "Grup 2", "Toko"].map(group).to_vec();
+    let catalog = crate::telegram::Catalog::new().unwrap();
+    let select = |text| select(text, &groups, catalog.keywords());
     // Shown as 1. Grup 2, 2. Grup 10, 3. Toko.
-    assert_eq!(select("1", &groups), Ok(vec![1]));
-    assert_eq!(select("1-2", &groups), Ok(vec![0, 1]));
-    assert_eq!(select("all", &groups), Ok(vec![0, 1, 2]));
-    assert_eq!(select("grup*", &groups), Ok(vec![0, 1]));
-    assert_eq!(select("Toko\ngrup 2", &groups), Ok(vec![1, 2]));
+    assert_eq!(select("1"), Ok(vec![1]));
+    assert_eq!(select("1-2"), Ok(vec![0, 1]));
+    for all in ["all", "ALL", " semua ", "/semua", "Semuanya"] {
+        assert_eq!(select(all), Ok(vec![0, 1, 2]), "{all}");
+    }
+    assert_eq!(select("grup*"), Ok(vec![0, 1]));
+    assert_eq!(select("Toko\ngrup 2"), Ok(vec![1, 2]));
     assert_eq!(
-        select("Toko\nSekolah", &groups),
+        select("Toko\nSekolah"),
         Err((selection::Error::NoMatch, vec!["Sekolah".to_owned()]))
     );
     assert_eq!(
-        select("4", &groups),
+        select("4"),
         Err((selection::Error::OutOfRange { number: 4, max: 3 }, vec![]))
     );
 }
@@ -51,14 +55,14 @@ fn the_bar_fills_with_decided_items() {
 #[test]
 fn numbers_come_from_text_text_files_and_vcards() {
     let typed = numbers_of(&Answer::Text("0812-0000-0001, 0812 0000 0002\nabc".into())).unwrap();
-    assert_eq!(typed.valid, ["6281200000001", "6281200000002"]);
-    assert_eq!(typed.invalid.len(), 1);
+    assert_eq!(typed.numbers.valid, ["6281200000001", "6281200000002"]);
+    assert_eq!(typed.numbers.invalid.len(), 1);
     let card = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nTEL:+62 812-0000-0003\r\nEND:VCARD\r\n";
     let file = Answer::File {
         name: "kontak.VCF".into(),
         bytes: card.as_bytes().to_vec(),
     };
-    assert_eq!(numbers_of(&file).unwrap().valid, ["6281200000003"]);
+    assert_eq!(numbers_of(&file).unwrap().numbers.valid, ["6281200000003"]);
     for (answer, reason) in [
         (Answer::Text("hello".into()), "input-numbers-none"),
         (
