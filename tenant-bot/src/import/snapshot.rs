@@ -89,11 +89,6 @@ impl Snapshot {
     pub fn open(&self) -> rusqlite::Result<Connection> {
         Connection::open(&self.copy)
     }
-
-    /// Where the copy is.
-    pub fn path(&self) -> &Path {
-        &self.copy
-    }
 }
 
 /// Copies `from` to `to`, readable and writable by its owner alone

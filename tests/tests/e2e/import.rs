@@ -54,6 +54,16 @@ fn import(old: &Path, namespace: &str, extra: &[&str]) -> String {
     stdout
 }
 
+/// Whether the namespace of `accounts` holds none.
+async fn no_accounts(accounts: &Api<WhatsAppAccount>) -> bool {
+    accounts
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .is_empty()
+}
+
 fn paired(account: &WhatsAppAccount) -> bool {
     account
         .status
@@ -83,14 +93,7 @@ async fn imported_accounts_start_paired_and_their_seeds_are_removed() {
         said.contains("62812*****300 (owner 6069200001): must pair again"),
         "{said}"
     );
-    assert!(
-        env.accounts
-            .list(&Default::default())
-            .await
-            .unwrap()
-            .items
-            .is_empty()
-    );
+    assert!(no_accounts(&env.accounts).await);
     assert!(secrets.list(&seeds).await.unwrap().items.is_empty());
 
     // A namespace that takes no more Secrets: no seed can be made, so
@@ -116,14 +119,7 @@ async fn imported_accounts_start_paired_and_their_seeds_are_removed() {
         "{said}"
     );
     assert!(said.contains("  failed: 2"), "{said}");
-    assert!(
-        env.accounts
-            .list(&Default::default())
-            .await
-            .unwrap()
-            .items
-            .is_empty()
-    );
+    assert!(no_accounts(&env.accounts).await);
     quotas
         .delete("no-more-secrets", &Default::default())
         .await

@@ -6,6 +6,7 @@ use std::path::Path;
 use rusqlite::{Connection, params};
 
 use super::key_pair;
+use crate::import::snapshot::with_suffix;
 
 /// A private key as whatsmeow makes one (clamped).
 pub fn private(seed: u8) -> [u8; 32] {
@@ -126,17 +127,11 @@ pub fn old_store_in(
     if journal == Journal::Crashed {
         // What the disk holds when the bot is killed now.
         for suffix in ["", "-wal", "-shm"] {
-            let mut from = live.as_os_str().to_owned();
-            from.push(suffix);
-            let mut to = path.as_os_str().to_owned();
-            to.push(suffix);
-            std::fs::copy(&from, &to).unwrap();
+            std::fs::copy(with_suffix(&live, suffix), with_suffix(path, suffix)).unwrap();
         }
         drop(connection);
         for suffix in ["", "-wal", "-shm"] {
-            let mut file = live.as_os_str().to_owned();
-            file.push(suffix);
-            let _ = std::fs::remove_file(file);
+            let _ = std::fs::remove_file(with_suffix(&live, suffix));
         }
     }
 }
